@@ -1,0 +1,4 @@
+import { InitialSchema1764200000000 } from './1764200000000-InitialSchema';
+
+/** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
+export const migrations = [InitialSchema1764200000000];

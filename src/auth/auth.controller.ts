@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiErrors, ApiSession } from '../common/api-docs';
+import { ClientInfo, CurrentAuth, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
+import { Clock } from '../common/clock';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { toSessionDto } from '../sessions/dto/session.dto';
+import { clearSessionCookie, setSessionCookie } from '../sessions/session-cookie';
+import type { ClientInfo as Client } from '../sessions/sessions.service';
+import { toUserDto } from '../users/dto/user.dto';
+import { AuthService } from './auth.service';
+import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
+import { SignupDto, SignupResponseDto } from './dto/signup.dto';
+
+const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly clock: Clock,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('signup')
+  @ApiOperation({ summary: 'Creates an account. Sets no cookie; log in next.' })
+  @ApiConsumes(...FORM_TYPES)
+  @ApiBody({ type: SignupDto })
+  @ApiCreatedResponse({ type: SignupResponseDto })
+  @ApiErrors(400, 409, 413, 415, 503)
+  async signup(@Body() dto: SignupDto): Promise<SignupResponseDto> {
+    return { user: toUserDto(await this.auth.signup(dto)) };
+  }
+
+  @OptionalSession()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
+    description:
+      'A session the request already carried is ended first (reason `logged_out`). Wrong password and unknown email give the same 401. ' +
+      'When more logins arrive than the server can hash, the excess gets 503 with Retry-After.',
+  })
+  @ApiConsumes(...FORM_TYPES)
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ type: LoginResponseDto, headers: { 'Set-Cookie': { description: 'The session token.', schema: { type: 'string' } } } })
+  @ApiErrors(400, 401, 403, 413, 415, 503)
+  async login(
+    @Body() dto: LoginDto,
+    @ClientInfo() client: Client,
+    @CurrentAuth() previous: RequestAuth,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<LoginResponseDto> {
+    const { user, session, token } = await this.auth.login(dto, client, previous);
+    setSessionCookie(res, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
+    return { user: toUserDto(user), session: toSessionDto(session, session.id) };
+  }
+
+  @OptionalSession()
+  @Get('logout')
+  @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
+  @ApiOkResponse({ type: MessageDto })
+  logoutGet(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
+    return this.logout(auth, res);
+  }
+
+  @OptionalSession()
+  @Post('logout')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
+  @ApiOkResponse({ type: MessageDto })
+  @ApiErrors(413, 415)
+  logoutPost(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
+    return this.logout(auth, res);
+  }
+
+  @OptionalSession()
+  @Get('session_status')
+  @ApiOperation({ summary: 'The current session, or 401 with `authenticated: false` and the `reason` there is none.' })
+  @ApiOkResponse({ type: SessionStatusDto })
+  @ApiSession()
+  sessionStatus(@CurrentAuth() auth: RequestAuth): SessionStatusDto {
+    const { user, session, expiresIn } = this.auth.status(auth);
+    return { authenticated: true, user: toUserDto(user), session: toSessionDto(session, session.id), expires_in: expiresIn };
+  }
+
+  private async logout(auth: RequestAuth, res: Response): Promise<MessageDto> {
+    await this.auth.logout(auth);
+    clearSessionCookie(res, this.config.cookieSecure);
+    return { message: 'Logged out' };
+  }
+}

@@ -1,0 +1,47 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from '../common/auth.decorators';
+import { RedirectException, errorBody } from '../common/http-error';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { readSessionToken } from '../sessions/session-cookie';
+import { SessionsService, type AuthFailureReason } from '../sessions/sessions.service';
+
+export function unauthorized(reason: AuthFailureReason | 'missing'): UnauthorizedException {
+  const message = reason === 'missing' ? 'Authentication required' : `Session is not valid (${reason})`;
+  return new UnauthorizedException(errorBody(401, message, { authenticated: false, reason }));
+}
+
+/**
+ * The one default-deny guard (APP_GUARD). Every route needs a valid session unless marked
+ * @Public() (no lookup at all) or @OptionalSession() (looked up if present, never refused).
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionsService,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return false;
+    const targets = [context.getHandler(), context.getClass()];
+    const mode = this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, targets);
+    if (mode === 'public') return true;
+
+    const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const token = readSessionToken(req, this.config.cookieSecure);
+    const result = token ? await this.sessions.authenticate(token) : ({ ok: false, reason: 'missing' } as const);
+
+    if (result.ok) {
+      req.auth = { user: result.user, session: result.session, hadToken: true };
+      return true;
+    }
+    req.auth = { failure: result.reason, hadToken: token !== undefined };
+    if (mode === 'optional') return true;
+
+    const redirect = this.reflector.getAllAndOverride<string | undefined>(LOGIN_REDIRECT, targets);
+    if (redirect && req.accepts(['json', 'html']) === 'html') throw new RedirectException(redirect);
+    throw unauthorized(result.reason);
+  }
+}

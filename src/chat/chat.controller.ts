@@ -1,0 +1,67 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiSession } from '../common/api-docs';
+import { CurrentUser } from '../common/auth.decorators';
+import { ParseIdPipe } from '../common/validation.pipe';
+import type { User } from '../users/user.entity';
+import { ChatService } from './chat.service';
+import {
+  ChatCreatedDto,
+  ChatMessagesDto,
+  ConversationListDto,
+  GlobalChatCreatedDto,
+  GlobalChatListDto,
+  PageQueryDto,
+  PostGlobalChatDto,
+  SendChatDto,
+} from './dto/chat.dto';
+
+@ApiTags('chat')
+@ApiSession()
+@Controller()
+export class ChatController {
+  constructor(private readonly chat: ChatService) {}
+
+  @Post('chats')
+  @ApiOperation({ summary: 'Sends a private message.' })
+  @ApiCreatedResponse({ type: ChatCreatedDto })
+  @ApiErrors(400, 404, 413, 415)
+  async send(@CurrentUser() user: User, @Body() dto: SendChatDto): Promise<ChatCreatedDto> {
+    return { chat: await this.chat.send(user, dto.receiver_id, dto.message) };
+  }
+
+  @Get('chats')
+  @ApiOperation({ summary: "The caller's conversations with their latest message, most recent first." })
+  @ApiOkResponse({ type: ConversationListDto })
+  async conversations(@CurrentUser() user: User): Promise<ConversationListDto> {
+    return { conversations: await this.chat.conversations(user) };
+  }
+
+  @Get('chats/:user_id')
+  @ApiOperation({ summary: 'The messages between the caller and one user, newest first, paged by before_id.' })
+  @ApiOkResponse({ type: ChatMessagesDto })
+  @ApiErrors(400, 404)
+  async conversation(
+    @CurrentUser() user: User,
+    @Param('user_id', ParseIdPipe) otherId: number,
+    @Query() page: PageQueryDto,
+  ): Promise<ChatMessagesDto> {
+    return { messages: await this.chat.conversation(user, otherId, page) };
+  }
+
+  @Post('global_chat')
+  @ApiOperation({ summary: 'Posts to the global room.' })
+  @ApiCreatedResponse({ type: GlobalChatCreatedDto })
+  @ApiErrors(400, 413, 415)
+  async postGlobal(@CurrentUser() user: User, @Body() dto: PostGlobalChatDto): Promise<GlobalChatCreatedDto> {
+    return { message: await this.chat.postGlobal(user, dto.message) };
+  }
+
+  @Get('global_chat')
+  @ApiOperation({ summary: 'The global room, newest first, paged by before_id.' })
+  @ApiOkResponse({ type: GlobalChatListDto })
+  @ApiErrors(400)
+  async listGlobal(@Query() page: PageQueryDto): Promise<GlobalChatListDto> {
+    return { messages: await this.chat.listGlobal(page) };
+  }
+}

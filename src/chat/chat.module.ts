@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from '../common/clock';
+import { UsersModule } from '../users/users.module';
+import { Chat } from './chat.entity';
+import { ChatController } from './chat.controller';
+import { ChatService } from './chat.service';
+import { GlobalChat } from './global-chat.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Chat, GlobalChat]), UsersModule],
+  controllers: [ChatController],
+  providers: [ChatService, Clock],
+})
+export class ChatModule {}

@@ -1,0 +1,53 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { isDatabaseUnavailable, isUniqueViolation } from './database/database-errors';
+import { ErrorBody, HttpErrorWithHeaders, RedirectException, errorBody } from './http-error';
+
+/**
+ * The one place errors become responses. HTTP exceptions keep Nest's shape (plus any fields a
+ * route adds); known database failures get their status; anything else is logged here and the
+ * client sees a generic 500 with no stack, SQL or library name.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+
+    if (exception instanceof RedirectException) {
+      res.redirect(HttpStatus.FOUND, exception.location);
+      return;
+    }
+    if (exception instanceof HttpErrorWithHeaders) res.set(exception.headers);
+
+    const body = this.toBody(exception);
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !res.get('Retry-After')) res.set('Retry-After', '5');
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'string') return errorBody(status, response);
+      const { statusCode: _s, error: _e, message, ...extra } = response as Partial<ErrorBody>;
+      return errorBody(status, message ?? exception.message, extra);
+    }
+    if (isUniqueViolation(exception)) return errorBody(HttpStatus.CONFLICT, 'The resource already exists');
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`Database unavailable: ${describe(exception)}`);
+      return errorBody(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
+    }
+    this.logger.error(`Unhandled error: ${describe(exception)}`, exception instanceof Error ? exception.stack : undefined);
+    return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+  }
+}
+
+/** Error class and code only: a driver's message can quote the SQL and its parameters. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const code = (error as { code?: string }).code;
+  return code ? `${error.name} (${code})` : error.name;
+}

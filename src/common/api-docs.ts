@@ -1,0 +1,48 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiCookieAuth, ApiBearerAuth, ApiProperty, ApiResponse } from '@nestjs/swagger';
+
+export const COOKIE_SCHEME = 'session_cookie';
+export const BEARER_SCHEME = 'bearer';
+
+export class ErrorDto {
+  @ApiProperty({ example: 400 }) statusCode: number;
+  @ApiProperty({ example: 'Bad Request' }) error: string;
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: ['email must be an email'],
+    description: 'What is wrong; for validation errors, one entry per bad field.',
+  })
+  message: string | string[];
+}
+
+export const AUTH_FAILURE_REASONS = ['missing', 'invalid', 'expired', 'idle_timeout', 'logged_out', 'revoked', 'account_disabled'] as const;
+
+export class UnauthorizedDto extends ErrorDto {
+  @ApiProperty({ example: false }) authenticated: boolean;
+  @ApiProperty({ enum: AUTH_FAILURE_REASONS, description: 'Why the request has no valid session.' }) reason: string;
+}
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; `message` names each bad field.',
+  401: 'No valid session (`reason` tells why).',
+  403: 'Forbidden.',
+  404: 'Not found.',
+  409: 'Conflict.',
+  413: 'Body larger than 100 kB.',
+  415: 'Unsupported Content-Type.',
+  503: 'Temporarily unavailable; see Retry-After.',
+};
+
+/** Documents the error responses a route can give, all in the shared error shape. */
+export function ApiErrors(...statuses: number[]) {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: status === 401 ? UnauthorizedDto : ErrorDto }),
+    ),
+  );
+}
+
+/** A route that needs a session: cookie or bearer token, 401 otherwise. */
+export function ApiSession() {
+  return applyDecorators(ApiCookieAuth(COOKIE_SCHEME), ApiBearerAuth(BEARER_SCHEME), ApiErrors(401));
+}

@@ -1,0 +1,52 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Session } from '../sessions/session.entity';
+import type { AuthFailureReason } from '../sessions/sessions.service';
+import type { User } from '../users/user.entity';
+
+/** What the session guard learned about the caller, kept on the request for the handler. */
+export interface RequestAuth {
+  user?: User;
+  session?: Session;
+  /** Why there is no session (public routes with an optional session only). */
+  failure?: AuthFailureReason | 'missing';
+  /** The token the request carried, valid or not. */
+  hadToken: boolean;
+}
+
+export type AuthedRequest = Request & { auth?: RequestAuth };
+
+export const AUTH_MODE = 'auth:mode';
+export type AuthMode = 'public' | 'optional';
+
+/** No session needed, and none is looked up. */
+export const Public = () => SetMetadata(AUTH_MODE, 'public' satisfies AuthMode);
+
+/** Public, but a valid session (if any) is resolved and handed to the handler. */
+export const OptionalSession = () => SetMetadata(AUTH_MODE, 'optional' satisfies AuthMode);
+
+export const LOGIN_REDIRECT = 'auth:login-redirect';
+/** A signed-out browser (Accept: text/html) is redirected to this page instead of getting 401. */
+export const RedirectBrowsersTo = (location: string) => SetMetadata(LOGIN_REDIRECT, location);
+
+function authOf(ctx: ExecutionContext): RequestAuth {
+  return ctx.switchToHttp().getRequest<AuthedRequest>().auth ?? { hadToken: false, failure: 'missing' };
+}
+
+/** The signed-in user (undefined only on an OptionalSession route without a session). */
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx).user);
+
+/** The session that made the request. */
+export const CurrentSession = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx).session);
+
+/** The whole authentication outcome, for routes that report on it (/session_status). */
+export const CurrentAuth = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx));
+
+/** Client address (honouring TRUST_PROXY through Express) and user agent, for session records. */
+export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  const ua = req.headers['user-agent'];
+  // "::ffff:203.0.113.9" is how a dual-stack socket reports an IPv4 client; store the IPv4 form.
+  const ip = req.ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1') ?? null;
+  return { ipAddress: ip, userAgent: typeof ua === 'string' ? ua : null };
+});

@@ -1,0 +1,42 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** The error body every client sees: Nest's shape, optionally with route-specific fields. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  [extra: string]: unknown;
+}
+
+/** Standard reason phrase for a status ("Bad Request", "Payload Too Large", ...). */
+export function reasonPhrase(status: number): string {
+  const name = HttpStatus[status];
+  if (!name) return status >= 500 ? 'Internal Server Error' : 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+export function errorBody(status: number, message: string | string[], extra: Record<string, unknown> = {}): ErrorBody {
+  return { statusCode: status, error: reasonPhrase(status), message, ...extra };
+}
+
+/** An HTTP error that also sets response headers (Retry-After on 503, for instance). */
+export class HttpErrorWithHeaders extends HttpException {
+  constructor(
+    status: number,
+    message: string,
+    readonly headers: Record<string, string>,
+  ) {
+    super(errorBody(status, message), status);
+  }
+}
+
+/** A signed-out browser navigating to a protected page is sent to a page, not given JSON. */
+export class RedirectException extends HttpException {
+  constructor(readonly location: string) {
+    super(errorBody(HttpStatus.FOUND, `Redirecting to ${location}`), HttpStatus.FOUND);
+  }
+}

@@ -1,0 +1,55 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { migrations } from '../../migrations';
+import { Chat } from '../chat/chat.entity';
+import { GlobalChat } from '../chat/global-chat.entity';
+import { Session } from '../sessions/session.entity';
+import { User } from '../users/user.entity';
+import type { AppConfig } from './app.config';
+
+export const entities = [User, Session, Chat, GlobalChat];
+
+/**
+ * Where the data lives, from a SQLAlchemy-style DATABASE_URL as the original system used:
+ * `sqlite:///relative.db` (relative to the working directory), `sqlite:////absolute/path.db`,
+ * `sqlite:///:memory:`, or a `postgres://` / `postgresql://` URL.
+ */
+export function parseDatabaseUrl(url: string): { type: 'better-sqlite3'; database: string } | { type: 'postgres'; url: string } {
+  if (url.startsWith('sqlite:///')) {
+    const path = url.slice('sqlite:///'.length);
+    if (path === ':memory:') return { type: 'better-sqlite3', database: ':memory:' };
+    return { type: 'better-sqlite3', database: isAbsolute(path) ? path : resolve(process.cwd(), path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { type: 'postgres', url };
+  throw new Error(`Unsupported DATABASE_URL scheme: ${url.split(':')[0]}`);
+}
+
+/** The one source of TypeORM options, used by the app and by `ormconfig.ts` (the CLI). */
+export function buildDataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'migrationsRun'>): DataSourceOptions {
+  const common = {
+    entities,
+    migrations,
+    migrationsRun: config.migrationsRun,
+    // Schema changes go through reviewed migrations only.
+    synchronize: false,
+    logging: false,
+  } as const;
+  const target = parseDatabaseUrl(config.databaseUrl);
+  if (target.type === 'better-sqlite3') {
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: target.database,
+      // WAL lets readers proceed while a writer commits; a file database only.
+      enableWAL: target.database !== ':memory:',
+      // Wait for a competing writer rather than failing at once with SQLITE_BUSY.
+      timeout: 5000,
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: target.url,
+    extra: { max: 10, connectionTimeoutMillis: 5000 },
+  };
+}

@@ -1,0 +1,38 @@
+import type { CookieOptions, Request, Response } from 'express';
+
+/**
+ * The one owner of the session cookie's name and attributes. With `Secure` the name carries the
+ * `__Host-` prefix, which browsers accept only from HTTPS, with Path=/ and no Domain: the cookie
+ * cannot be planted by a sibling subdomain or an http:// page.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-session_token' : 'session_token';
+}
+
+function attributes(secure: boolean): CookieOptions {
+  return { httpOnly: true, sameSite: 'lax', path: '/', secure };
+}
+
+export function setSessionCookie(res: Response, token: string, expiresAt: Date, now: Date, secure: boolean): void {
+  const maxAgeMs = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000)) * 1000;
+  res.cookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge: maxAgeMs });
+}
+
+export function clearSessionCookie(res: Response, secure: boolean): void {
+  res.clearCookie(sessionCookieName(secure), attributes(secure));
+}
+
+/**
+ * The token a request carries: the session cookie, or `Authorization: Bearer` for clients without
+ * a cookie jar. Never the query string (URLs end up in logs and Referer headers).
+ */
+export function readSessionToken(req: Request, secure: boolean): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (match) return match[1];
+  }
+  const cookies = req.cookies as Record<string, unknown> | undefined;
+  const value = cookies?.[sessionCookieName(secure)];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -1,0 +1,53 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { User } from '../users/user.entity';
+
+/** Why a session stopped being active; also the `reason` that /session_status reports. */
+export const END_REASONS = ['logged_out', 'revoked', 'expired', 'idle_timeout'] as const;
+export type EndReason = (typeof END_REASONS)[number];
+
+@Entity({ name: 'sessions' })
+@Index('ix_sessions_user_active', ['userId', 'isActive'])
+@Index('ix_sessions_active_expires', ['isActive', 'expiresAt'])
+export class Session {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ name: 'user_id', type: 'integer' })
+  userId: number;
+
+  @ManyToOne('User', (user: User) => user.sessions, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  /**
+   * HMAC-SHA-256 of the token, keyed with SECRET_KEY (hex). The raw token exists only in the
+   * client's cookie, so a copy of this table cannot be replayed as sessions.
+   */
+  @Index('uq_sessions_token_hash', { unique: true })
+  @Column({ name: 'token_hash', type: 'varchar', length: 64, select: false })
+  tokenHash: string;
+
+  @Column({ name: 'ip_address', type: 'varchar', length: 45, nullable: true })
+  ipAddress: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ name: 'login_time', type: Date })
+  loginTime: Date;
+
+  @Column({ name: 'last_activity', type: Date })
+  lastActivity: Date;
+
+  @Column({ name: 'logout_time', type: Date, nullable: true })
+  logoutTime: Date | null;
+
+  @Column({ name: 'is_active', type: Boolean, default: true })
+  isActive: boolean;
+
+  @Column({ name: 'expires_at', type: Date })
+  expiresAt: Date;
+
+  @Column({ name: 'end_reason', type: 'varchar', length: 20, nullable: true })
+  endReason: EndReason | null;
+}

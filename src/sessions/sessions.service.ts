@@ -1,0 +1,123 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, MoreThan, Repository } from 'typeorm';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { Clock } from '../common/clock';
+import type { User } from '../users/user.entity';
+import { activityWriteInterval, judgeSession } from './session-rules';
+import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
+import { EndReason, Session } from './session.entity';
+
+export type AuthFailureReason = EndReason | 'invalid' | 'account_disabled';
+
+export type Authentication =
+  | { ok: true; user: User; session: Session }
+  | { ok: false; reason: AuthFailureReason };
+
+export interface ClientInfo {
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+@Injectable()
+export class SessionsService {
+  private readonly activityInterval: number;
+
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {
+    this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
+  }
+
+  /**
+   * Resolves a raw token to its session and user, enforcing expiry, idle timeout and the user's
+   * status. One indexed read per request, plus a coalesced activity write.
+   */
+  async authenticate(token: string): Promise<Authentication> {
+    if (!isWellFormedToken(token)) return { ok: false, reason: 'invalid' };
+    const session = await this.sessions
+      .createQueryBuilder('session')
+      .innerJoinAndSelect('session.user', 'user')
+      .where('session.tokenHash = :hash', { hash: hashSessionToken(token, this.config.secretKey) })
+      .getOne();
+    if (!session?.user) return { ok: false, reason: 'invalid' };
+
+    const now = this.clock.now();
+    const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
+    if (!verdict.ok) {
+      if (verdict.endNow) await this.end(session.id, verdict.reason, now);
+      return { ok: false, reason: verdict.reason };
+    }
+    if (!session.user.isActive) return { ok: false, reason: 'account_disabled' };
+
+    if (now.getTime() - session.lastActivity.getTime() >= this.activityInterval) {
+      await this.sessions.update({ id: session.id, isActive: true }, { lastActivity: now });
+      session.lastActivity = now;
+    }
+    return { ok: true, user: session.user, session };
+  }
+
+  /** Starts a session for a user; returns it with the raw token, which is never stored. */
+  async start(user: User, client: ClientInfo, manager: EntityManager = this.sessions.manager): Promise<{ session: Session; token: string }> {
+    const now = this.clock.now();
+    const token = generateSessionToken();
+    const session = manager.create(Session, {
+      userId: user.id,
+      tokenHash: hashSessionToken(token, this.config.secretKey),
+      ipAddress: client.ipAddress,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      loginTime: now,
+      lastActivity: now,
+      logoutTime: null,
+      isActive: true,
+      expiresAt: new Date(now.getTime() + this.config.sessionTimeout * 1000),
+      endReason: null,
+    });
+    await manager.insert(Session, session);
+    return { session, token };
+  }
+
+  /** Marks one session ended, keeping the row so /session_status can tell why. */
+  async end(sessionId: number, reason: EndReason, now = this.clock.now(), manager: EntityManager = this.sessions.manager): Promise<boolean> {
+    const result = await manager.update(Session, { id: sessionId, isActive: true }, { isActive: false, logoutTime: now, endReason: reason });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends every active session of the user but `keepId`; returns how many ended. */
+  async endOthers(userId: number, keepId: number | null, reason: EndReason): Promise<number> {
+    const query = this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ isActive: false, logoutTime: this.clock.now(), endReason: reason })
+      .where('user_id = :userId AND is_active = :active', { userId, active: true });
+    if (keepId !== null) query.andWhere('id <> :keepId', { keepId });
+    const result = await query.execute();
+    return result.affected ?? 0;
+  }
+
+  /** The user's sessions that can still be used, newest first. */
+  async listUsable(userId: number): Promise<Session[]> {
+    const now = this.clock.now();
+    const sessions = await this.sessions.find({
+      where: { userId, isActive: true, expiresAt: MoreThan(now) },
+      order: { loginTime: 'DESC', id: 'DESC' },
+    });
+    return sessions.filter((s) => judgeSession(s, now, this.config.sessionIdleTimeout).ok);
+  }
+
+  async countUsable(userId: number): Promise<number> {
+    return (await this.listUsable(userId)).length;
+  }
+
+  /**
+   * Ends one of the user's own sessions. Someone else's session, an unknown id and an ended
+   * session all give the same 404, so ids reveal nothing.
+   */
+  async endOwn(userId: number, sessionId: number, reason: EndReason): Promise<void> {
+    const now = this.clock.now();
+    const result = await this.sessions.update({ id: sessionId, userId, isActive: true }, { isActive: false, logoutTime: now, endReason: reason });
+    if (!result.affected) throw new NotFoundException('Session not found');
+  }
+}

@@ -1,0 +1,34 @@
+import { Column, Entity, Index, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
+import type { Session } from '../sessions/session.entity';
+
+@Entity({ name: 'users' })
+export class User {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  phone: string;
+
+  @Index('uq_users_email', { unique: true })
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  /** bcrypt hash ($2b$, or $2a$/$2y$ from the original system). Never selected unless asked for. */
+  @Column({ name: 'password_hash', type: 'varchar', length: 100, select: false })
+  passwordHash: string;
+
+  @Column({ name: 'created_at', type: Date })
+  createdAt: Date;
+
+  @Column({ name: 'last_login', type: Date, nullable: true })
+  lastLogin: Date | null;
+
+  @Column({ name: 'is_active', type: Boolean, default: true })
+  isActive: boolean;
+
+  @OneToMany('Session', (session: Session) => session.user)
+  sessions?: Session[];
+}
