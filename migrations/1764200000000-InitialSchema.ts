@@ -11,6 +11,8 @@ export class InitialSchema1764200000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
     const time = postgres ? 'timestamp' : 'datetime';
+    // Booleans are stored as 0/1 by SQLite; TypeORM compares defaults in each dialect's own spelling.
+    const yes = postgres ? 'true' : '1';
     const id = { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' as const };
     const userRef = (name: string) => ({ name, type: 'integer', isNullable: false });
 
@@ -25,7 +27,7 @@ export class InitialSchema1764200000000 implements MigrationInterface {
           { name: 'password_hash', type: 'varchar', length: '100' },
           { name: 'created_at', type: time },
           { name: 'last_login', type: time, isNullable: true },
-          { name: 'is_active', type: 'boolean', default: true },
+          { name: 'is_active', type: 'boolean', default: yes },
         ],
         indices: [new TableIndex({ name: 'uq_users_email', columnNames: ['email'], isUnique: true })],
       }),
@@ -43,7 +45,7 @@ export class InitialSchema1764200000000 implements MigrationInterface {
           { name: 'login_time', type: time },
           { name: 'last_activity', type: time },
           { name: 'logout_time', type: time, isNullable: true },
-          { name: 'is_active', type: 'boolean', default: true },
+          { name: 'is_active', type: 'boolean', default: yes },
           { name: 'expires_at', type: time },
           { name: 'end_reason', type: 'varchar', length: '20', isNullable: true },
         ],
