@@ -44,6 +44,6 @@ function buildOpenApiConfig(config: AppConfig) {
       ].join('\n\n'),
     )
     .addCookieAuth(sessionCookieName(config.cookieSecure), { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' }, COOKIE_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The same token as the cookie, for clients without a cookie jar.' }, BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'The same token as the cookie, for clients without a cookie jar.' }, BEARER_SCHEME)
     .build();
 }

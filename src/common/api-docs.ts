@@ -24,7 +24,7 @@ export class UnauthorizedDto extends ErrorDto {
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `message` names each bad field.',
-  401: 'No valid session (`reason` tells why).',
+  401: 'Not authenticated.',
   403: 'Forbidden.',
   404: 'Not found.',
   409: 'Conflict.',
@@ -37,12 +37,16 @@ const DESCRIPTIONS: Record<number, string> = {
 export function ApiErrors(...statuses: number[]) {
   return applyDecorators(
     ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: status === 401 ? UnauthorizedDto : ErrorDto }),
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: ErrorDto }),
     ),
   );
 }
 
 /** A route that needs a session: cookie or bearer token, 401 otherwise. */
 export function ApiSession() {
-  return applyDecorators(ApiCookieAuth(COOKIE_SCHEME), ApiBearerAuth(BEARER_SCHEME), ApiErrors(401));
+  return applyDecorators(
+    ApiCookieAuth(COOKIE_SCHEME),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiResponse({ status: 401, description: 'No valid session; `reason` tells why.', type: UnauthorizedDto }),
+  );
 }

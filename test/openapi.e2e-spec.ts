@@ -1,0 +1,117 @@
+import request, { type Response } from 'supertest';
+import { checkAgainstSchema, type OpenApiDocument } from './utils/openapi-check';
+import { createTestApp, login, signup, type TestApp } from './utils/test-app';
+
+/** Every route of the contract (API.md) that this server implements, as OpenAPI paths. */
+const CONTRACT_ROUTES: Array<[method: string, path: string]> = [
+  ['post', '/signup'],
+  ['post', '/login'],
+  ['get', '/logout'],
+  ['post', '/logout'],
+  ['get', '/session_status'],
+  ['get', '/active_sessions'],
+  ['delete', '/active_sessions'],
+  ['delete', '/active_sessions/{id}'],
+  ['get', '/userpage'],
+  ['post', '/chats'],
+  ['get', '/chats'],
+  ['get', '/chats/{user_id}'],
+  ['post', '/global_chat'],
+  ['get', '/global_chat'],
+  ['get', '/health'],
+];
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let doc: OpenApiDocument;
+  beforeAll(async () => {
+    t = await createTestApp();
+    doc = (await request(t.http).get('/docs-json').expect(200)).body;
+  });
+  afterAll(() => t.close());
+
+  it('is served as OpenAPI 3 JSON, with the page at /docs from local assets', async () => {
+    expect((doc as unknown as { openapi: string }).openapi).toMatch(/^3\./);
+    const page = await request(t.http).get('/docs').redirects(1).expect(200);
+    expect(page.text).toContain('swagger-ui');
+    const links = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(links.filter((l) => /^(https?:)?\/\//.test(l))).toEqual([]);
+    const css = links.find((l) => l.endsWith('.css'));
+    expect(css).toBeDefined();
+    await request(t.http).get(`/${css!.replace(/^\.\//, '')}`).expect(200);
+  });
+
+  it('describes the cookie and bearer security schemes', () => {
+    expect(doc.components.securitySchemes.session_cookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'session_token' });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it.each(CONTRACT_ROUTES)('documents %s %s with its success and error responses', (method, path) => {
+    const op = doc.paths[path]?.[method];
+    expect(op).toBeDefined();
+    const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+    expect(success).toHaveLength(1);
+    if (success[0] !== '204') expect(op.responses[success[0]].content?.['application/json']?.schema).toBeDefined();
+    if (method === 'post' && !path.startsWith('/logout')) expect(op.requestBody).toBeDefined();
+    for (const [status, response] of Object.entries(op.responses)) {
+      if (Number(status) >= 400) expect(response.content?.['application/json']?.schema).toBeDefined();
+    }
+    const isPublic = ['/signup', '/login', '/logout', '/health'].includes(path);
+    if (!isPublic) {
+      expect(op.security).toEqual(expect.arrayContaining([{ session_cookie: [] }, { bearer: [] }]));
+      expect(op.responses['401']).toBeDefined();
+    }
+  });
+
+  it('says what the server actually sends, on every route', async () => {
+    const problems: string[] = [];
+    const check = (method: string, path: string, res: Response) => {
+      const documented = doc.paths[path]?.[method]?.responses[String(res.status)];
+      if (!documented) return problems.push(`${method} ${path}: status ${res.status} is not documented`);
+      const schema = documented.content?.['application/json']?.schema;
+      if (schema) problems.push(...checkAgainstSchema(doc, schema, res.body, `${method} ${path} ${res.status}`));
+      else if (res.status !== 204) problems.push(`${method} ${path}: ${res.status} has no documented body`);
+    };
+
+    const ada = await signup(t.http, { name: 'Ada' });
+    const grace = await signup(t.http, { name: 'Grace' });
+    const other = await signup(t.http);
+    check('post', '/signup', await request(t.http).post('/signup').send({ name: 'X', phone: '5551234', email: ada.email, password: 'password123' }));
+    check('post', '/signup', await request(t.http).post('/signup').send({}));
+    check('post', '/signup', await request(t.http).post('/signup').send({ name: 'New', phone: '5551234', email: 'new@example.com', password: 'password123' }));
+    check('post', '/login', await request(t.http).post('/login').send({ email: ada.email, password: 'wrong password' }));
+    check('post', '/login', await request(t.http).post('/login').send({ email: ada.email, password: ada.password }));
+    const { cookie } = await login(t.http, ada);
+    const second = await login(t.http, ada, 'second');
+    const graceLogin = await login(t.http, grace);
+    await login(t.http, other);
+    const as = (r: request.Test) => r.set('Cookie', cookie);
+
+    check('get', '/session_status', await as(request(t.http).get('/session_status')));
+    check('get', '/session_status', await request(t.http).get('/session_status'));
+    check('get', '/userpage', await as(request(t.http).get('/userpage')));
+    check('get', '/userpage', await request(t.http).get('/userpage'));
+    check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
+    check('post', '/chats', await as(request(t.http).post('/chats')).send({ receiver_id: grace.id, message: 'hi' }));
+    check('post', '/chats', await as(request(t.http).post('/chats')).send({ receiver_id: 999999, message: 'hi' }));
+    check('post', '/chats', await as(request(t.http).post('/chats')).send({ receiver_id: 'x' }));
+    check('get', '/chats', await as(request(t.http).get('/chats')));
+    check('get', '/chats/{user_id}', await as(request(t.http).get(`/chats/${grace.id}?limit=10`)));
+    check('get', '/chats/{user_id}', await as(request(t.http).get(`/chats/${grace.id}?limit=500`)));
+    check('get', '/chats/{user_id}', await as(request(t.http).get('/chats/999999')));
+    check('post', '/global_chat', await as(request(t.http).post('/global_chat')).send({ message: 'hello all' }));
+    check('post', '/global_chat', await as(request(t.http).post('/global_chat')).send({ message: '' }));
+    check('get', '/global_chat', await as(request(t.http).get('/global_chat')));
+    check('get', '/global_chat', await as(request(t.http).get('/global_chat?before_id=abc')));
+    check('delete', '/active_sessions/{id}', await as(request(t.http).delete(`/active_sessions/${graceLogin.body.session.id}`)));
+    check('delete', '/active_sessions/{id}', await as(request(t.http).delete('/active_sessions/abc')));
+    check('delete', '/active_sessions/{id}', await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)));
+    check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    check('get', '/health', await request(t.http).get('/health'));
+    check('post', '/logout', await as(request(t.http).post('/logout')));
+    check('get', '/logout', await request(t.http).get('/logout'));
+    check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
+
+    expect(problems).toEqual([]);
+  });
+});
