@@ -40,14 +40,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.warn(`Database unavailable: ${describe(exception)}`);
       return errorBody(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
     }
-    this.logger.error(`Unhandled error: ${describe(exception)}`, exception instanceof Error ? exception.stack : undefined);
+    this.logger.error(`Unhandled error: ${describe(exception)}`, (exception as { stack?: string } | undefined)?.stack);
     return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
   }
 }
 
 /** Error class and code only: a driver's message can quote the SQL and its parameters. */
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const code = (error as { code?: string }).code;
-  return code ? `${error.name} (${code})` : error.name;
+  if (typeof error !== 'object' || error === null) return typeof error;
+  const { name, code } = error as { name?: string; code?: string };
+  return `${name ?? 'object'}${code ? ` (${code})` : ''}`;
 }

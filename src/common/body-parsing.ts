@@ -31,7 +31,9 @@ interface BodyParserError extends Error {
 
 /** Turns body-parser failures into the contract's error shape, without the parser's wording. */
 export function bodyParserErrorHandler(err: BodyParserError, _req: Request, res: Response, next: NextFunction): void {
-  if (!err || typeof err.type !== 'string') return next(err);
+  // body-parser marks its own errors with a `type`; a few (a corrupt gzip/deflate body) carry only a 4xx status.
+  const clientStatus = typeof err?.status === 'number' && err.status >= 400 && err.status < 500;
+  if (!err || (typeof err.type !== 'string' && !clientStatus)) return next(err);
   switch (err.type) {
     case 'entity.too.large':
       res.status(413).json(errorBody(413, `Request body must not exceed ${BODY_LIMIT}`));

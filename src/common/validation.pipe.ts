@@ -1,5 +1,20 @@
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform, ValidationPipe } from '@nestjs/common';
 
+/** Far deeper than any request DTO; deeper JSON would only exhaust the transformer's recursion (a 500). */
+const MAX_BODY_DEPTH = 32;
+
+/** True when objects/arrays in `value` nest deeper than `max` (checked without recursion). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 const base = {
   whitelist: true,
   transform: true,
@@ -22,6 +37,7 @@ export class AppValidationPipe implements PipeTransform {
       // No body at all is validated as an empty object, so the error names every required field.
       const body = value ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('Request body must be a JSON object');
+      if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw new BadRequestException(`Request body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
       return this.body.transform(body, metadata);
     }
     if (metadata.type === 'query' && !metadata.data) return this.query.transform(value ?? {}, metadata);

@@ -39,6 +39,6 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  const message = error instanceof Error ? error.message : '';
+  const message = typeof error === 'object' && error !== null ? String((error as { message?: unknown }).message ?? '') : '';
   return /Connection terminated|connection timeout|The database connection is not open|Driver not Connected/i.test(message);
 }

@@ -1,0 +1,46 @@
+import * as bcryptjs from 'bcryptjs';
+import { parseEnv } from '../config/app.config';
+import { normalizeBcryptHash, PasswordHasher } from './password-hasher.service';
+
+describe('normalizeBcryptHash', () => {
+  it('spells $2y$ as $2b$ and leaves other prefixes alone', () => {
+    expect(normalizeBcryptHash('$2y$12$abc')).toBe('$2b$12$abc');
+    expect(normalizeBcryptHash('$2a$12$abc')).toBe('$2a$12$abc');
+    expect(normalizeBcryptHash('$2b$12$abc')).toBe('$2b$12$abc');
+  });
+});
+
+describe('PasswordHasher', () => {
+  async function hasher(env: Record<string, string> = {}) {
+    const h = new PasswordHasher(parseEnv({ BCRYPT_ROUNDS: '4', ...env }));
+    await h.onModuleInit();
+    return h;
+  }
+
+  it('hashes at the configured cost, in a form bcryptjs (and so the original Flask-Bcrypt) reads', async () => {
+    const h = await hasher({ BCRYPT_ROUNDS: '5' });
+    const hash = await h.hash('pässwörd 123');
+    expect(hash).toMatch(/^\$2b\$05\$/);
+    expect(bcryptjs.compareSync('pässwörd 123', hash)).toBe(true);
+    expect(await h.verify('pässwörd 123', hash)).toBe(true);
+    expect(await h.verify('pässwörd 124', hash)).toBe(false);
+  });
+
+  it('never matches without a stored hash, or with a malformed one', async () => {
+    const h = await hasher();
+    expect(await h.verify('not-a-real-password', undefined)).toBe(false);
+    expect(await h.verify('anything', 'not a bcrypt hash')).toBe(false);
+  });
+
+  it('turns away hashes beyond the running and waiting limit with 503 and Retry-After', async () => {
+    const h = await hasher({ BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0' });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => h.hash('password123')));
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    expect(rejected[0].reason).toMatchObject({ headers: { 'Retry-After': '1' } });
+    expect(rejected[0].reason.getStatus()).toBe(503);
+    // The limiter recovers once the burst has passed.
+    await expect(h.hash('password123')).resolves.toMatch(/^\$2b\$10\$/);
+  });
+});

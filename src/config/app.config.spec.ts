@@ -1,0 +1,84 @@
+import { ConfigError, DEVELOPMENT_SECRET_KEY, parseEnv } from './app.config';
+import { parseDatabaseUrl } from './database.options';
+
+describe('parseEnv', () => {
+  it('gives the contract defaults for an empty environment', () => {
+    expect(parseEnv({})).toMatchObject({
+      nodeEnv: 'development',
+      port: 5000,
+      databaseUrl: 'sqlite:///users.db',
+      secretKey: DEVELOPMENT_SECRET_KEY,
+      usingDevelopmentSecret: true,
+      sessionTimeout: 86400,
+      sessionIdleTimeout: 0,
+      cookieSecure: false,
+      allowedOrigins: [],
+      maxSessionsPerUser: 10,
+      bcryptRounds: 12,
+      trustProxy: false,
+      migrationsRun: true,
+    });
+  });
+
+  it('requires SECRET_KEY in production and makes cookies Secure there by default', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY is required/);
+    const config = parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32) });
+    expect(config.cookieSecure).toBe(true);
+    expect(parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32), SESSION_COOKIE_SECURE: 'false' }).cookieSecure).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['SESSION_TIMEOUT', '-5'],
+    ['SESSION_TIMEOUT', '1.5'],
+    ['SESSION_IDLE_TIMEOUT', 'soon'],
+    ['SESSION_COOKIE_SECURE', 'yes'],
+    ['BCRYPT_ROUNDS', '3'],
+    ['BCRYPT_ROUNDS', '20'],
+    ['MAX_SESSIONS_PER_USER', '0'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['SECRET_KEY', 'too-short'],
+    ['ALLOWED_ORIGINS', 'not a url'],
+    ['ALLOWED_ORIGINS', 'https://app.example.com/path'],
+    ['NODE_ENV', 'staging'],
+    ['MIGRATIONS_RUN', '1'],
+  ])('stops on %s=%p with a message naming the variable', (name, value) => {
+    let error: unknown;
+    try {
+      parseEnv({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+  });
+
+  it('reads lists, booleans and proxy settings', () => {
+    const config = parseEnv({
+      ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000/',
+      SESSION_COOKIE_SECURE: 'true',
+      TRUST_PROXY: '1',
+      SESSION_IDLE_TIMEOUT: '900',
+    });
+    expect(config.allowedOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(config.cookieSecure).toBe(true);
+    expect(config.trustProxy).toBe(1);
+    expect(config.sessionIdleTimeout).toBe(900);
+    expect(parseEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(parseEnv({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+});
+
+describe('parseDatabaseUrl (SQLAlchemy-style, as the original system)', () => {
+  it.each([
+    ['sqlite:///users.db', { type: 'better-sqlite3', database: `${process.cwd()}/users.db` }],
+    ['sqlite:///data/app.db', { type: 'better-sqlite3', database: `${process.cwd()}/data/app.db` }],
+    ['sqlite:////var/lib/app/users.db', { type: 'better-sqlite3', database: '/var/lib/app/users.db' }],
+    ['sqlite:///:memory:', { type: 'better-sqlite3', database: ':memory:' }],
+    ['postgres://u:p@db:5432/app', { type: 'postgres', url: 'postgres://u:p@db:5432/app' }],
+    ['postgresql://u@db/app', { type: 'postgres', url: 'postgresql://u@db/app' }],
+  ])('%s', (url, expected) => {
+    expect(parseDatabaseUrl(url)).toEqual(expected);
+  });
+});
