@@ -3,9 +3,7 @@ import { ValidateBy, ValidationOptions } from 'class-validator';
 
 /** Length in Unicode code points (what the contract counts), not UTF-16 units. */
 export function codePoints(value: string): number {
-  let n = 0;
-  for (const _ of value) n++;
-  return n;
+  return Array.from(value).length;
 }
 
 export function CodePointLength(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
