@@ -16,6 +16,8 @@ export function configureApp(nestApp: INestApplication): void {
   const config = app.get<AppConfig>(appConfig.KEY);
 
   app.disable('x-powered-by');
+  // Responses are per user and per moment; no conditional-GET validators.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
   // Express's "extended" query parser builds nested objects from a[b]=c; plain key=value is enough.
   app.set('query parser', 'simple');

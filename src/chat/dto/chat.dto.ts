@@ -1,11 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { CodePointLength, Trim } from '../../common/validators';
 import type { Chat } from '../chat.entity';
 import type { GlobalChat } from '../global-chat.entity';
 
 const MAX_ID = 2147483647;
+
+/** A query number: an empty value (`?before_id=`) means "not given"; anything else must parse. */
+const QueryNumber = (fallback?: number) =>
+  Transform(({ value }) => (value === '' || value === undefined ? fallback : typeof value === 'string' ? Number(value) : NaN));
 
 export class SendChatDto {
   @ApiProperty({ example: 2, description: 'The user to send to.' })
@@ -31,16 +35,16 @@ export class PostGlobalChatDto {
 
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50, description: 'Page size.' })
+  @QueryNumber(50)
   @IsOptional()
-  @Type(() => Number)
   @IsInt({ message: 'limit must be an integer between 1 and 100' })
   @Min(1, { message: 'limit must be an integer between 1 and 100' })
   @Max(100, { message: 'limit must be an integer between 1 and 100' })
   limit: number = 50;
 
   @ApiPropertyOptional({ minimum: 1, description: 'Return only messages older than this id (the last id of the previous page).' })
+  @QueryNumber()
   @IsOptional()
-  @Type(() => Number)
   @IsInt({ message: 'before_id must be a positive integer' })
   @Min(1, { message: 'before_id must be a positive integer' })
   @Max(MAX_ID, { message: 'before_id must be a positive integer' })
