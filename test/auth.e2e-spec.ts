@@ -39,6 +39,12 @@ describe('Signup, login, logout (the original guide\'s checklist)', () => {
       expect(res.body.user.phone).toBe('15551234567');
     });
 
+    it('takes form posts with a trailing slash too, and refuses forms on JSON-only routes with 415', async () => {
+      const user = await signup(t.http);
+      await request(t.http).post('/login/').type('form').send({ email: user.email, password: user.password }).expect(200);
+      await request(t.http).post('/logout').type('form').send({ a: 'b' }).expect(415);
+    });
+
     it('refuses a taken email (any case) with 409', async () => {
       await signup(t.http, { email: 'taken@example.com' });
       const res = await request(t.http).post('/signup').send({ name: 'B', phone: '5551234', email: 'TAKEN@example.com', password: 'password123' }).expect(409);

@@ -92,6 +92,15 @@ describe('Sessions on several devices', () => {
     expect(again.body).toEqual({ revoked: 0 });
   });
 
+  it('answers 404 for an own session already past its expiry, and records it as expired', async () => {
+    const { user, laptop } = await threeDevices();
+    t.clock.advance(86400);
+    const fresh = await login(t.http, user);
+    await request(t.http).delete(`/active_sessions/${laptop.body.session.id}`).set('Cookie', fresh.cookie).expect(404);
+    const row = await t.dataSource.getRepository(Session).findOneByOrFail({ id: laptop.body.session.id });
+    expect(row).toMatchObject({ isActive: false, endReason: 'expired' });
+  });
+
   it('does not list expired sessions', async () => {
     const { user } = await threeDevices();
     t.clock.advance(86400);

@@ -19,8 +19,10 @@ function hasBody(req: Request): boolean {
 export function requireSupportedBody(req: Request, res: Response, next: NextFunction): void {
   if (!hasBody(req)) return next();
   if (req.is('application/json')) return next();
-  if (req.is('application/x-www-form-urlencoded') && FORM_ROUTES.has(req.path)) return next();
-  const accepted = FORM_ROUTES.has(req.path) ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
+  // Routing is not strict about a trailing slash (/login/ is /login), so neither is this check.
+  const formRoute = FORM_ROUTES.has(req.path.replace(/(.)\/+$/, '$1'));
+  if (req.is('application/x-www-form-urlencoded') && formRoute) return next();
+  const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
   res.status(415).json(errorBody(415, `Content-Type must be ${accepted}`));
 }
 

@@ -3,16 +3,23 @@ import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform, Valid
 /** Far deeper than any request DTO; deeper JSON would only exhaust the transformer's recursion (a 500). */
 const MAX_BODY_DEPTH = 32;
 
-/** True when objects/arrays in `value` nest deeper than `max` (checked without recursion). */
-function nestsDeeperThan(value: unknown, max: number): boolean {
+/** A UTF-16 surrogate that is not half of a pair: not a Unicode character (and validators' encodeURI throws on it). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a parsed body cannot be validated at all, if it cannot: objects/arrays nested deeper than
+ * `MAX_BODY_DEPTH`, or a key or string that is not well-formed Unicode. Checked without recursion.
+ */
+function bodyProblem(value: unknown): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 1]];
   for (let item = stack.pop(); item; item = stack.pop()) {
     const [node, depth] = item;
+    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return 'Request body contains text that is not valid Unicode';
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > max) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth > MAX_BODY_DEPTH) return `Request body is nested too deeply (more than ${MAX_BODY_DEPTH} levels)`;
+    for (const [key, child] of Object.entries(node)) stack.push([key, depth + 1], [child, depth + 1]);
   }
-  return false;
+  return undefined;
 }
 
 const base = {
@@ -37,7 +44,8 @@ export class AppValidationPipe implements PipeTransform {
       // No body at all is validated as an empty object, so the error names every required field.
       const body = value ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('Request body must be a JSON object');
-      if (nestsDeeperThan(body, MAX_BODY_DEPTH)) throw new BadRequestException(`Request body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
+      const problem = bodyProblem(body);
+      if (problem) throw new BadRequestException(problem);
       return this.body.transform(body, metadata);
     }
     if (metadata.type === 'query' && !metadata.data) return this.query.transform(value ?? {}, metadata);

@@ -43,6 +43,8 @@ describe('parseEnv', () => {
     ['ALLOWED_ORIGINS', 'https://app.example.com/path'],
     ['NODE_ENV', 'staging'],
     ['MIGRATIONS_RUN', '1'],
+    ['TRUST_PROXY', 'foo'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
   ])('stops on %s=%p with a message naming the variable', (name, value) => {
     let error: unknown;
     try {
@@ -67,6 +69,11 @@ describe('parseEnv', () => {
     expect(config.sessionIdleTimeout).toBe(900);
     expect(parseEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
     expect(parseEnv({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(parseEnv({ TRUST_PROXY: '203.0.113.7,::1' }).trustProxy).toBe('203.0.113.7, ::1');
+  });
+
+  it('treats an empty value as not set', () => {
+    expect(parseEnv({ PORT: '', SESSION_TIMEOUT: '', SECRET_KEY: '' })).toMatchObject({ port: 5000, sessionTimeout: 86400, usingDevelopmentSecret: true });
   });
 });
 

@@ -9,6 +9,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
+import { isIP } from 'node:net';
 
 /**
  * Key used outside production when SECRET_KEY is not set, so that development sessions survive
@@ -127,18 +128,36 @@ function parseOrigins(text: string | undefined, problems: string[]): string[] {
   return origins;
 }
 
-function parseTrustProxy(text: string | undefined): boolean | number | string {
-  if (text === undefined || text === '' || text === 'false') return false;
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** true / false, a hop count, or addresses, subnets and Express's names ("loopback, 10.0.0.0/8"). */
+function parseTrustProxy(text: string | undefined, problems: string[]): boolean | number | string {
+  if (text === undefined || text === 'false') return false;
   if (text === 'true') return true;
   if (INTEGER.test(text)) return Number(text);
-  return text; // addresses / subnets / names understood by Express (e.g. "loopback, 10.0.0.0/8")
+  const items = text.split(',').map((s) => s.trim());
+  const valid = items.every((item) => {
+    if (PROXY_NAMES.has(item)) return true;
+    const [address, prefix, ...rest] = item.split('/');
+    const family = isIP(address);
+    if (!family || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return INTEGER.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  });
+  if (!valid) {
+    problems.push(`TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal (got "${text}")`);
+    return false;
+  }
+  return items.join(', ');
 }
 
 /**
  * Validates the environment and returns typed settings. Throws a ConfigError naming every bad
  * variable, so a misconfigured server stops at start instead of misbehaving later.
  */
-export function parseEnv(env: Record<string, string | undefined>): AppConfig {
+export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig {
+  // An empty value (PORT= in a .env file) means "not set": the default applies.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as Record<string, string | undefined>;
   const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
   const problems = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false }).flatMap((e) =>
     Object.values(e.constraints ?? {}),
@@ -162,7 +181,7 @@ export function parseEnv(env: Record<string, string | undefined>): AppConfig {
     maxSessionsPerUser: intIn('MAX_SESSIONS_PER_USER', env.MAX_SESSIONS_PER_USER, 10, 1, 1000, problems),
     bcryptRounds: intIn('BCRYPT_ROUNDS', env.BCRYPT_ROUNDS, 12, 4, 15, problems),
     bcryptMaxPending: intIn('BCRYPT_MAX_PENDING', env.BCRYPT_MAX_PENDING, 16, 0, 10000, problems),
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     migrationsRun: env.MIGRATIONS_RUN ? env.MIGRATIONS_RUN === 'true' : true,
     logLevel: (env.LOG_LEVEL ?? 'log') as AppConfig['logLevel'],
   };

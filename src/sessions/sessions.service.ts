@@ -117,7 +117,11 @@ export class SessionsService {
    */
   async endOwn(userId: number, sessionId: number, reason: EndReason): Promise<void> {
     const now = this.clock.now();
-    const result = await this.sessions.update({ id: sessionId, userId, isActive: true }, { isActive: false, logoutTime: now, endReason: reason });
-    if (!result.affected) throw new NotFoundException('Session not found');
+    const session = await this.sessions.findOne({ where: { id: sessionId, userId, isActive: true } });
+    const verdict = session ? judgeSession(session, now, this.config.sessionIdleTimeout) : undefined;
+    // A session already past its expiry or idle limit is not in the list, so it is not found here
+    // either; it is recorded as ended for the reason it really ended.
+    if (session && verdict && !verdict.ok) await this.end(session.id, verdict.reason, now);
+    if (!session || !verdict?.ok || !(await this.end(session.id, reason, now))) throw new NotFoundException('Session not found');
   }
 }
