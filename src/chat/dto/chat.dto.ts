@@ -9,7 +9,11 @@ const MAX_ID = 2147483647;
 
 /** A query number: an empty value (`?before_id=`) means "not given"; anything else must parse. */
 const QueryNumber = (fallback?: number) =>
-  Transform(({ value }) => (value === '' || value === undefined ? fallback : typeof value === 'string' ? Number(value) : NaN));
+  Transform(({ value }) => {
+    if (value === '' || value === undefined) return fallback;
+    // Plain decimal digits only: Number() would also take "0x10", "1e1" or " 5 ".
+    return typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  });
 
 export class SendChatDto {
   @ApiProperty({ example: 2, description: 'The user to send to.' })
