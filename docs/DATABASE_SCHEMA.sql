@@ -24,3 +24,9 @@ CREATE INDEX "ix_chats_receiver_sender" ON "chats" ("receiver_id", "sender_id", 
 CREATE TABLE "global_chat" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "message" text NOT NULL, "timestamp" datetime NOT NULL, CONSTRAINT "FK_f117b17772e784cbbcfd2d85f16" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
 
 CREATE INDEX "ix_global_chat_user" ON "global_chat" ("user_id");
+
+CREATE TABLE "login_attempts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "attempted_at" datetime NOT NULL, "user_id" integer, "email" varchar(254) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "success" boolean NOT NULL, "reason" varchar(20) NOT NULL, CONSTRAINT "FK_5f88175f39e2b2ebf9e2295a9fd" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
+
+CREATE INDEX "ix_login_attempts_time" ON "login_attempts" ("attempted_at");

@@ -156,7 +156,7 @@ describe('Hostile input on every route', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestApp({ TRUST_PROXY: 'loopback' });
+    t = await createTestApp({ TRUST_PROXY: 'loopback', MAX_SESSIONS_PER_USER: '1000' });
     me = await signup(t.http, { name: 'Mallory' });
     other = await signup(t.http, { name: 'Trent' });
     token = (await login(t.http, me)).token;

@@ -4,7 +4,8 @@ import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 describe('Health and an unreachable database', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0' });
+    // Failed-login limits raised: this file's burst of logins is about the hashing queue, not the throttle.
+    t = await createTestApp({ BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0', LOGIN_LIMIT_ACCOUNT_ADDRESS: '100', LOGIN_LIMIT_ADDRESS: '100' });
   });
   afterAll(() => t.close());
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/config/database.options';
 import { renderSchemaSql, SCHEMA_FILE } from '../scripts/schema-sql';
 
-const TABLES = ['chats', 'global_chat', 'sessions', 'users'];
+const TABLES = ['chats', 'global_chat', 'login_attempts', 'sessions', 'users'];
 
 /** Which of the schema's tables exist. */
 async function tableNames(dataSource: DataSource): Promise<string[]> {

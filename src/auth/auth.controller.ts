@@ -1,17 +1,23 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors, ApiSession } from '../common/api-docs';
-import { ClientInfo, CurrentAuth, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
+import { ClientInfo, CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { clearSessionCookie, setSessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo as Client } from '../sessions/sessions.service';
+import type { Session } from '../sessions/session.entity';
 import { toUserDto } from '../users/dto/user.dto';
+import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';
+import { ChangePasswordDto } from './dto/change-password.dto';
+import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
 import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
 import { SignupDto, SignupResponseDto } from './dto/signup.dto';
+import { RevokedCountDto } from '../sessions/dto/session.dto';
 
 const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
@@ -25,29 +31,35 @@ export class AuthController {
   ) {}
 
   @Public()
+  @UseGuards(ThrottlerGuard)
   @Post('signup')
   @ApiOperation({ summary: 'Creates an account. Sets no cookie; log in next.' })
   @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: SignupDto })
   @ApiCreatedResponse({ type: SignupResponseDto })
-  @ApiErrors(400, 409, 413, 415, 503)
+  @ApiErrors(400, 403, 409, 413, 415, 429, 503)
   async signup(@Body() dto: SignupDto): Promise<SignupResponseDto> {
     return { user: toUserDto(await this.auth.signup(dto)) };
   }
 
   @OptionalSession()
+  @UseGuards(ThrottlerGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
     description:
       'A session the request already carried is ended first (reason `logged_out`). Wrong password and unknown email give the same 401. ' +
+      'Failed logins are limited (defaults: 5 per account from one address, 20 per address, 100 per account, each per 15 minutes; ' +
+      'unknown emails count like known ones): past a limit every attempt gets 429 with Retry-After, even with the right password, and a success ' +
+      "clears that account's count for that address. /login and /signup also take at most AUTH_RATE_LIMIT requests a minute per address (429). " +
+      'A login past MAX_SESSIONS_PER_USER ends the least recently active session (reason `revoked`). ' +
       'When more logins arrive than the server can hash, the excess gets 503 with Retry-After.',
   })
   @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: LoginResponseDto, headers: { 'Set-Cookie': { description: 'The session token.', schema: { type: 'string' } } } })
-  @ApiErrors(400, 401, 403, 413, 415, 503)
+  @ApiErrors(400, 401, 403, 413, 415, 429, 503)
   async login(
     @Body() dto: LoginDto,
     @ClientInfo() client: Client,
@@ -63,6 +75,7 @@ export class AuthController {
   @Get('logout')
   @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
   @ApiOkResponse({ type: MessageDto })
+  @ApiErrors(403)
   logoutGet(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
     return this.logout(auth, res);
   }
@@ -72,7 +85,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
   @ApiOkResponse({ type: MessageDto })
-  @ApiErrors(413, 415)
+  @ApiErrors(403, 413, 415)
   logoutPost(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
     return this.logout(auth, res);
   }
@@ -85,6 +98,36 @@ export class AuthController {
   sessionStatus(@CurrentAuth() auth: RequestAuth): SessionStatusDto {
     const { user, session, expiresIn } = this.auth.status(auth);
     return { authenticated: true, user: toUserDto(user), session: toSessionDto(session, session.id), expires_in: expiresIn };
+  }
+
+  @Post('change_password')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Changes the password. Every other session ends (reason `revoked`); the caller gets a fresh session and cookie.',
+    description: 'A wrong current password gives 401 and changes nothing. The new password follows the signup rule (8–72 bytes).',
+  })
+  @ApiBody({ type: ChangePasswordDto })
+  @ApiOkResponse({ type: RevokedCountDto, headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } } })
+  @ApiErrors(400, 403, 413, 415, 503)
+  @ApiSession()
+  async changePassword(
+    @CurrentUser() user: User,
+    @CurrentSession() session: Session,
+    @Body() dto: ChangePasswordDto,
+    @ClientInfo() client: Client,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RevokedCountDto> {
+    const result = await this.auth.changePassword({ user, session }, dto, client);
+    setSessionCookie(res, result.token, result.session.expiresAt, this.clock.now(), this.config.cookieSecure);
+    return { revoked: result.revoked };
+  }
+
+  @Get('login_activity')
+  @ApiOperation({ summary: "The latest 50 sign-in attempts on the caller's account, failed and throttled ones included, newest first." })
+  @ApiOkResponse({ type: LoginActivityDto })
+  @ApiSession()
+  async loginActivity(@CurrentUser() user: User): Promise<LoginActivityDto> {
+    return { attempts: (await this.auth.loginActivity(user)).map(toLoginAttemptDto) };
   }
 
   private async logout(auth: RequestAuth, res: Response): Promise<MessageDto> {

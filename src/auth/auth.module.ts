@@ -1,19 +1,44 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { LoginAttempt } from './login-attempt.entity';
+import { LoginAttemptsService } from './login-attempts.service';
+import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
 import { SessionGuard } from './session.guard';
 
 @Module({
-  imports: [UsersModule, SessionsModule],
+  imports: [
+    UsersModule,
+    SessionsModule,
+    TypeOrmModule.forFeature([LoginAttempt]),
+    // A coarse request-rate limit per client address on /login and /signup (failed-login limits
+    // are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
+    ThrottlerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit }],
+        errorMessage: 'Too many requests; try again later',
+        getTracker: (req: Record<string, unknown>) => (req as unknown as Request).ip ?? 'unknown',
+      }),
+    }),
+  ],
   controllers: [AuthController],
   providers: [
     AuthService,
     PasswordHasher,
+    LoginThrottle,
+    LoginAttemptsService,
+    // Failed-login counts of this instance; a shared store can replace it for several instances.
+    { provide: LOGIN_FAILURE_STORE, useClass: InMemoryLoginFailureStore },
     Clock,
     SessionGuard,
     // useExisting, so a test can override SessionGuard and the global guard follows.

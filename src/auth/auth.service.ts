@@ -1,13 +1,19 @@
-import { ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import type { RequestAuth } from '../common/auth.decorators';
+import { HttpErrorWithHeaders } from '../common/http-error';
+import { appConfig, type AppConfig } from '../config/app.config';
 import type { Session } from '../sessions/session.entity';
 import { SessionsService, type ClientInfo } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { SignupDto } from './dto/signup.dto';
+import type { LoginAttempt } from './login-attempt.entity';
+import { LoginAttemptsService } from './login-attempts.service';
+import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
 import { unauthorized } from './session.guard';
 
@@ -25,8 +31,11 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly attempts: LoginAttemptsService,
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -37,24 +46,71 @@ export class AuthService {
   }
 
   /**
-   * Checks the password (an unknown email costs the same bcrypt compare as a wrong password, and
-   * both get one message), then in one transaction ends the session the request already carried
-   * (no fixation, no orphans), starts a new one and records the login time.
+   * Throttles, checks the password (an unknown email costs the same bcrypt compare as a wrong
+   * password, and both get one message), records the attempt, then in one transaction ends the
+   * session the request already carried (no fixation, no orphans), starts a new one within the
+   * per-user cap, and records the login time.
    */
   async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth): Promise<LoginResult> {
     const found = await this.users.findWithPasswordHash(dto.email);
-    const passwordOk = await this.hasher.verify(dto.password, found?.passwordHash);
-    if (!found || !passwordOk) throw new UnauthorizedException(INVALID_CREDENTIALS);
-    if (!found.isActive) throw new ForbiddenException('This account is disabled');
+    const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager) =>
+      this.attempts.record({ email: dto.email, userId: found?.id ?? null, reason, client }, manager);
 
-    const now = this.clock.now();
+    const throttle = await this.throttle.begin(dto.email, client.ipAddress);
+    if (!throttle.allowed) {
+      await attempt('throttled');
+      throw new HttpErrorWithHeaders(429, 'Too many failed sign-in attempts; try again later', {
+        'Retry-After': String(throttle.retryAfterSeconds),
+      });
+    }
+
+    const passwordOk = await this.hasher.verify(dto.password, found?.passwordHash);
+    if (!found || !passwordOk) {
+      await throttle.settle('failure');
+      await attempt('bad_password');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    await throttle.settle('success');
+    if (!found.isActive) {
+      await attempt('account_disabled');
+      throw new ForbiddenException('This account is disabled');
+    }
+
     const { passwordHash: _hash, ...user } = found;
     return this.dataSource.transaction(async (manager) => {
-      if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
+      const now = this.clock.now();
+      // Written first: on PostgreSQL the row lock makes concurrent logins of this user take turns,
+      // so the cap below counts every session committed before it.
       await manager.update(User, { id: user.id }, { lastLogin: now });
+      if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
       const { session, token } = await this.sessions.start(found, client, manager);
+      await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
+      await attempt('ok', manager);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
+  }
+
+  /**
+   * Changes the password after checking the current one, ends every other session of the user,
+   * and replaces the caller's session with a fresh one (new token), all in one transaction.
+   */
+  async changePassword(auth: Required<Pick<RequestAuth, 'user' | 'session'>>, dto: ChangePasswordDto, client: ClientInfo): Promise<{ revoked: number; session: Session; token: string }> {
+    const stored = await this.users.findWithPasswordHashById(auth.user.id);
+    if (!stored || !(await this.hasher.verify(dto.current_password, stored.passwordHash))) {
+      throw new UnauthorizedException('Current password is incorrect');
+    }
+    const passwordHash = await this.hasher.hash(dto.new_password);
+    return this.dataSource.transaction(async (manager) => {
+      await this.users.setPasswordHash(stored.id, passwordHash, manager);
+      const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', manager);
+      await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), manager);
+      const { session, token } = await this.sessions.start(stored, client, manager);
+      return { revoked, session, token };
+    });
+  }
+
+  loginActivity(user: User): Promise<LoginAttempt[]> {
+    return this.attempts.latestFor(user.id);
   }
 
   /** Ends the caller's session if it has one; logging out without one is not an error. */

@@ -93,6 +93,12 @@ export interface AppConfig {
   /** Value for Express's `trust proxy` setting. */
   trustProxy: boolean | number | string;
   migrationsRun: boolean;
+  /** Failed logins allowed per window: one account from one address, one address, one account. */
+  loginLimits: { accountAddress: number; address: number; account: number; windowSeconds: number };
+  /** Requests per minute per client address on /login and /signup (a coarse flood limit). */
+  authRateLimit: number;
+  /** Days that ended sessions and login attempts are kept before the cleanup job deletes them. */
+  retentionDays: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -183,6 +189,14 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     bcryptMaxPending: intIn('BCRYPT_MAX_PENDING', env.BCRYPT_MAX_PENDING, 16, 0, 10000, problems),
     trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     migrationsRun: env.MIGRATIONS_RUN ? env.MIGRATIONS_RUN === 'true' : true,
+    loginLimits: {
+      accountAddress: intIn('LOGIN_LIMIT_ACCOUNT_ADDRESS', env.LOGIN_LIMIT_ACCOUNT_ADDRESS, 5, 1, 1_000_000, problems),
+      address: intIn('LOGIN_LIMIT_ADDRESS', env.LOGIN_LIMIT_ADDRESS, 20, 1, 1_000_000, problems),
+      account: intIn('LOGIN_LIMIT_ACCOUNT', env.LOGIN_LIMIT_ACCOUNT, 100, 1, 1_000_000, problems),
+      windowSeconds: intIn('LOGIN_LIMIT_WINDOW', env.LOGIN_LIMIT_WINDOW, 900, 1, 7 * 86400, problems),
+    },
+    authRateLimit: intIn('AUTH_RATE_LIMIT', env.AUTH_RATE_LIMIT, 60, 1, 1_000_000, problems),
+    retentionDays: intIn('RETENTION_DAYS', env.RETENTION_DAYS, 30, 1, 3650, problems),
     logLevel: (env.LOG_LEVEL ?? 'log') as AppConfig['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,13 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
+import { LoginAttempt } from '../auth/login-attempt.entity';
 import { Chat } from '../chat/chat.entity';
 import { GlobalChat } from '../chat/global-chat.entity';
 import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
 import type { AppConfig } from './app.config';
 
-export const entities = [User, Session, Chat, GlobalChat];
+export const entities = [User, Session, Chat, GlobalChat, LoginAttempt];
 
 /**
  * Where the data lives, from a SQLAlchemy-style DATABASE_URL as the original system used:

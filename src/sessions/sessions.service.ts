@@ -86,8 +86,8 @@ export class SessionsService {
   }
 
   /** Ends every active session of the user but `keepId`; returns how many ended. */
-  async endOthers(userId: number, keepId: number | null, reason: EndReason): Promise<number> {
-    const query = this.sessions
+  async endOthers(userId: number, keepId: number | null, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
+    const query = manager
       .createQueryBuilder()
       .update(Session)
       .set({ isActive: false, logoutTime: this.clock.now(), endReason: reason })
@@ -95,6 +95,30 @@ export class SessionsService {
     if (keepId !== null) query.andWhere('id <> :keepId', { keepId });
     const result = await query.execute();
     return result.affected ?? 0;
+  }
+
+  /**
+   * Keeps at most `cap` usable sessions for the user, ending the least recently active others
+   * (reason `revoked`; `keepId` is never chosen). Active rows already past their expiry or idle
+   * limit are ended for that reason on the way. Run inside the login transaction, after a write
+   * to the user's row, so concurrent logins of one user take turns and never exceed the cap.
+   */
+  async enforceCap(userId: number, keepId: number, cap: number, manager: EntityManager): Promise<number> {
+    const now = this.clock.now();
+    const active = await manager.find(Session, {
+      where: { userId, isActive: true },
+      order: { lastActivity: 'DESC', id: 'DESC' },
+    });
+    let kept = 1; // keepId
+    let revoked = 0;
+    for (const session of active) {
+      if (session.id === keepId) continue;
+      const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
+      if (!verdict.ok) await this.end(session.id, verdict.reason, now, manager);
+      else if (kept < cap) kept++;
+      else if (await this.end(session.id, 'revoked', now, manager)) revoked++;
+    }
+    return revoked;
   }
 
   /** The user's sessions that can still be used, newest first. */

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../common/database/database-errors';
 import { User } from './user.entity';
@@ -44,6 +44,10 @@ export class UsersService {
 
   async findWithPasswordHashById(id: number): Promise<User | null> {
     return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
+  }
+
+  async setPasswordHash(id: number, passwordHash: string, manager: EntityManager = this.users.manager): Promise<void> {
+    await manager.update(User, { id }, { passwordHash });
   }
 
   async findById(id: number): Promise<User | null> {

@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ATTEMPT_REASONS, type LoginAttempt } from '../login-attempt.entity';
+
+export class LoginAttemptDto {
+  @ApiProperty({ type: String, format: 'date-time' }) time: string;
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.9' }) ip_address: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (X11; Linux x86_64)' }) user_agent: string | null;
+  @ApiProperty({ example: false }) success: boolean;
+  @ApiProperty({ enum: ATTEMPT_REASONS, example: 'bad_password' }) reason: string;
+}
+
+export class LoginActivityDto {
+  @ApiProperty({ type: [LoginAttemptDto], description: 'The latest 50 sign-in attempts on the account, newest first.' })
+  attempts: LoginAttemptDto[];
+}
+
+export function toLoginAttemptDto(attempt: LoginAttempt): LoginAttemptDto {
+  return {
+    time: attempt.attemptedAt.toISOString(),
+    ip_address: attempt.ipAddress,
+    user_agent: attempt.userAgent,
+    success: attempt.success,
+    reason: attempt.reason,
+  };
+}

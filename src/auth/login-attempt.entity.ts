@@ -1,0 +1,44 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from '../users/user.entity';
+
+/** What happened to a sign-in attempt; the values /login_activity reports. */
+export const ATTEMPT_REASONS = ['ok', 'bad_password', 'throttled', 'account_disabled'] as const;
+export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
+
+/**
+ * One row per POST /login that passed validation: the audit trail behind /login_activity. Never
+ * the password. `user_id` is null when the email names no account (the email is kept as typed,
+ * normalised, so an operator can see what was tried).
+ */
+@Entity({ name: 'login_attempts' })
+@Index('ix_login_attempts_user', ['userId', 'id'])
+@Index('ix_login_attempts_time', ['attemptedAt'])
+export class LoginAttempt {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id: number;
+
+  @Column({ name: 'attempted_at', type: Date })
+  attemptedAt: Date;
+
+  @Column({ name: 'user_id', type: 'integer', nullable: true })
+  userId: number | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
+
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  @Column({ name: 'ip_address', type: 'varchar', length: 45, nullable: true })
+  ipAddress: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ type: Boolean })
+  success: boolean;
+
+  @Column({ type: 'varchar', length: 20 })
+  reason: AttemptReason;
+}

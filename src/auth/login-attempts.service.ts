@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import type { ClientInfo } from '../sessions/sessions.service';
+import { AttemptReason, LoginAttempt } from './login-attempt.entity';
+
+export const LOGIN_ACTIVITY_LIMIT = 50;
+
+@Injectable()
+export class LoginAttemptsService {
+  constructor(
+    @InjectRepository(LoginAttempt) private readonly attempts: Repository<LoginAttempt>,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(
+    attempt: { email: string; userId: number | null; reason: AttemptReason; client: ClientInfo },
+    manager: EntityManager = this.attempts.manager,
+  ): Promise<void> {
+    await manager.insert(LoginAttempt, {
+      attemptedAt: this.clock.now(),
+      userId: attempt.userId,
+      email: attempt.email.slice(0, 254),
+      ipAddress: attempt.client.ipAddress,
+      userAgent: attempt.client.userAgent?.slice(0, 512) ?? null,
+      success: attempt.reason === 'ok',
+      reason: attempt.reason,
+    });
+  }
+
+  /** The latest attempts on a user's account, newest first. */
+  latestFor(userId: number): Promise<LoginAttempt[]> {
+    return this.attempts.find({ where: { userId }, order: { id: 'DESC' }, take: LOGIN_ACTIVITY_LIMIT });
+  }
+}

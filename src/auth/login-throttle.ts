@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { Clock } from '../common/clock';
+
+export interface WindowLimit {
+  key: string;
+  limit: number;
+}
+
+export type Reservation = { allowed: true; at: number } | { allowed: false; retryAfterMs: number };
+
+/**
+ * Where failed-login counts live: sliding windows of timestamps per key. The in-memory store
+ * below serves one instance; a shared store (Redis, say) implementing the same three operations
+ * lets several instances enforce one limit.
+ */
+export interface LoginFailureStore {
+  /**
+   * Atomically: if any key already holds `limit` entries within the window, refuse and say when
+   * the oldest of them leaves it; otherwise add one entry at `now` to every key.
+   */
+  reserve(limits: WindowLimit[], windowMs: number, now: number): Promise<Reservation>;
+  /** Takes back an entry added by `reserve` (the attempt turned out not to be a failure). */
+  release(keys: string[], at: number): Promise<void>;
+  /** Forgets every entry of a key. */
+  reset(key: string): Promise<void>;
+}
+
+export const LOGIN_FAILURE_STORE = Symbol('LOGIN_FAILURE_STORE');
+
+export class InMemoryLoginFailureStore implements LoginFailureStore {
+  private readonly windows = new Map<string, number[]>();
+  private sweeps = 0;
+
+  async reserve(limits: WindowLimit[], windowMs: number, now: number): Promise<Reservation> {
+    if (++this.sweeps % 1000 === 0) this.sweep(windowMs, now);
+    let retryAfterMs = 0;
+    for (const { key, limit } of limits) {
+      const recent = this.recent(key, windowMs, now);
+      if (recent.length >= limit) retryAfterMs = Math.max(retryAfterMs, recent[recent.length - limit] + windowMs - now);
+    }
+    if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
+    for (const { key } of limits) this.recent(key, windowMs, now).push(now);
+    return { allowed: true, at: now };
+  }
+
+  async release(keys: string[], at: number): Promise<void> {
+    for (const key of keys) {
+      const list = this.windows.get(key);
+      const i = list?.lastIndexOf(at) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    this.windows.delete(key);
+  }
+
+  /** The key's timestamps within the window (older ones dropped), oldest first. */
+  private recent(key: string, windowMs: number, now: number): number[] {
+    const list = (this.windows.get(key) ?? []).filter((t) => t > now - windowMs);
+    this.windows.set(key, list);
+    return list;
+  }
+
+  /** Drops keys with nothing left in the window, so memory follows recent traffic only. */
+  private sweep(windowMs: number, now: number): void {
+    for (const [key, list] of this.windows) if (!list.some((t) => t > now - windowMs)) this.windows.delete(key);
+  }
+}
+
+export type ThrottleDecision = { allowed: true; settle: (outcome: 'failure' | 'success') => Promise<void> } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * The contract's three failed-login limits (per account from one address, per address, per
+ * account), each over a sliding window. An attempt takes its place in all three windows before
+ * the password is checked, so a burst of concurrent guesses cannot slip past the limit; a success
+ * gives the place back and clears that account's count for that address. Unknown emails are
+ * counted exactly like known ones.
+ */
+@Injectable()
+export class LoginThrottle {
+  constructor(
+    @Inject(LOGIN_FAILURE_STORE) private readonly store: LoginFailureStore,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  async begin(email: string, address: string | null): Promise<ThrottleDecision> {
+    const ip = address ?? 'unknown';
+    const { accountAddress, address: perAddress, account, windowSeconds } = this.config.loginLimits;
+    const limits = [
+      { key: `account-address:${email}|${ip}`, limit: accountAddress },
+      { key: `address:${ip}`, limit: perAddress },
+      { key: `account:${email}`, limit: account },
+    ];
+    const reservation = await this.store.reserve(limits, windowSeconds * 1000, this.clock.now().getTime());
+    if (!reservation.allowed) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
+    return {
+      allowed: true,
+      settle: async (outcome) => {
+        if (outcome === 'failure') return;
+        await this.store.release(limits.map((l) => l.key), reservation.at);
+        await this.store.reset(limits[0].key);
+      },
+    };
+  }
+}
