@@ -25,7 +25,8 @@ import { SessionGuard } from './session.guard';
     ThrottlerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
-        throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit }],
+        // One budget per address shared by both routes (not one per route).
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit, generateKey: (_ctx, tracker) => `auth:${tracker}` }],
         errorMessage: 'Too many requests; try again later',
         getTracker: (req: Record<string, unknown>) => (req as unknown as Request).ip ?? 'unknown',
       }),
