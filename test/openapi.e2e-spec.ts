@@ -19,6 +19,8 @@ const CONTRACT_ROUTES: Array<[method: string, path: string]> = [
   ['post', '/global_chat'],
   ['get', '/global_chat'],
   ['get', '/health'],
+  ['post', '/change_password'],
+  ['get', '/login_activity'],
 ];
 
 describe('OpenAPI document', () => {
@@ -107,6 +109,10 @@ describe('OpenAPI document', () => {
     check('delete', '/active_sessions/{id}', await as(request(t.http).delete('/active_sessions/abc')));
     check('delete', '/active_sessions/{id}', await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)));
     check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    check('get', '/login_activity', await as(request(t.http).get('/login_activity')));
+    check('get', '/login_activity', await request(t.http).get('/login_activity'));
+    check('post', '/change_password', await as(request(t.http).post('/change_password')).send({ current_password: 'wrong', new_password: 'a new password 1' }));
+    check('post', '/change_password', await as(request(t.http).post('/change_password')).send({}));
     check('get', '/health', await request(t.http).get('/health'));
     check('post', '/logout', await as(request(t.http).post('/logout')));
     check('get', '/logout', await request(t.http).get('/logout'));

@@ -109,7 +109,7 @@ export class AuthController {
   @ApiBody({ type: ChangePasswordDto })
   @ApiOkResponse({ type: RevokedCountDto, headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } } })
   @ApiErrors(400, 403, 413, 415, 503)
-  @ApiSession()
+  @ApiSession('the current password is wrong.')
   async changePassword(
     @CurrentUser() user: User,
     @CurrentSession() session: Session,

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiCookieAuth, ApiBearerAuth, ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 
 export const COOKIE_SCHEME = 'session_cookie';
 export const BEARER_SCHEME = 'bearer';
@@ -25,7 +25,7 @@ export class UnauthorizedDto extends ErrorDto {
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `message` names each bad field.',
   401: 'Not authenticated.',
-  403: 'Forbidden.',
+  403: 'Refused: a cross-site request (see the rule at the top of this document) or, on /login, a deactivated account.',
   404: 'Not found.',
   409: 'Conflict.',
   413: 'Body larger than 100 kB.',
@@ -42,11 +42,21 @@ export function ApiErrors(...statuses: number[]) {
   );
 }
 
-/** A route that needs a session: cookie or bearer token, 401 otherwise. */
-export function ApiSession() {
+/**
+ * A route that needs a session: cookie or bearer token, 401 otherwise. `otherUnauthorized`: the
+ * route's own 401 (in the plain error shape), besides the session one.
+ */
+export function ApiSession(otherUnauthorized?: string) {
   return applyDecorators(
     ApiCookieAuth(COOKIE_SCHEME),
     ApiBearerAuth(BEARER_SCHEME),
-    ApiResponse({ status: 401, description: 'No valid session; `reason` tells why.', type: UnauthorizedDto }),
+    otherUnauthorized
+      ? ApiResponse({
+          status: 401,
+          description: `No valid session (\`reason\` tells why), or: ${otherUnauthorized}`,
+          schema: { oneOf: [{ $ref: getSchemaPath(UnauthorizedDto) }, { $ref: getSchemaPath(ErrorDto) }] },
+        })
+      : ApiResponse({ status: 401, description: 'No valid session; `reason` tells why.', type: UnauthorizedDto }),
+    ApiExtraModels(UnauthorizedDto, ErrorDto),
   );
 }
