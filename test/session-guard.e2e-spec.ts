@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
+import { UsersService } from '../src/users/users.service';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 describe('The session guard', () => {
@@ -59,13 +60,29 @@ describe('The session guard', () => {
       expect(status.body).toMatchObject({ authenticated: false, reason: 'expired' });
     });
 
-    it('refuses the sessions of a deactivated user (account_disabled)', async () => {
+    it('refuses and ends the sessions of a deactivated user (account_disabled); re-enabling does not revive them', async () => {
       const user = await signup(t.http);
-      const { cookie } = await login(t.http, user);
+      const { cookie, body } = await login(t.http, user);
+      const other = await login(t.http, user);
       await t.dataSource.getRepository(User).update({ id: user.id }, { isActive: false });
       const res = await request(t.http).get('/session_status').set('Cookie', cookie).expect(401);
       expect(res.body.reason).toBe('account_disabled');
-      await request(t.http).get('/userpage').set('Cookie', cookie).expect(401);
+      await request(t.http).get('/userpage').set('Cookie', other.cookie).expect(401);
+      const row = await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id });
+      expect(row).toMatchObject({ isActive: false, endReason: 'account_disabled' });
+      await t.dataSource.getRepository(User).update({ id: user.id }, { isActive: true });
+      const after = await request(t.http).get('/session_status').set('Cookie', cookie).expect(401);
+      expect(after.body.reason).toBe('account_disabled');
+    });
+
+    it('ends every session at once when an account is deactivated through UsersService', async () => {
+      const user = await signup(t.http);
+      const a = await login(t.http, user);
+      const b = await login(t.http, user);
+      await t.app.get(UsersService).deactivate(user.id);
+      expect(await t.dataSource.getRepository(Session).countBy({ userId: user.id, isActive: true })).toBe(0);
+      for (const s of [a, b]) expect((await request(t.http).get('/session_status').set('Cookie', s.cookie).expect(401)).body.reason).toBe('account_disabled');
+      await request(t.http).post('/login').send({ email: user.email, password: user.password }).expect(403);
     });
 
     it('refuses a token issued under another SECRET_KEY (the database holds only keyed hashes)', async () => {

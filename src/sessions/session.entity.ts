@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import type { User } from '../users/user.entity';
 
 /** Why a session stopped being active; also the `reason` that /session_status reports. */
-export const END_REASONS = ['logged_out', 'revoked', 'expired', 'idle_timeout'] as const;
+export const END_REASONS = ['logged_out', 'revoked', 'expired', 'idle_timeout', 'account_disabled'] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 @Entity({ name: 'sessions' })

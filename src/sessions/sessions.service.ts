@@ -8,7 +8,7 @@ import { activityWriteInterval, judgeSession } from './session-rules';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
 import { EndReason, Session } from './session.entity';
 
-export type AuthFailureReason = EndReason | 'invalid' | 'account_disabled';
+export type AuthFailureReason = EndReason | 'invalid';
 
 export type Authentication =
   | { ok: true; user: User; session: Session }
@@ -50,7 +50,12 @@ export class SessionsService {
       if (verdict.endNow) await this.end(session.id, verdict.reason, now);
       return { ok: false, reason: verdict.reason };
     }
-    if (!session.user.isActive) return { ok: false, reason: 'account_disabled' };
+    if (!session.user.isActive) {
+      // A disabled account's sessions are terminated, not just refused: re-enabling the account
+      // does not bring them back (ASVS V7.4.2). UsersService.deactivate ends them all at once.
+      await this.end(session.id, 'account_disabled', now);
+      return { ok: false, reason: 'account_disabled' };
+    }
 
     if (now.getTime() - session.lastActivity.getTime() >= this.activityInterval) {
       await this.sessions.update({ id: session.id, isActive: true }, { lastActivity: now });

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../common/database/database-errors';
+import { Session } from '../sessions/session.entity';
 import { User } from './user.entity';
 
 const EMAIL_TAKEN = 'An account with this email already exists';
@@ -44,6 +45,17 @@ export class UsersService {
 
   async findWithPasswordHashById(id: number): Promise<User | null> {
     return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
+  }
+
+  /**
+   * Disables an account and terminates every active session of it in one transaction (for
+   * operators and future admin routes; the guard also refuses and ends a disabled user's sessions).
+   */
+  async deactivate(id: number): Promise<void> {
+    await this.users.manager.transaction(async (manager) => {
+      await manager.update(User, { id }, { isActive: false });
+      await manager.update(Session, { userId: id, isActive: true }, { isActive: false, logoutTime: this.clock.now(), endReason: 'account_disabled' });
+    });
   }
 
   async setPasswordHash(id: number, passwordHash: string, manager: EntityManager = this.users.manager): Promise<void> {
