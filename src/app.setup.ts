@@ -4,6 +4,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
 import { BODY_LIMIT, bodyParserErrorHandler, requireSupportedBody } from './common/body-parsing';
+import { crossSiteProtection } from './common/cross-site';
+import { requestId } from './common/logging';
+import { cacheAndVaryHeaders, corsOptions, securityHeaders } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
 import { sessionCookieName } from './sessions/session-cookie';
 
@@ -22,6 +25,14 @@ export function configureApp(nestApp: INestApplication): void {
   // Express's "extended" query parser builds nested objects from a[b]=c; plain key=value is enough.
   app.set('query parser', 'simple');
 
+  // Order matters. The request id and the response headers before anything can answer, so every
+  // response (errors included) carries X-Request-Id, no-store and the security headers; then the
+  // cross-site guard, before CORS and the body parsers, so a refused request's body is never read.
+  app.use(requestId);
+  app.use(securityHeaders({ https: config.cookieSecure }));
+  app.use(cacheAndVaryHeaders);
+  app.use(crossSiteProtection(config.allowedOrigins));
+  app.enableCors(corsOptions(config.allowedOrigins));
   app.use(requireSupportedBody);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
@@ -43,6 +54,12 @@ function buildOpenApiConfig(config: AppConfig) {
         '`last_activity` is written at most once a minute per session (at most a quarter of the idle timeout when one is set).',
         'Errors are JSON: `{statusCode, error, message}`. Unknown body fields are refused (400); unknown query parameters are ignored.',
         'Bodies are JSON (limit 100 kB); `/signup` and `/login` also take HTML form posts.',
+        'Cross-site requests: a `POST`, `PUT`, `PATCH` or `DELETE` (on any route, `/signup` and `/login` included) that a browser marks as cross-site ' +
+          '(`Sec-Fetch-Site: cross-site` or `same-site`, or, without that header, an `Origin` that is neither this server nor one of `ALLOWED_ORIGINS`, or `Origin: null`) ' +
+          'is refused with 403, and so is `GET /logout` with `Sec-Fetch-Site: cross-site`. An `Origin` listed in `ALLOWED_ORIGINS` always passes; ' +
+          'requests with neither header (curl, Postman, servers) are not refused on this ground. ' +
+          'CORS (with credentials; methods GET, POST, DELETE; headers Content-Type and Authorization) is granted to exactly the `ALLOWED_ORIGINS`, to no other origin.',
+        'Every JSON response has `Cache-Control: no-store`; logout responses carry `Clear-Site-Data: "cookies"`.',
       ].join('\n\n'),
     )
     .addCookieAuth(sessionCookieName(config.cookieSecure), { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' }, COOKIE_SCHEME)

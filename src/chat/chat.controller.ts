@@ -25,7 +25,7 @@ export class ChatController {
   @Post('chats')
   @ApiOperation({ summary: 'Sends a private message.' })
   @ApiCreatedResponse({ type: ChatCreatedDto })
-  @ApiErrors(400, 404, 413, 415)
+  @ApiErrors(400, 403, 404, 413, 415)
   async send(@CurrentUser() user: User, @Body() dto: SendChatDto): Promise<ChatCreatedDto> {
     return { chat: await this.chat.send(user, dto.receiver_id, dto.message) };
   }
@@ -52,7 +52,7 @@ export class ChatController {
   @Post('global_chat')
   @ApiOperation({ summary: 'Posts to the global room.' })
   @ApiCreatedResponse({ type: GlobalChatCreatedDto })
-  @ApiErrors(400, 413, 415)
+  @ApiErrors(400, 403, 413, 415)
   async postGlobal(@CurrentUser() user: User, @Body() dto: PostGlobalChatDto): Promise<GlobalChatCreatedDto> {
     return { message: await this.chat.postGlobal(user, dto.message) };
   }

@@ -18,8 +18,16 @@ export function setSessionCookie(res: Response, token: string, expiresAt: Date, 
   res.cookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge: maxAgeMs });
 }
 
+/**
+ * Ends the cookie at logout. `Clear-Site-Data: "cookies"` also has the browser drop every cookie of
+ * the site (the registrable domain, subdomains included; HTTPS or localhost only), which covers a
+ * session cookie left under another name (`session_token` after SESSION_COOKIE_SECURE changed).
+ * Only for responses that end a session: its order against a Set-Cookie in the same response is
+ * up to the browser, so never combine it with setSessionCookie.
+ */
 export function clearSessionCookie(res: Response, secure: boolean): void {
   res.clearCookie(sessionCookieName(secure), attributes(secure));
+  res.setHeader('Clear-Site-Data', '"cookies"');
 }
 
 /**

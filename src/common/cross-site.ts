@@ -1,0 +1,102 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { errorBody } from './http-error';
+
+/**
+ * Cross-site request forgery protection, modelled on Go 1.25's net/http.CrossOriginProtection:
+ * browsers say where a request comes from (Fetch Metadata's `Sec-Fetch-Site`, with `Origin` as the
+ * fallback for browsers older than 2023), so no CSRF token is needed. Clients that send neither
+ * header (curl, Postman, servers) are not browsers acting for a signed-in user and are let through.
+ */
+
+/** Methods that never change state here, so never refused (apart from GET /logout, below). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What the decision reads from a request; every field as the request carried it. */
+export interface CrossSiteFacts {
+  method: string;
+  /** The URL path, without the query string. */
+  path: string;
+  /** `http` or `https`, as Express reports it (honouring TRUST_PROXY). */
+  protocol: string;
+  /** The Host header (or X-Forwarded-Host from a trusted proxy), as Express reports it. */
+  host: string | undefined;
+  origin: string | undefined;
+  secFetchSite: string | undefined;
+}
+
+export type CrossSiteVerdict = { allowed: true } | { allowed: false; reason: string };
+
+const ALLOW: CrossSiteVerdict = { allowed: true };
+const refuse = (reason: string): CrossSiteVerdict => ({ allowed: false, reason });
+
+/** `scheme://host[:port]` with default ports dropped and the host lower-cased; undefined if not an http(s) origin. */
+function normalizeOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * GET /logout ends the session, and SameSite=Lax still sends the cookie on a top-level cross-site
+ * navigation (a link, a redirect), so that one safe-method route gets the cross-site check too.
+ * HEAD is routed to the same handler by Express. Routing ignores case and a trailing slash.
+ */
+export function isLogoutPath(path: string): boolean {
+  return path.toLowerCase().replace(/(.)\/+$/, '$1') === '/logout';
+}
+
+/**
+ * Decides whether a request may proceed. Pure, so every rule of API.md "Cross-site requests" is
+ * unit-tested. `allowedOrigins` holds ALLOWED_ORIGINS as validated at boot (normalized origins);
+ * an Origin is trusted only when it is exactly one of them, as browsers serialize origins.
+ */
+export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet<string>): CrossSiteVerdict {
+  const origin = req.origin || undefined;
+  const site = req.secFetchSite?.trim().toLowerCase() || undefined;
+  const trusted = origin !== undefined && allowedOrigins.has(origin);
+
+  if (SAFE_METHODS.has(req.method)) {
+    if (req.method === 'OPTIONS' || !isLogoutPath(req.path) || site !== 'cross-site' || trusted) return ALLOW;
+    return refuse('a cross-site page cannot log you out');
+  }
+
+  if (trusted) return ALLOW;
+  if (site !== undefined) {
+    if (site === 'same-origin' || site === 'none') return ALLOW;
+    return refuse(site === 'cross-site' || site === 'same-site' ? `Sec-Fetch-Site is ${site}` : 'Sec-Fetch-Site is not same-origin');
+  }
+  // No Fetch Metadata: an older browser, or not a browser at all. Fall back to Origin.
+  if (origin === undefined) return ALLOW;
+  if (origin === 'null') return refuse('Origin is null');
+  const own = req.host ? normalizeOrigin(`${req.protocol}://${req.host}`) : undefined;
+  if (own !== undefined && normalizeOrigin(origin) === own) return ALLOW;
+  return refuse("Origin is neither this server's nor an allowed origin");
+}
+
+/**
+ * The middleware: installed before any body parsing, so a refused request's body is never read and
+ * nothing behind it (routing, the session guard, handlers) runs.
+ */
+export function crossSiteProtection(allowedOrigins: readonly string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins);
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Whether GET /logout is honoured depends on Sec-Fetch-Site (state-changing methods are never cached).
+    if (isLogoutPath(req.path)) res.vary('Sec-Fetch-Site');
+    const verdict = decideCrossSite(
+      {
+        method: req.method,
+        path: req.path,
+        protocol: req.protocol,
+        host: req.host,
+        origin: req.get('origin'),
+        secFetchSite: req.get('sec-fetch-site'),
+      },
+      allowed,
+    );
+    if (verdict.allowed) return next();
+    res.status(403).json(errorBody(403, `Cross-site request refused: ${verdict.reason}`));
+  };
+}
