@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
+import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { LOG_DESTINATION, loggerParams } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './config/database.options';
@@ -15,6 +20,13 @@ import { UsersModule } from './users/users.module';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, load: [appConfig], cache: true }),
+    // JSON log lines with a request id in each (see common/logging.ts); main.ts makes it Nest's logger.
+    LoggerModule.forRootAsync({
+      providers: [{ provide: LOG_DESTINATION, useValue: null }],
+      inject: [appConfig.KEY, LOG_DESTINATION],
+      useFactory: (config: AppConfig, destination: DestinationStream | null) => loggerParams(config, destination),
+    }),
+    ScheduleModule.forRoot(),
     TypeOrmModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
@@ -29,6 +41,7 @@ import { UsersModule } from './users/users.module';
     SessionsModule,
     ChatModule,
     HealthModule,
+    CleanupModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { appConfig, parseEnv, type AppConfig } from './config/app.config';
@@ -14,8 +15,12 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     bodyParser: false,
     abortOnError: false,
+    // Until the JSON logger below takes over (and if the app fails before it can), Nest's console
+    // logger prints at LOG_LEVEL; what it buffered meanwhile is then written as JSON.
     logger: LEVELS.slice(0, LEVELS.indexOf(early.logLevel) + 1),
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoNestLogger));
   app.enableShutdownHooks();
   configureApp(app);
   const config = app.get<AppConfig>(appConfig.KEY);

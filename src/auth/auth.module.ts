@@ -45,5 +45,7 @@ import { SessionGuard } from './session.guard';
     // useExisting, so a test can override SessionGuard and the global guard follows.
     { provide: APP_GUARD, useExisting: SessionGuard },
   ],
+  // For the cleanup job, which prunes the attempts log.
+  exports: [LoginAttemptsService],
 })
 export class AuthModule {}

@@ -1,5 +1,6 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuthEvents } from '../common/auth-events';
 import { Clock } from '../common/clock';
 import type { RequestAuth } from '../common/auth.decorators';
 import { HttpErrorWithHeaders } from '../common/http-error';
@@ -36,6 +37,7 @@ export class AuthService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly events: AuthEvents,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -59,6 +61,7 @@ export class AuthService {
     const throttle = await this.throttle.begin(dto.email, client.ipAddress);
     if (!throttle.allowed) {
       await attempt('throttled');
+      this.events.loginThrottled(throttle.retryAfterSeconds, found?.id ?? null, client.ipAddress);
       throw new HttpErrorWithHeaders(429, 'Too many failed sign-in attempts; try again later', {
         'Retry-After': String(throttle.retryAfterSeconds),
       });
@@ -68,26 +71,33 @@ export class AuthService {
     if (!found || !passwordOk) {
       await throttle.settle('failure');
       await attempt('bad_password');
+      this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     await throttle.settle('success');
     if (!found.isActive) {
       await attempt('account_disabled');
+      this.events.loginFailed('account_disabled', found.id, client.ipAddress);
       throw new ForbiddenException('This account is disabled');
     }
 
     const { passwordHash: _hash, ...user } = found;
-    return this.dataSource.transaction(async (manager) => {
+    let capped = 0;
+    const result = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       // Written first: on PostgreSQL the row lock makes concurrent logins of this user take turns,
       // so the cap below counts every session committed before it.
       await manager.update(User, { id: user.id }, { lastLogin: now });
       if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
       const { session, token } = await this.sessions.start(found, client, manager);
-      await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
+      capped = await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
       await attempt('ok', manager);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
+    if (previous.session) this.events.logout(previous.session.userId, previous.session.id);
+    if (capped > 0) this.events.sessionRevoked(user.id, 'session_cap', { count: capped });
+    this.events.loginSucceeded(user.id, result.session.id, client.ipAddress);
+    return result;
   }
 
   /**
@@ -100,13 +110,16 @@ export class AuthService {
       throw new UnauthorizedException('Current password is incorrect');
     }
     const passwordHash = await this.hasher.hash(dto.new_password);
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       await this.users.setPasswordHash(stored.id, passwordHash, manager);
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', manager);
       await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), manager);
       const { session, token } = await this.sessions.start(stored, client, manager);
       return { revoked, session, token };
     });
+    this.events.passwordChanged(stored.id, result.revoked, auth.session.id, result.session.id);
+    if (result.revoked > 0) this.events.sessionRevoked(stored.id, 'password_change', { count: result.revoked });
+    return result;
   }
 
   loginActivity(user: User): Promise<LoginAttempt[]> {
@@ -115,7 +128,7 @@ export class AuthService {
 
   /** Ends the caller's session if it has one; logging out without one is not an error. */
   async logout(auth: RequestAuth): Promise<void> {
-    if (auth.session) await this.sessions.end(auth.session.id, 'logged_out');
+    if (auth.session && (await this.sessions.end(auth.session.id, 'logged_out'))) this.events.logout(auth.session.userId, auth.session.id);
   }
 
   /** The caller's session, or the 401 that says why there is none. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { inBatches } from '../common/database/batches';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AttemptReason, LoginAttempt } from './login-attempt.entity';
 
@@ -32,5 +33,22 @@ export class LoginAttemptsService {
   /** The latest attempts on a user's account, newest first. */
   latestFor(userId: number): Promise<LoginAttempt[]> {
     return this.attempts.find({ where: { userId }, order: { id: 'DESC' }, take: LOGIN_ACTIVITY_LIMIT });
+  }
+
+  /**
+   * Deletes attempts made before `cutoff` (the cleanup job's retention), a batch per statement;
+   * returns how many. Conditional and idempotent, so instances running it at once delete each row
+   * once between them.
+   */
+  deleteOlderThan(cutoff: Date): Promise<number> {
+    return inBatches(async (size) => {
+      const old = this.attempts.createQueryBuilder('a').select('a.id').where('a.attemptedAt < :cutoff').limit(size);
+      const result = await this.attempts
+        .createQueryBuilder()
+        .delete()
+        .where(`attemptedAt < :cutoff AND id IN (${old.getQuery()})`, { cutoff })
+        .execute();
+      return result.affected ?? 0;
+    });
   }
 }

@@ -17,6 +17,8 @@ describe('parseEnv', () => {
       bcryptRounds: 12,
       trustProxy: false,
       migrationsRun: true,
+      retentionDays: 30,
+      cleanupIntervalMinutes: 10,
     });
   });
 
@@ -45,6 +47,9 @@ describe('parseEnv', () => {
     ['MIGRATIONS_RUN', '1'],
     ['TRUST_PROXY', 'foo'],
     ['TRUST_PROXY', '10.0.0.0/33'],
+    ['RETENTION_DAYS', '0'],
+    ['CLEANUP_INTERVAL_MINUTES', '-1'],
+    ['CLEANUP_INTERVAL_MINUTES', '1441'],
   ])('stops on %s=%p with a message naming the variable', (name, value) => {
     let error: unknown;
     try {

@@ -99,6 +99,8 @@ export interface AppConfig {
   authRateLimit: number;
   /** Days that ended sessions and login attempts are kept before the cleanup job deletes them. */
   retentionDays: number;
+  /** Minutes between two runs of the cleanup job; 0 = not scheduled on this instance. */
+  cleanupIntervalMinutes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -197,6 +199,7 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     },
     authRateLimit: intIn('AUTH_RATE_LIMIT', env.AUTH_RATE_LIMIT, 60, 1, 1_000_000, problems),
     retentionDays: intIn('RETENTION_DAYS', env.RETENTION_DAYS, 30, 1, 3650, problems),
+    cleanupIntervalMinutes: intIn('CLEANUP_INTERVAL_MINUTES', env.CLEANUP_INTERVAL_MINUTES, 10, 0, 1440, problems),
     logLevel: (env.LOG_LEVEL ?? 'log') as AppConfig['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

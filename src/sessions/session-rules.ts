@@ -1,5 +1,8 @@
 import type { EndReason } from './session.entity';
 
+/** The reasons a session ends by time alone, which whoever notices first records. */
+export type TimeoutReason = Extract<EndReason, 'expired' | 'idle_timeout'>;
+
 /** What the guard needs to know about a stored session to decide whether it may be used. */
 export interface SessionState {
   isActive: boolean;
@@ -8,7 +11,7 @@ export interface SessionState {
   lastActivity: Date;
 }
 
-export type SessionVerdict = { ok: true } | { ok: false; reason: EndReason; endNow: boolean };
+export type SessionVerdict = { ok: true } | { ok: false; reason: EndReason; endNow: false } | { ok: false; reason: TimeoutReason; endNow: true };
 
 /**
  * The session rules of the contract, as a pure function: an ended session keeps the reason it

@@ -30,8 +30,9 @@ export class SessionsController {
   @Delete()
   @ApiOperation({ summary: "Ends all of the caller's sessions except the current one (reason `revoked`)." })
   @ApiOkResponse({ type: RevokedCountDto })
+  @ApiErrors(403)
   async endOthers(@CurrentSession() current: Session): Promise<RevokedCountDto> {
-    return { revoked: await this.sessions.endOthers(current.userId, current.id, 'revoked') };
+    return { revoked: await this.sessions.revokeOthers(current.userId, current.id) };
   }
 
   @Delete(':id')
@@ -40,7 +41,7 @@ export class SessionsController {
     summary: "Ends one of the caller's sessions (reason `revoked`). Ending the current one is a logout: reason `logged_out`, cookie cleared.",
   })
   @ApiNoContentResponse({ description: 'Ended.' })
-  @ApiErrors(400, 404)
+  @ApiErrors(400, 403, 404)
   async endOne(
     @CurrentSession() current: Session,
     @Param('id', ParseIdPipe) id: number,

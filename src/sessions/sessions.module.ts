@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthEvents } from '../common/auth-events';
 import { Clock } from '../common/clock';
+import { SessionsCleanupService } from './sessions-cleanup.service';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
@@ -8,7 +10,9 @@ import { SessionsService } from './sessions.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Session])],
   controllers: [SessionsController],
-  providers: [SessionsService, Clock],
-  exports: [SessionsService],
+  // AuthEvents is provided here, the lower of the two modules that log authentication events,
+  // and exported to AuthModule with SessionsService.
+  providers: [SessionsService, SessionsCleanupService, AuthEvents, Clock],
+  exports: [SessionsService, SessionsCleanupService, AuthEvents],
 })
 export class SessionsModule {}

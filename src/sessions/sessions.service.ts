@@ -2,9 +2,10 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, MoreThan, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { AuthEvents } from '../common/auth-events';
 import { Clock } from '../common/clock';
 import type { User } from '../users/user.entity';
-import { activityWriteInterval, judgeSession } from './session-rules';
+import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
 import { EndReason, Session } from './session.entity';
 
@@ -27,6 +28,7 @@ export class SessionsService {
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly events: AuthEvents,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
   }
@@ -47,7 +49,7 @@ export class SessionsService {
     const now = this.clock.now();
     const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
     if (!verdict.ok) {
-      if (verdict.endNow) await this.end(session.id, verdict.reason, now);
+      if (verdict.endNow) await this.endTimedOut(session, verdict.reason, now);
       return { ok: false, reason: verdict.reason };
     }
     if (!session.user.isActive) {
@@ -150,7 +152,21 @@ export class SessionsService {
     const verdict = session ? judgeSession(session, now, this.config.sessionIdleTimeout) : undefined;
     // A session already past its expiry or idle limit is not in the list, so it is not found here
     // either; it is recorded as ended for the reason it really ended.
-    if (session && verdict && !verdict.ok) await this.end(session.id, verdict.reason, now);
+    if (session && verdict && !verdict.ok && verdict.endNow) await this.endTimedOut(session, verdict.reason, now);
     if (!session || !verdict?.ok || !(await this.end(session.id, reason, now))) throw new NotFoundException('Session not found');
+    if (reason === 'logged_out') this.events.logout(userId, sessionId);
+    else this.events.sessionRevoked(userId, 'user', { sessionId });
+  }
+
+  /** DELETE /active_sessions: ends all of the user's sessions but the current one (reason `revoked`). */
+  async revokeOthers(userId: number, keepId: number): Promise<number> {
+    const revoked = await this.endOthers(userId, keepId, 'revoked');
+    if (revoked > 0) this.events.sessionRevoked(userId, 'user', { count: revoked });
+    return revoked;
+  }
+
+  /** Records a session found past its time, and logs it if this call was the one that ended it. */
+  private async endTimedOut(session: Session, reason: TimeoutReason, now: Date): Promise<void> {
+    if (await this.end(session.id, reason, now)) this.events.sessionTimedOut(reason, session.userId, session.id, 'request');
   }
 }

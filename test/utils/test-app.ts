@@ -1,11 +1,13 @@
-import type { INestApplication } from '@nestjs/common';
+import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
 import request from 'supertest';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
+import { LOG_DESTINATION, PINO_LEVELS } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
 import { FakeClock } from './fake-clock';
 
@@ -17,14 +19,33 @@ export interface TestApp {
   clock: FakeClock;
   config: AppConfig;
   dataSource: DataSource;
+  /** Every log line the app wrote, as JSON text (with `captureLogs`; otherwise always empty). */
+  logs: string[];
   close(): Promise<void>;
 }
+
+export interface TestAppOptions {
+  /** Collect the app's log lines in `logs` (as main.ts sets it up) instead of keeping it silent. */
+  captureLogs?: boolean;
+}
+
+/**
+ * Where every test app's log lines go. nestjs-pino builds its pino logger once per test file and
+ * keeps the first destination it is given, so all apps get this one sink, which hands the lines
+ * to the app that captures them (if any).
+ */
+let captured: string[] | null = null;
+const logSink = {
+  write(line: string): void {
+    captured?.push(line);
+  },
+};
 
 /**
  * The production app (same module, same setup) on a fresh in-memory SQLite database, with a clock
  * the test controls. Extra settings are given as environment variables, as an operator would.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = parseEnv({
     NODE_ENV: 'test',
     DATABASE_URL: 'sqlite:///:memory:',
@@ -40,17 +61,32 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     .useValue(config)
     .overrideProvider(Clock)
     .useValue(clock)
+    .overrideProvider(LOG_DESTINATION)
+    .useValue(logSink)
     .compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  const logs: string[] = [];
+  if (options.captureLogs) {
+    captured = logs;
+    app.useLogger(app.get(PinoNestLogger));
+  }
   configureApp(app);
   await app.init();
+  // The logger is shared by the file's apps (see logSink): set its level for this one.
+  PinoLogger.root.level = options.captureLogs ? PINO_LEVELS[config.logLevel] : 'silent';
   return {
     app,
     http: app.getHttpServer() as App,
     clock,
     config,
     dataSource: app.get(DataSource),
-    close: () => app.close(),
+    logs,
+    close: async () => {
+      await app.close();
+      if (!options.captureLogs) return;
+      captured = null;
+      Logger.overrideLogger(new ConsoleLogger({ logLevels: ['error'] }));
+    },
   };
 }
 

@@ -18,7 +18,8 @@ export class SignupDto {
     description: '7–20 characters: digits, spaces, +, -, (, ). A JSON number is accepted and stored as its digits.',
     oneOf: [{ type: 'string' }, { type: 'integer' }],
   })
-  @Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : typeof value === 'string' ? value.trim() : value))
+  // Not trimmed: API.md trims name and email only; a phone is exactly 7-20 of the allowed characters.
+  @Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value))
   @IsString({ message: 'phone must be a string or a whole number' })
   @Matches(/^[0-9 +\-()]{7,20}$/, { message: 'phone must be 7-20 characters of digits, spaces, +, -, ( and )' })
   phone: string;

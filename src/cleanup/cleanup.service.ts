@@ -1,0 +1,81 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { PinoLogger } from 'nestjs-pino';
+import { LoginAttemptsService } from '../auth/login-attempts.service';
+import { Clock } from '../common/clock';
+import { appConfig, type AppConfig } from '../config/app.config';
+import { SessionsCleanupService } from '../sessions/sessions-cleanup.service';
+
+export interface CleanupReport {
+  sessions_expired: number;
+  sessions_idle_timeout: number;
+  sessions_deleted: number;
+  login_attempts_deleted: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The scheduled cleanup: ends sessions whose time is up (the guard also ends them, but only when
+ * one is presented again), then deletes ended sessions and login attempts older than
+ * RETENTION_DAYS. It lives in a module of its own, above auth and sessions, so that each table's
+ * owner keeps its SQL and dependencies still point one way.
+ *
+ * Several instances may run it at the same moment: every statement is conditional and idempotent
+ * (see SessionsCleanupService), so the work is done once between them. CLEANUP_INTERVAL_MINUTES=0
+ * turns the schedule off, for instance on all but one instance; `run()` stays callable.
+ */
+@Injectable()
+export class CleanupService implements OnApplicationBootstrap {
+  private running = false;
+
+  constructor(
+    private readonly sessions: SessionsCleanupService,
+    private readonly attempts: LoginAttemptsService,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly clock: Clock,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('Cleanup');
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.cleanupIntervalMinutes === 0) return;
+    const timer = setInterval(() => void this.runScheduled(), this.config.cleanupIntervalMinutes * 60_000);
+    // Never what keeps the process alive; ScheduleModule clears it when the app closes.
+    timer.unref();
+    this.scheduler.addInterval('cleanup', timer);
+  }
+
+  /** One pass, logged as one `cleanup` line with its counts. Public so tests can run it directly. */
+  async run(): Promise<CleanupReport> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const cutoff = new Date(now.getTime() - this.config.retentionDays * DAY_MS);
+    const ended = await this.sessions.endTimedOut(now);
+    const report: CleanupReport = {
+      sessions_expired: ended.expired,
+      sessions_idle_timeout: ended.idle_timeout,
+      sessions_deleted: await this.sessions.deleteEndedBefore(cutoff),
+      login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
+    };
+    this.logger.info({ event: 'cleanup', ...report, retention_days: this.config.retentionDays, duration_ms: Date.now() - started }, 'cleanup');
+    return report;
+  }
+
+  /** A timer tick: skipped while the previous pass still runs; a failure is logged, never thrown. */
+  private async runScheduled(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.run();
+    } catch (error) {
+      // Class and code only: a driver's message can quote the SQL and its parameters.
+      const { name, code } = (error ?? {}) as { name?: string; code?: string };
+      this.logger.error({ event: 'cleanup_failed', error: name ?? typeof error, code }, 'cleanup failed');
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import type { TimeoutReason } from '../sessions/session-rules';
+
+export type RevokedBy = 'user' | 'password_change' | 'session_cap';
+
+/**
+ * Authentication events as structured log lines, one method per event: a stable `event` field
+ * (also the message) and ids only. Never an email, password, token or hash: logs travel further and
+ * live longer than the database. A failed login is logged without the email it tried (null
+ * `user_id` for an unknown one), because people do type their password into the email field;
+ * the email stays in the login_attempts table, which is pruned after RETENTION_DAYS.
+ *
+ * Within a request every line carries the request's id (`reqId`, from nestjs-pino's context).
+ * Called after the change is committed, so a line never reports work that was rolled back.
+ */
+@Injectable()
+export class AuthEvents {
+  constructor(private readonly logger: PinoLogger) {
+    this.logger.setContext('AuthEvents');
+  }
+
+  loginSucceeded(userId: number, sessionId: number, ip: string | null): void {
+    this.emit('info', 'login_succeeded', { user_id: userId, session_id: sessionId, ip });
+  }
+
+  loginFailed(reason: 'bad_password' | 'account_disabled', userId: number | null, ip: string | null): void {
+    this.emit('warn', 'login_failed', { reason, user_id: userId, ip });
+  }
+
+  loginThrottled(retryAfterSeconds: number, userId: number | null, ip: string | null): void {
+    this.emit('warn', 'login_throttled', { retry_after: retryAfterSeconds, user_id: userId, ip });
+  }
+
+  logout(userId: number, sessionId: number): void {
+    this.emit('info', 'logout', { user_id: userId, session_id: sessionId });
+  }
+
+  /** One session (by id) or several (by count) ended with reason `revoked`. */
+  sessionRevoked(userId: number, by: RevokedBy, ended: { sessionId: number } | { count: number }): void {
+    const which = 'sessionId' in ended ? { session_id: ended.sessionId } : { count: ended.count };
+    this.emit('info', 'session_revoked', { user_id: userId, ...which, by });
+  }
+
+  /** `session_expired` or `session_idle_timeout`, found by a request using it or by the cleanup job. */
+  sessionTimedOut(reason: TimeoutReason, userId: number, sessionId: number, detectedBy: 'request' | 'cleanup'): void {
+    this.emit('info', `session_${reason}`, { user_id: userId, session_id: sessionId, detected_by: detectedBy });
+  }
+
+  /** `revoked` counts the other sessions ended; the caller's session was replaced by a new one. */
+  passwordChanged(userId: number, revoked: number, oldSessionId: number, newSessionId: number): void {
+    this.emit('info', 'password_changed', { user_id: userId, revoked, session_id: oldSessionId, new_session_id: newSessionId });
+  }
+
+  private emit(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): void {
+    this.logger[level]({ event, ...fields }, event);
+  }
+}
