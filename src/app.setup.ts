@@ -5,6 +5,7 @@ import cookieParser from 'cookie-parser';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
 import { BODY_LIMIT, bodyParserErrorHandler, requireSupportedBody } from './common/body-parsing';
 import { crossSiteProtection } from './common/cross-site';
+import { answerClientErrorsAsJson } from './common/client-errors';
 import { requestId } from './common/logging';
 import { cacheAndVaryHeaders, corsOptions, securityHeaders } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
@@ -19,6 +20,7 @@ export function configureApp(nestApp: INestApplication): void {
   const config = app.get<AppConfig>(appConfig.KEY);
 
   app.disable('x-powered-by');
+  answerClientErrorsAsJson(app.getHttpServer());
   // Responses are per user and per moment; no conditional-GET validators.
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);

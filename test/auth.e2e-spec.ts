@@ -188,6 +188,13 @@ describe('Signup, login, logout (the original guide\'s checklist)', () => {
       await request(t.http).get('/active_sessions').set('Cookie', cookie).expect(401);
     });
 
+    it('HEAD /logout changes nothing (HEAD is safe)', async () => {
+      const user = await signup(t.http);
+      const { cookie } = await login(t.http, user);
+      await request(t.http).head('/logout').set('Cookie', cookie).expect(200);
+      await request(t.http).get('/session_status').set('Cookie', cookie).expect(200);
+    });
+
     it('answers 200 and clears the cookie without a session', async () => {
       const res = await request(t.http).get('/logout').expect(200);
       expect(res.body).toEqual({ message: 'Logged out' });

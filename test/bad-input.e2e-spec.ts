@@ -652,3 +652,18 @@ describe('Hostile input on every route', () => {
     });
   });
 });
+
+describe('Requests Node itself rejects', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers headers over 16 kB with a JSON 431, not a bare status line', async () => {
+    const res = await request(t.http).get('/health').set('X-Padding', 'a'.repeat(20_000));
+    expect(res.status).toBe(431);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: 'Request headers are too large' });
+  });
+});

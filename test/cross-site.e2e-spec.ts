@@ -68,7 +68,8 @@ const ROUTES = {
   'POST /logout': (t: TestApp, f: Fixture): Call => ({ method: 'post', path: '/logout', signedIn: true, changed: () => ended(t, f.current) }),
   'GET /logout': (t: TestApp, f: Fixture): Call => ({ method: 'get', path: '/logout', signedIn: true, changed: () => ended(t, f.current) }),
   'GET /logout/': (t: TestApp, f: Fixture): Call => ({ method: 'get', path: '/logout/', signedIn: true, changed: () => ended(t, f.current) }),
-  'HEAD /logout': (t: TestApp, f: Fixture): Call => ({ method: 'head', path: '/logout', signedIn: true, changed: () => ended(t, f.current) }),
+  // HEAD is safe: it answers like GET but never ends the session (its own no-op route).
+  'HEAD /logout': (): Call => ({ method: 'head', path: '/logout', signedIn: true }),
   'POST /global_chat': (t: TestApp): Call => {
     const message = `cross-site message ${++seq}`;
     return {

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Head, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors, ApiSession } from '../common/api-docs';
 import { ClientInfo, CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
@@ -70,6 +70,12 @@ export class AuthController {
     setSessionCookie(res, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
     return { user: toUserDto(user), session: toSessionDto(session, session.id) };
   }
+
+  /** HEAD never changes state; without this route Express would run GET /logout's handler for it. */
+  @Public()
+  @Head('logout')
+  @ApiExcludeEndpoint()
+  logoutHead(): void {}
 
   @OptionalSession()
   @Get('logout')

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 
 /** The error body every client sees: Nest's shape, optionally with route-specific fields. */
 export interface ErrorBody {
@@ -10,13 +11,7 @@ export interface ErrorBody {
 
 /** Standard reason phrase for a status ("Bad Request", "Payload Too Large", ...). */
 export function reasonPhrase(status: number): string {
-  const name = HttpStatus[status];
-  if (!name) return status >= 500 ? 'Internal Server Error' : 'Error';
-  return name
-    .toLowerCase()
-    .split('_')
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join(' ');
+  return STATUS_CODES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
 }
 
 export function errorBody(status: number, message: string | string[], extra: Record<string, unknown> = {}): ErrorBody {

@@ -25,6 +25,8 @@ function bodyProblem(value: unknown): string | undefined {
 const base = {
   whitelist: true,
   transform: true,
+  // One message per bad field (its first broken rule), not every rule it breaks.
+  stopAtFirstError: true,
   // Validation errors name each bad field; the target object is never echoed back.
   validationError: { target: false, value: false },
 } as const;
