@@ -30,3 +30,5 @@ CREATE TABLE "login_attempts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, 
 CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
 
 CREATE INDEX "ix_login_attempts_time" ON "login_attempts" ("attempted_at");
+
+CREATE INDEX "ix_sessions_ended" ON "sessions" ("is_active", "logout_time");

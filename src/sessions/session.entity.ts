@@ -8,6 +8,7 @@ export type EndReason = (typeof END_REASONS)[number];
 @Entity({ name: 'sessions' })
 @Index('ix_sessions_user_active', ['userId', 'isActive'])
 @Index('ix_sessions_active_expires', ['isActive', 'expiresAt'])
+@Index('ix_sessions_ended', ['isActive', 'logoutTime'])
 export class Session {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

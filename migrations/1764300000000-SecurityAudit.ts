@@ -1,8 +1,11 @@
 import { MigrationInterface, QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
 
-/** The sign-in audit trail (login_attempts), read by /login_activity and pruned by the cleanup job. */
-export class LoginAttempts1764300000000 implements MigrationInterface {
-  name = 'LoginAttempts1764300000000';
+/**
+ * The sign-in audit trail (login_attempts), read by /login_activity and pruned by the cleanup job,
+ * and the index the cleanup job uses to find long-ended sessions.
+ */
+export class SecurityAudit1764300000000 implements MigrationInterface {
+  name = 'SecurityAudit1764300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
@@ -30,9 +33,11 @@ export class LoginAttempts1764300000000 implements MigrationInterface {
         ],
       }),
     );
+    await queryRunner.createIndex('sessions', new TableIndex({ name: 'ix_sessions_ended', columnNames: ['is_active', 'logout_time'] }));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex('sessions', 'ix_sessions_ended');
     await queryRunner.dropTable('login_attempts');
   }
 }
