@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import request from 'supertest';
 import { DataSource, In } from 'typeorm';
+import { createScratchDatabase, TEST_POSTGRES_URL, type ScratchDatabase } from './utils/postgres';
 import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner';
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
 import { CleanupService, type CleanupReport } from '../src/cleanup/cleanup.service';
@@ -276,23 +277,17 @@ describe('The cleanup job', () => {
 
   // PostgreSQL: run where a server is configured (CI sets TEST_POSTGRES_URL), on a database of its
   // own. Here the two passes really run at once, on two connections of the pool.
-  const adminUrl = process.env.TEST_POSTGRES_URL;
+  const adminUrl = TEST_POSTGRES_URL;
   if (adminUrl) describe('on PostgreSQL', () => {
-    const name = `cleanup_${randomBytes(6).toString('hex')}`;
-    let admin: DataSource;
+    let db: ScratchDatabase;
     let t: TestApp;
     beforeAll(async () => {
-      admin = new DataSource({ type: 'postgres', url: adminUrl });
-      await admin.initialize();
-      await admin.query(`CREATE DATABASE "${name}"`);
-      const url = new URL(adminUrl!);
-      url.pathname = `/${name}`;
-      t = await createTestApp({ DATABASE_URL: url.toString(), SESSION_TIMEOUT: String(HOUR), SESSION_IDLE_TIMEOUT: '600' }, { captureLogs: true });
+      db = await createScratchDatabase(adminUrl, 'cleanup');
+      t = await createTestApp({ DATABASE_URL: db.url, SESSION_TIMEOUT: String(HOUR), SESSION_IDLE_TIMEOUT: '600' }, { captureLogs: true });
     });
     afterAll(async () => {
       await t?.close();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-      await admin.destroy();
+      await db?.drop();
     });
 
     it('ends, deletes and prunes the same way', async () => {

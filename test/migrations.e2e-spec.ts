@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/config/database.options';
 import { renderSchemaSql, SCHEMA_FILE } from '../scripts/schema-sql';
+import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
 
 const TABLES = ['chats', 'global_chat', 'login_attempts', 'sessions', 'users'];
 
@@ -49,22 +49,15 @@ describe('Migrations', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(await renderSchemaSql());
   });
 
-  // PostgreSQL: run where a server is configured (CI sets TEST_POSTGRES_URL); each run uses a
-  // database of its own and drops it afterwards.
-  const adminUrl = process.env.TEST_POSTGRES_URL;
+  // PostgreSQL: where a server is configured (CI), on a database of its own, dropped afterwards.
+  const adminUrl = TEST_POSTGRES_URL;
   if (adminUrl) {
     it('run up and back down on PostgreSQL, matching the entities', async () => {
-      const name = `migrations_${randomBytes(6).toString('hex')}`;
-      const admin = new DataSource({ type: 'postgres', url: adminUrl });
-      await admin.initialize();
-      await admin.query(`CREATE DATABASE "${name}"`);
+      const db = await createScratchDatabase(adminUrl, 'migrations');
       try {
-        const url = new URL(adminUrl);
-        url.pathname = `/${name}`;
-        await upAndDown(url.toString());
+        await upAndDown(db.url);
       } finally {
-        await admin.query(`DROP DATABASE IF EXISTS "${name}"`);
-        await admin.destroy();
+        await db.drop();
       }
     });
   }

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
+import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 describe('Sessions per user (MAX_SESSIONS_PER_USER)', () => {
@@ -53,4 +54,26 @@ describe('Sessions per user (MAX_SESSIONS_PER_USER)', () => {
     expect(await activeCount(one.id)).toBe(3);
     expect(await activeCount(two.id)).toBe(2);
   });
+
+  // The cap under real concurrency: PostgreSQL runs the login transactions side by side.
+  const adminUrl = TEST_POSTGRES_URL;
+  if (adminUrl) {
+    it('never leaves more than the cap active under concurrent logins, on PostgreSQL', async () => {
+      const db = await createScratchDatabase(adminUrl, 'session_cap');
+      const pg = await createTestApp({ DATABASE_URL: db.url, MAX_SESSIONS_PER_USER: '3' });
+      try {
+        const user = await signup(pg.http);
+        for (let round = 0; round < 3; round++) {
+          const statuses = await Promise.all(
+            Array.from({ length: 8 }, () => request(pg.http).post('/login').send({ email: user.email, password: user.password }).then((r) => r.status)),
+          );
+          expect(statuses).toEqual(Array(8).fill(200));
+          expect(await pg.dataSource.getRepository(Session).countBy({ userId: user.id, isActive: true })).toBe(3);
+        }
+      } finally {
+        await pg.close();
+        await db.drop();
+      }
+    });
+  }
 });
