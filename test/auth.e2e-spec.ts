@@ -242,3 +242,21 @@ describe('Signup, login, logout (the original guide\'s checklist)', () => {
     });
   });
 });
+
+describe('Common passwords (PASSWORD_DENY_COMMON=true)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ PASSWORD_DENY_COMMON: 'true' });
+  });
+  afterAll(() => t.close());
+
+  it('refuses a common password at signup and at password change with 400, storing nothing', async () => {
+    const res = await request(t.http).post('/signup').send({ name: 'C', phone: '5551234', email: 'common@example.com', password: 'Password123' }).expect(400);
+    expect(res.body.message).toEqual([expect.stringContaining('password')]);
+    expect(await t.dataSource.getRepository(User).countBy({ email: 'common@example.com' })).toBe(0);
+    const user = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    await request(t.http).post('/change_password').set('Cookie', cookie).send({ current_password: user.password, new_password: 'iloveyou' }).expect(400);
+    await login(t.http, user);
+  });
+});

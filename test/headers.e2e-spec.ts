@@ -53,7 +53,7 @@ describe('Security headers', () => {
         'script-src-attr': ["'none'"],
         'style-src': ["'self'"],
         'object-src': ["'none'"],
-        'base-uri': ["'self'"],
+        'base-uri': ["'none'"],
         'form-action': ["'self'"],
       });
       expect(res.headers['content-security-policy']).not.toMatch(/unsafe-(inline|eval)/);

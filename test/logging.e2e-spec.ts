@@ -178,6 +178,10 @@ describe('Logs: JSON lines, a request id in each, authentication events, no secr
       expect(events('cleanup').at(-1)).toMatchObject({ context: 'Cleanup', sessions_expired: byCleanup.length, sessions_deleted: 0, login_attempts_deleted: 0 });
     });
 
+    it('a token put in the query string (refused, and kept out of the logs)', async () => {
+      await request(t.http).get(`/active_sessions?session_token=${tokens[tokens.length - 1]}&limit=5`).expect(401);
+    });
+
     it('never logs a password, token, token hash or password hash', async () => {
       await settle();
       const hashes = (await t.dataSource.getRepository(Session).createQueryBuilder('s').addSelect('s.tokenHash').getMany()).map((s) => s.tokenHash);

@@ -139,3 +139,27 @@ describe('Login throttling, configured', () => {
     await request(t.http).post('/signup').set('X-Forwarded-For', '203.0.113.51').send({}).expect(400);
   });
 });
+
+describe('Login throttling and the hashing queue', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ TRUST_PROXY: 'loopback', LOGIN_LIMIT_ACCOUNT_ADDRESS: '3', BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0' });
+  });
+  afterAll(() => t.close());
+
+  it('does not count a login turned away with 503 (its password was never checked) as a failure', async () => {
+    const user = await signup(t.http);
+    const ip = '203.0.113.77';
+    const burst = (await Promise.all(Array.from({ length: 12 }, () => attempt(t.http, user.email, 'wrong password', ip)))).map((r) => r.status);
+    expect(burst).toContain(503);
+    let unauthorized = burst.filter((s) => s === 401).length;
+    for (let i = 0; i < 5; i++) {
+      const status = (await attempt(t.http, user.email, 'wrong password', ip)).status;
+      if (status === 429) break;
+      expect(status).toBe(401);
+      unauthorized++;
+    }
+    // Exactly the limit of checked failures, however many were turned away.
+    expect(unauthorized).toBe(3);
+  });
+});

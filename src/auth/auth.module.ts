@@ -13,6 +13,7 @@ import { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
+import { PasswordPolicy } from './password-policy';
 import { SessionGuard } from './session.guard';
 
 @Module({
@@ -36,6 +37,7 @@ import { SessionGuard } from './session.guard';
   providers: [
     AuthService,
     PasswordHasher,
+    PasswordPolicy,
     LoginThrottle,
     LoginAttemptsService,
     // Failed-login counts of this instance; a shared store can replace it for several instances.

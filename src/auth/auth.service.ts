@@ -16,6 +16,7 @@ import type { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
+import { PasswordPolicy } from './password-policy';
 import { unauthorized } from './session.guard';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -32,6 +33,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly throttle: LoginThrottle,
     private readonly attempts: LoginAttemptsService,
     private readonly dataSource: DataSource,
@@ -43,6 +45,7 @@ export class AuthService {
   async signup(dto: SignupDto): Promise<User> {
     // Checked first so a taken email costs no bcrypt work; the unique index still decides races.
     await this.users.assertEmailFree(dto.email);
+    this.policy.assertAcceptable(dto.password, 'password');
     const passwordHash = await this.hasher.hash(dto.password);
     return this.users.create({ name: dto.name, phone: dto.phone, email: dto.email, passwordHash });
   }
@@ -67,7 +70,13 @@ export class AuthService {
       });
     }
 
-    const passwordOk = await this.hasher.verify(dto.password, found?.passwordHash);
+    let passwordOk: boolean;
+    try {
+      passwordOk = await this.hasher.verify(dto.password, found?.passwordHash);
+    } catch (error) {
+      await throttle.settle('cancelled'); // not checked (503 from the hashing queue): not a failure
+      throw error;
+    }
     if (!found || !passwordOk) {
       await throttle.settle('failure');
       await attempt('bad_password');
@@ -109,6 +118,7 @@ export class AuthService {
     if (!stored || !(await this.hasher.verify(dto.current_password, stored.passwordHash))) {
       throw new UnauthorizedException('Current password is incorrect');
     }
+    this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
     const result = await this.dataSource.transaction(async (manager) => {
       await this.users.setPasswordHash(stored.id, passwordHash, manager);

@@ -69,7 +69,14 @@ export class InMemoryLoginFailureStore implements LoginFailureStore {
   }
 }
 
-export type ThrottleDecision = { allowed: true; settle: (outcome: 'failure' | 'success') => Promise<void> } | { allowed: false; retryAfterSeconds: number };
+/**
+ * `failure` keeps the attempt's place in the windows; `success` gives it back and clears the
+ * account's count for that address; `cancelled` (the password was never checked, e.g. the hashing
+ * queue was full) only gives the place back.
+ */
+export type ThrottleOutcome = 'failure' | 'success' | 'cancelled';
+
+export type ThrottleDecision = { allowed: true; settle: (outcome: ThrottleOutcome) => Promise<void> } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * The contract's three failed-login limits (per account from one address, per address, per
@@ -101,7 +108,7 @@ export class LoginThrottle {
       settle: async (outcome) => {
         if (outcome === 'failure') return;
         await this.store.release(limits.map((l) => l.key), reservation.at);
-        await this.store.reset(limits[0].key);
+        if (outcome === 'success') await this.store.reset(limits[0].key);
       },
     };
   }

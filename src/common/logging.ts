@@ -66,7 +66,9 @@ const LOGGED_RESPONSE_HEADERS = ['content-length', 'location', 'retry-after', 's
  * mounts middleware) and only the response headers that say what happened.
  */
 const serializers = {
-  req: ({ id, method, url, query, headers, remoteAddress }: SerializedRequest) => ({ id, method, url, query, headers, remoteAddress }),
+  // The path only: a query string may carry a token a client put there (the server refuses it,
+  // but it must not reach the logs either).
+  req: ({ id, method, url, headers, remoteAddress }: SerializedRequest) => ({ id, method, url: url.split('?')[0], headers, remoteAddress }),
   res: ({ statusCode, headers }: SerializedResponse) => ({
     statusCode,
     headers: Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => LOGGED_RESPONSE_HEADERS.includes(name))),

@@ -41,7 +41,7 @@ export function cacheAndVaryHeaders(req: Request, res: Response, next: NextFunct
 export function securityHeaders(options: { https: boolean }): RequestHandler {
   const directives = {
     'default-src': ["'self'"],
-    'base-uri': ["'self'"],
+    'base-uri': ["'none'"],
     'connect-src': ["'self'"],
     'font-src': ["'self'", 'data:'],
     'form-action': ["'self'"],

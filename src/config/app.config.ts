@@ -66,6 +66,9 @@ class EnvironmentVariables {
   @IsOptional() @IsString()
   TRUST_PROXY?: string;
 
+  @IsOptional() @Matches(BOOLEAN, { message: 'PASSWORD_DENY_COMMON must be true or false' })
+  PASSWORD_DENY_COMMON?: string;
+
   @IsOptional() @Matches(BOOLEAN, { message: 'MIGRATIONS_RUN must be true or false' })
   MIGRATIONS_RUN?: string;
 
@@ -95,6 +98,8 @@ export interface AppConfig {
   migrationsRun: boolean;
   /** Failed logins allowed per window: one account from one address, one address, one account. */
   loginLimits: { accountAddress: number; address: number; account: number; windowSeconds: number };
+  /** Refuse the most common passwords at signup and password change (off: the contract's rule only). */
+  passwordDenyCommon: boolean;
   /** Requests per minute per client address on /login and /signup (a coarse flood limit). */
   authRateLimit: number;
   /** Days that ended sessions and login attempts are kept before the cleanup job deletes them. */
@@ -197,6 +202,7 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
       account: intIn('LOGIN_LIMIT_ACCOUNT', env.LOGIN_LIMIT_ACCOUNT, 100, 1, 1_000_000, problems),
       windowSeconds: intIn('LOGIN_LIMIT_WINDOW', env.LOGIN_LIMIT_WINDOW, 900, 1, 7 * 86400, problems),
     },
+    passwordDenyCommon: env.PASSWORD_DENY_COMMON === 'true',
     authRateLimit: intIn('AUTH_RATE_LIMIT', env.AUTH_RATE_LIMIT, 60, 1, 1_000_000, problems),
     retentionDays: intIn('RETENTION_DAYS', env.RETENTION_DAYS, 30, 1, 3650, problems),
     cleanupIntervalMinutes: intIn('CLEANUP_INTERVAL_MINUTES', env.CLEANUP_INTERVAL_MINUTES, 10, 0, 1440, problems),
