@@ -21,7 +21,8 @@ function isDocsPath(path: string): boolean {
 /**
  * Responses are per user and per moment, so nothing may store them: `no-store` on every response,
  * errors included (this runs before anything that can answer). The OpenAPI page's static assets
- * replace it with their own caching headers. `Vary: Origin` because the CORS headers depend on it.
+ * get it too: the page is small, and one rule for every response is simpler to trust. `Vary:
+ * Origin` because the CORS headers depend on it.
  */
 export function cacheAndVaryHeaders(req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Cache-Control', 'no-store');
