@@ -62,6 +62,8 @@ function buildOpenApiConfig(config: AppConfig) {
           'requests with neither header (curl, Postman, servers) are not refused on this ground. ' +
           'CORS (with credentials; methods GET, POST, DELETE; headers Content-Type and Authorization) is granted to exactly the `ALLOWED_ORIGINS`, to no other origin.',
         'Every JSON response has `Cache-Control: no-store`; logout responses carry `Clear-Site-Data: "cookies"`.',
+        'Every response carries `X-Request-Id` (a well-formed one sent by the client is kept), the id its log lines carry.',
+        'Failed logins are throttled (429 with Retry-After) and a user keeps at most `MAX_SESSIONS_PER_USER` sessions: see `POST /login`.',
       ].join('\n\n'),
     )
     .addCookieAuth(sessionCookieName(config.cookieSecure), { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' }, COOKIE_SCHEME)
