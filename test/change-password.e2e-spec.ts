@@ -77,6 +77,18 @@ describe('POST /change_password', () => {
     expect(await hashOf(user.id)).toBe(before);
   });
 
+  it('counts wrong current passwords against the failed-login limits (429, even for the right one)', async () => {
+    const user = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    const change = (current: string) =>
+      request(t.http).post('/change_password').set('Cookie', cookie).send({ current_password: current, new_password: 'a brand new password' });
+    for (let i = 0; i < 5; i++) await change('guess number ' + i).expect(401);
+    const blocked = await change(user.password).expect(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    await request(t.http).post('/login').send({ email: user.email, password: user.password }).expect(429);
+    await request(t.http).get('/session_status').set('Cookie', cookie).expect(200);
+  });
+
   it('needs a session', async () => {
     const res = await request(t.http).post('/change_password').send({ current_password: 'x', new_password: 'a brand new password' }).expect(401);
     expect(res.body.reason).toBe('missing');

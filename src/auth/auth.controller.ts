@@ -110,11 +110,13 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Changes the password. Every other session ends (reason `revoked`); the caller gets a fresh session and cookie.',
-    description: 'A wrong current password gives 401 and changes nothing. The new password follows the signup rule (8–72 bytes).',
+    description:
+      'A wrong current password gives 401 and changes nothing; wrong current passwords count against the same failed-login limits as POST /login (429 with Retry-After). ' +
+      'The new password follows the signup rule (8–72 bytes).',
   })
   @ApiBody({ type: ChangePasswordDto })
   @ApiOkResponse({ type: RevokedCountDto, headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } } })
-  @ApiErrors(400, 403, 413, 415, 503)
+  @ApiErrors(400, 403, 413, 415, 429, 503)
   @ApiSession('the current password is wrong.')
   async changePassword(
     @CurrentUser() user: User,

@@ -61,29 +61,15 @@ export class AuthService {
     const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager) =>
       this.attempts.record({ email: dto.email, userId: found?.id ?? null, reason, client }, manager);
 
-    const throttle = await this.throttle.begin(dto.email, client.ipAddress);
-    if (!throttle.allowed) {
+    const passwordOk = await this.verifyThrottled(dto.email, client.ipAddress, dto.password, found?.passwordHash, async (retryAfter) => {
       await attempt('throttled');
-      this.events.loginThrottled(throttle.retryAfterSeconds, found?.id ?? null, client.ipAddress);
-      throw new HttpErrorWithHeaders(429, 'Too many failed sign-in attempts; try again later', {
-        'Retry-After': String(throttle.retryAfterSeconds),
-      });
-    }
-
-    let passwordOk: boolean;
-    try {
-      passwordOk = await this.hasher.verify(dto.password, found?.passwordHash);
-    } catch (error) {
-      await throttle.settle('cancelled'); // not checked (503 from the hashing queue): not a failure
-      throw error;
-    }
+      this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
+    });
     if (!found || !passwordOk) {
-      await throttle.settle('failure');
       await attempt('bad_password');
       this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    await throttle.settle('success');
     if (!found.isActive) {
       await attempt('account_disabled');
       this.events.loginFailed('account_disabled', found.id, client.ipAddress);
@@ -115,9 +101,10 @@ export class AuthService {
    */
   async changePassword(auth: Required<Pick<RequestAuth, 'user' | 'session'>>, dto: ChangePasswordDto, client: ClientInfo): Promise<{ revoked: number; session: Session; token: string }> {
     const stored = await this.users.findWithPasswordHashById(auth.user.id);
-    if (!stored || !(await this.hasher.verify(dto.current_password, stored.passwordHash))) {
-      throw new UnauthorizedException('Current password is incorrect');
-    }
+    // The current password is guessed under the same limits as a login, so a stolen session
+    // cannot be used to try passwords faster than the sign-in form allows.
+    const currentOk = await this.verifyThrottled(auth.user.email, client.ipAddress, dto.current_password, stored?.passwordHash);
+    if (!stored || !currentOk) throw new UnauthorizedException('Current password is incorrect');
     this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
     const result = await this.dataSource.transaction(async (manager) => {
@@ -130,6 +117,36 @@ export class AuthService {
     this.events.passwordChanged(stored.id, result.revoked, auth.session.id, result.session.id);
     if (result.revoked > 0) this.events.sessionRevoked(stored.id, 'password_change', { count: result.revoked });
     return result;
+  }
+
+  /**
+   * Checks a password within the failed-login limits (LoginThrottle): 429 once a limit is reached,
+   * whatever the password; a wrong password counts, a right one clears that account's count for
+   * that address, and one never checked (503 from the hashing queue) does not count.
+   */
+  private async verifyThrottled(
+    email: string,
+    ip: string | null,
+    password: string,
+    hash: string | undefined,
+    onThrottled?: (retryAfterSeconds: number) => Promise<void>,
+  ): Promise<boolean> {
+    const throttle = await this.throttle.begin(email, ip);
+    if (!throttle.allowed) {
+      await onThrottled?.(throttle.retryAfterSeconds);
+      throw new HttpErrorWithHeaders(429, 'Too many failed sign-in attempts; try again later', {
+        'Retry-After': String(throttle.retryAfterSeconds),
+      });
+    }
+    let ok: boolean;
+    try {
+      ok = await this.hasher.verify(password, hash);
+    } catch (error) {
+      await throttle.settle('cancelled');
+      throw error;
+    }
+    await throttle.settle(ok ? 'success' : 'failure');
+    return ok;
   }
 
   loginActivity(user: User): Promise<LoginAttempt[]> {

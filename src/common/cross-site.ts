@@ -41,8 +41,8 @@ function normalizeOrigin(text: string): string | undefined {
 
 /**
  * GET /logout ends the session, and SameSite=Lax still sends the cookie on a top-level cross-site
- * navigation (a link, a redirect), so that one safe-method route gets the cross-site check too.
- * HEAD is routed to the same handler by Express. Routing ignores case and a trailing slash.
+ * navigation (a link, a redirect), so that one safe-method route gets the cross-site check too
+ * (HEAD /logout, a no-op, is refused alike). Routing ignores case and a trailing slash.
  */
 export function isLogoutPath(path: string): boolean {
   return path.toLowerCase().replace(/(.)\/+$/, '$1') === '/logout';
