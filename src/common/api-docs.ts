@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { END_REASONS } from '../sessions/session.entity';
 
 export const COOKIE_SCHEME = 'session_cookie';
 export const BEARER_SCHEME = 'bearer';
@@ -15,7 +16,8 @@ export class ErrorDto {
   message: string | string[];
 }
 
-export const AUTH_FAILURE_REASONS = ['missing', 'invalid', 'expired', 'idle_timeout', 'logged_out', 'revoked', 'account_disabled'] as const;
+/** Every `reason` a 401 can give: no token, an unknown one, or why its session ended. */
+export const AUTH_FAILURE_REASONS = ['missing', 'invalid', ...END_REASONS] as const;
 
 export class UnauthorizedDto extends ErrorDto {
   @ApiProperty({ example: false }) authenticated: boolean;

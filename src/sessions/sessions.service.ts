@@ -93,14 +93,13 @@ export class SessionsService {
   }
 
   /** Ends every active session of the user but `keepId`; returns how many ended. */
-  async endOthers(userId: number, keepId: number | null, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
-    const query = manager
+  async endOthers(userId: number, keepId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
+    const result = await manager
       .createQueryBuilder()
       .update(Session)
       .set({ isActive: false, logoutTime: this.clock.now(), endReason: reason })
-      .where('user_id = :userId AND is_active = :active', { userId, active: true });
-    if (keepId !== null) query.andWhere('id <> :keepId', { keepId });
-    const result = await query.execute();
+      .where('user_id = :userId AND is_active = :active AND id <> :keepId', { userId, active: true, keepId })
+      .execute();
     return result.affected ?? 0;
   }
 
