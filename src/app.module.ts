@@ -14,6 +14,7 @@ import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './config/database.options';
 import { HealthModule } from './health/health.module';
+import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
 
@@ -41,6 +42,7 @@ import { UsersModule } from './users/users.module';
     SessionsModule,
     ChatModule,
     HealthModule,
+    PagesModule,
     CleanupModule,
   ],
   providers: [

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import { dirname, join } from 'node:path';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
 import { BODY_LIMIT, bodyParserErrorHandler, requireSupportedBody } from './common/body-parsing';
 import { crossSiteProtection } from './common/cross-site';
@@ -40,6 +41,12 @@ export function configureApp(nestApp: INestApplication): void {
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
   app.use(bodyParserErrorHandler);
   app.use(cookieParser());
+
+  // The pages' styles and scripts (src/pages/public, copied into dist by nest-cli.json) and the
+  // user-agent parser the dashboard runs, from its npm package: no CDN, no build step.
+  const files = { index: false, redirect: false, dotfiles: 'ignore' as const, etag: false, lastModified: false };
+  app.useStaticAssets(join(__dirname, 'pages', 'public'), { ...files, prefix: '/assets/' });
+  app.useStaticAssets(dirname(require.resolve('ua-parser-js/dist/ua-parser.min.js')), { ...files, prefix: '/assets/vendor/' });
 
   const document = SwaggerModule.createDocument(app, buildOpenApiConfig(config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

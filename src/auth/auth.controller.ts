@@ -10,6 +10,7 @@ import { toSessionDto } from '../sessions/dto/session.dto';
 import { clearSessionCookie, setSessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo as Client } from '../sessions/sessions.service';
 import type { Session } from '../sessions/session.entity';
+import { BrowserForm } from '../pages/browser-form';
 import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';
@@ -33,6 +34,7 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @Post('signup')
+  @BrowserForm({ page: 'signup', redirectTo: '/login_page?notice=account_created' })
   @ApiOperation({ summary: 'Creates an account. Sets no cookie; log in next.' })
   @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: SignupDto })
@@ -46,6 +48,7 @@ export class AuthController {
   @UseGuards(ThrottlerGuard)
   @Post('login')
   @HttpCode(200)
+  @BrowserForm({ page: 'login', redirectTo: '/userpage' })
   @ApiOperation({
     summary: 'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
     description:
@@ -89,6 +92,7 @@ export class AuthController {
   @OptionalSession()
   @Post('logout')
   @HttpCode(200)
+  @BrowserForm({ redirectTo: '/login_page?notice=signed_out' })
   @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors(403, 413, 415)

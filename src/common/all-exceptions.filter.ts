@@ -24,7 +24,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     const body = this.toBody(exception);
     if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !res.get('Retry-After')) res.set('Retry-After', '5');
-    res.status(body.statusCode).json(body);
+    this.send(host, body);
+  }
+
+  /** Sends the error: JSON here; a route-scoped subclass may answer a browser with a page instead. */
+  protected send(host: ArgumentsHost, body: ErrorBody): void {
+    host.switchToHttp().getResponse<Response>().status(body.statusCode).json(body);
   }
 
   private toBody(exception: unknown): ErrorBody {

@@ -3,12 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Clock } from '../common/clock';
 import { SessionsModule } from '../sessions/sessions.module';
 import { User } from './user.entity';
-import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User]), SessionsModule],
-  controllers: [UsersController],
   providers: [UsersService, Clock],
   exports: [UsersService],
 })

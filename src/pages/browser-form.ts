@@ -1,0 +1,125 @@
+import {
+  applyDecorators,
+  ArgumentsHost,
+  Catch,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  UseFilters,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { map, type Observable } from 'rxjs';
+import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import type { ErrorBody } from '../common/http-error';
+import { FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pages';
+
+/**
+ * A plain HTML form post from a browser: URL-encoded, from a client that prefers HTML to JSON
+ * (a browser navigating sends `Accept: text/html,...`). Such a request gets pages and redirects;
+ * every other client (fetch, curl, the pages' own scripts, which ask for JSON) gets the JSON API
+ * unchanged, even when it posts a form.
+ */
+export function isBrowserFormPost(req: Request): boolean {
+  return (
+    req.method === 'POST' &&
+    /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '') &&
+    req.accepts(['json', 'html']) === 'html'
+  );
+}
+
+/** On success, a browser's form post is sent on with 303 See Other (so a reload does not post again). */
+class FormRedirectInterceptor implements NestInterceptor {
+  constructor(private readonly location: string) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    if (!isBrowserFormPost(http.getRequest<Request>())) return next.handle();
+    return next.handle().pipe(
+      map(() => {
+        // The handler has set its cookies; the redirect keeps them. No body: browsers follow at once.
+        http.getResponse<Response>().status(303).location(this.location).type('html');
+        return '';
+      }),
+    );
+  }
+}
+
+function seconds(header: unknown): number | undefined {
+  const n = Number(header);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function waitText(total: number): string {
+  if (total < 90) return `${total} second${total === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(total / 60);
+  return `${minutes} minutes`;
+}
+
+/**
+ * What the form page shows for an error the JSON API would have sent: validation messages beside
+ * their fields (each starts with the field's name), anything else above the form.
+ */
+export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknown, submitted: unknown): FormState {
+  const fields: readonly string[] = FORM_FIELDS[page];
+  const values: Record<string, string> = {};
+  const sent = typeof submitted === 'object' && submitted !== null ? (submitted as Record<string, unknown>) : {};
+  for (const field of fields) {
+    if (field !== 'password' && typeof sent[field] === 'string') values[field] = sent[field];
+  }
+  const messages = Array.isArray(body.message) ? body.message : [body.message];
+  const wait = seconds(retryAfter);
+  if (body.statusCode === 400) {
+    const fieldErrors: Record<string, string> = {};
+    const other: string[] = [];
+    for (const message of messages) {
+      const field = /^(\w+) /.exec(message)?.[1];
+      if (field && fields.includes(field) && !fieldErrors[field]) fieldErrors[field] = `${message[0].toUpperCase()}${message.slice(1)}.`;
+      else other.push(message);
+    }
+    const error = other.length > 0 ? other.join('. ') : 'Please correct the fields marked below.';
+    return { values, fieldErrors, error };
+  }
+  if (body.statusCode === 409) return { values, fieldErrors: { email: `${messages.join(' ')}.` } };
+  if (body.statusCode === 429) return { values, error: `Too many attempts. Try again in ${waitText(wait ?? 60)}.` };
+  if (body.statusCode === 503) return { values, error: `The server is busy. Try again in ${waitText(wait ?? 5)}.` };
+  return { values, error: messages.join(' ') };
+}
+
+/**
+ * Errors of a form route: for a browser's form post, the form again, with the message and the
+ * typed values (never the password), under the status the JSON API would have given; for every
+ * other client, the usual JSON error.
+ */
+@Catch()
+class FormPageFilter extends AllExceptionsFilter {
+  constructor(private readonly page: FormPage) {
+    super();
+  }
+
+  protected override send(host: ArgumentsHost, body: ErrorBody): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    if (!isBrowserFormPost(req)) return super.send(host, body);
+    const res = host.switchToHttp().getResponse<Response>();
+    const state = formStateFor(this.page, body, res.get('Retry-After'), req.body);
+    res.status(body.statusCode).type('html').send(renderFormPage(this.page, state));
+  }
+}
+
+/**
+ * Lets a JSON route also serve a plain HTML form (no JavaScript needed): a browser's form post is
+ * redirected to `redirectTo` on success and, where `page` is given, shown that form again on error.
+ */
+export function BrowserForm(options: { redirectTo: string; page?: FormPage }) {
+  const onError = options.page ? ` On an error it gets the ${options.page} page again (text/html) with the message, under the same status.` : '';
+  return applyDecorators(
+    UseInterceptors(new FormRedirectInterceptor(options.redirectTo)),
+    ...(options.page ? [UseFilters(new FormPageFilter(options.page))] : []),
+    ApiResponse({
+      status: 303,
+      description: `A browser's HTML form post (URL-encoded, \`Accept: text/html\`) is redirected to \`${options.redirectTo}\` instead.${onError}`,
+      headers: { Location: { description: options.redirectTo, schema: { type: 'string' } } },
+    }),
+  );
+}

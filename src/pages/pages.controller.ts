@@ -1,0 +1,73 @@
+import { Controller, createParamDecorator, ExecutionContext, Get, Header, Query, Res } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiSession } from '../common/api-docs';
+import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../common/auth.decorators';
+import { SessionsService } from '../sessions/sessions.service';
+import { toUserDto, UserPageDto } from '../users/dto/user.dto';
+import type { User } from '../users/user.entity';
+import { endedNotice, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
+
+/** True when the client prefers a page to JSON (a browser navigating sends `Accept: text/html,...`). */
+const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<Request>().accepts(['json', 'html']) === 'html');
+
+const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
+
+/**
+ * The browser pages. Each is plain HTML from `views/`, with its styles and scripts under /assets
+ * (`public/`); the forms post to the JSON API's own routes (see BrowserForm), so the pages add no
+ * second way to sign up or in.
+ */
+@ApiTags('pages')
+@Controller()
+export class PagesController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Public()
+  @Get('signup_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({ summary: 'The sign-up page: a form that posts to /signup, with or without JavaScript.' })
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  signupPage(): string {
+    return renderFormPage('signup');
+  }
+
+  @OptionalSession()
+  @Get('login_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary: 'The sign-in page: a form that posts to /login, with or without JavaScript.',
+    description:
+      'When the browser still carries the cookie of a session that has ended, the page says why in words ' +
+      '("You were signed out from another device", "Your session expired", ...).',
+  })
+  @ApiQuery({ name: 'notice', required: false, enum: Object.keys(NOTICES), description: 'A fixed notice to show; anything else is ignored.' })
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  loginPage(@CurrentAuth() auth: RequestAuth, @Query('notice') notice: unknown): string {
+    return renderFormPage('login', { notice: noticeFor(notice) || endedNotice(auth.failure) });
+  }
+
+  @Get('userpage')
+  @RedirectBrowsersTo('/login_page')
+  @ApiOperation({
+    summary: 'The protected user dashboard: the user and the number of active sessions (JSON), or the dashboard page for a browser.',
+    description:
+      'A client that prefers HTML (`Accept: text/html`, a browser navigating) gets the dashboard page; every other client gets JSON. ' +
+      'A signed-out browser is redirected (302) to /login_page instead of getting 401.',
+  })
+  @ApiProduces('application/json', 'text/html')
+  @ApiOkResponse({
+    description: 'The user and their session count; or, for a browser, the dashboard page.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/UserPageDto' } }, 'text/html': { schema: { type: 'string' } } },
+  })
+  @ApiExtraModels(UserPageDto)
+  @ApiSession()
+  async userpage(@CurrentUser() user: User, @PrefersHtml() html: boolean, @Res({ passthrough: true }) res: Response): Promise<UserPageDto | string> {
+    const page: UserPageDto = { user: toUserDto(user), active_sessions: await this.sessions.countUsable(user.id) };
+    if (!html) return page;
+    res.type('html');
+    return renderDashboard(page.user, page.active_sessions);
+  }
+}
