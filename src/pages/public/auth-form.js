@@ -1,0 +1,71 @@
+import { api, fieldOf, sentence } from './api.js';
+import { liveValidation, RULES, setFieldError } from './validation.js';
+
+/**
+ * The sign-in and sign-up pages with JavaScript: fields checked as the user types, the form sent
+ * as JSON, and every answer (a taken email, a wrong password, a throttled attempt and its wait, a
+ * busy server) shown beside the form without a reload. Without JavaScript the same form posts as
+ * a plain HTML form and the server answers with a page.
+ */
+const form = document.getElementById('auth-form');
+const kind = form.dataset.kind;
+const formError = document.getElementById('form-error');
+const notice = document.getElementById('notice');
+const submit = form.querySelector('button[type="submit"]');
+const rules =
+  kind === 'signup'
+    ? { name: RULES.name, phone: RULES.phone, email: RULES.email, password: RULES.newPassword }
+    : { email: RULES.email, password: RULES.password };
+const fields = Object.keys(rules);
+const checkAll = liveValidation(form, rules);
+
+form.noValidate = true;
+let blockedUntil = 0;
+
+function showError(message) {
+  formError.textContent = message;
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (Date.now() < blockedUntil) return;
+  showError('');
+  if (notice) notice.textContent = '';
+  if (!checkAll()) return;
+
+  const values = Object.fromEntries(fields.map((name) => [name, form.elements.namedItem(name).value]));
+  submit.disabled = true;
+  const answer = await api('POST', form.getAttribute('action'), values);
+  submit.disabled = false;
+
+  if (answer.ok) {
+    location.assign(kind === 'signup' ? '/login_page?notice=account_created' : '/userpage');
+    return;
+  }
+  if (answer.status === 400 && answer.body) {
+    const messages = [].concat(answer.body.message ?? []);
+    const rest = [];
+    for (const message of messages) {
+      const field = fieldOf(message, fields);
+      if (field) setFieldError(form.elements.namedItem(field), sentence(message));
+      else rest.push(message);
+    }
+    showError(rest.length ? rest.map(sentence).join(' ') : 'Please correct the fields marked below.');
+    form.querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  if (answer.status === 409) {
+    const email = form.elements.namedItem('email');
+    setFieldError(email, sentence(answer.message));
+    email.focus();
+    return;
+  }
+  if ((answer.status === 429 || answer.status === 503) && answer.retryAfter) {
+    // Sending again before the wait is over would only be refused again.
+    blockedUntil = Date.now() + answer.retryAfter * 1000;
+    submit.disabled = true;
+    setTimeout(() => (submit.disabled = false), answer.retryAfter * 1000);
+  }
+  showError(answer.message);
+  if (answer.status === 401) form.elements.namedItem('password').select();
+});

@@ -1,0 +1,409 @@
+import { api, fieldOf, sentence, sessionEnded } from './api.js';
+import { describeDevice, localizeTimes, refreshRelativeTimes, setTime } from './format.js';
+import { liveValidation, RULES, setFieldError } from './validation.js';
+
+/**
+ * The dashboard: the caller's sessions (end one, end all others), recent sign-in attempts, a
+ * password change, the global room and private conversations. Everything a user typed is shown
+ * with textContent, never as HTML. The page checks its own session every 30 seconds and whenever
+ * it regains focus; once the session has ended (from another device, by expiry, ...) it goes to
+ * the sign-in page, which tells the browser why (it reads the ended session's cookie).
+ */
+const POLL_MS = 30_000;
+const PAGE_SIZE = 20;
+const $ = (id) => document.getElementById(id);
+
+let me = null;
+let leaving = false;
+
+function leave(location = '/login_page') {
+  if (leaving) return;
+  leaving = true;
+  window.location.replace(location);
+}
+
+/** Every call of the page: a 401 from the session guard means this session is over. */
+async function call(method, path, body) {
+  const answer = await api(method, path, body);
+  if (sessionEnded(answer)) leave();
+  return answer;
+}
+
+function row(templateId) {
+  return $(templateId).content.firstElementChild.cloneNode(true);
+}
+
+function say(message) {
+  $('page-status').textContent = message;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/* ---- Sessions ---- */
+
+async function loadSessions() {
+  const answer = await call('GET', '/active_sessions');
+  const list = $('session-list');
+  list.setAttribute('aria-busy', 'false');
+  if (!answer.ok) {
+    $('sessions-error').textContent = answer.message;
+    return;
+  }
+  $('sessions-error').textContent = '';
+  const sessions = answer.body.sessions;
+  list.replaceChildren(...sessions.map(sessionRow));
+  $('session-count').textContent = String(sessions.length);
+  $('session-count-unit').textContent = sessions.length === 1 ? 'device' : 'devices';
+  $('end-others').hidden = sessions.length < 2;
+}
+
+function sessionRow(session) {
+  const item = row('session-row');
+  const device = describeDevice(session.user_agent);
+  item.dataset.sessionId = String(session.id);
+  item.querySelector('.device-name').textContent = device;
+  item.querySelector('.ip').textContent = session.ip_address ?? 'unknown address';
+  setTime(item.querySelector('.login-time'), session.login_time);
+  setTime(item.querySelector('.last-activity'), session.last_activity);
+  setTime(item.querySelector('.expires'), session.expires_at);
+  const button = item.querySelector('.end-session');
+  if (session.current) {
+    item.classList.add('current');
+    item.querySelector('.this-device').hidden = false;
+  }
+  button.setAttribute('aria-label', `Sign out ${device}${session.current ? ' (this device)' : ''}`);
+  button.addEventListener('click', () => endSession(session, device, button));
+  return item;
+}
+
+async function endSession(session, device, button) {
+  button.disabled = true;
+  const answer = await call('DELETE', `/active_sessions/${session.id}`);
+  if (answer.status === 204 && session.current) return leave('/login_page?notice=signed_out');
+  if (answer.status === 204) say(`Signed out ${device}.`);
+  else if (answer.status === 404) say('That session had already ended.');
+  else {
+    button.disabled = false;
+    $('sessions-error').textContent = answer.message;
+    return;
+  }
+  await loadSessions();
+}
+
+$('end-others').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  const answer = await call('DELETE', '/active_sessions');
+  button.disabled = false;
+  if (!answer.ok) {
+    $('sessions-error').textContent = answer.message;
+    return;
+  }
+  say(`Signed out ${plural(answer.body.revoked, 'other session')}.`);
+  await loadSessions();
+});
+
+/* ---- Sign-in attempts ---- */
+
+const RESULTS = {
+  ok: ['Signed in', 'ok'],
+  bad_password: ['Wrong password', 'failed'],
+  throttled: ['Blocked: too many attempts', 'throttled'],
+  account_disabled: ['Account disabled', 'failed'],
+};
+
+async function loadActivity() {
+  const answer = await call('GET', '/login_activity');
+  const list = $('attempt-list');
+  list.setAttribute('aria-busy', 'false');
+  if (!answer.ok) {
+    $('activity-error').textContent = answer.message;
+    return;
+  }
+  $('activity-error').textContent = '';
+  list.replaceChildren(
+    ...answer.body.attempts.slice(0, 10).map((attempt) => {
+      const item = row('attempt-row');
+      const [words, kind] = RESULTS[attempt.reason] ?? [attempt.reason, attempt.success ? 'ok' : 'failed'];
+      const result = item.querySelector('.result');
+      result.textContent = words;
+      result.classList.add(kind);
+      item.classList.add(kind);
+      item.querySelector('.attempt-device').textContent = describeDevice(attempt.user_agent);
+      item.querySelector('.ip').textContent = attempt.ip_address ?? 'unknown address';
+      setTime(item.querySelector('.when'), attempt.time);
+      return item;
+    }),
+  );
+}
+
+/* ---- Password ---- */
+
+const passwordForm = $('password-form');
+const passwordRules = { current_password: RULES.password, new_password: RULES.newPassword };
+const checkPasswords = liveValidation(passwordForm, passwordRules);
+
+passwordForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('password-notice').textContent = '';
+  $('password-form-error').textContent = '';
+  if (!checkPasswords()) return;
+  const current = passwordForm.elements.namedItem('current_password');
+  const next = passwordForm.elements.namedItem('new_password');
+  const submit = passwordForm.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const answer = await call('POST', '/change_password', { current_password: current.value, new_password: next.value });
+  submit.disabled = false;
+  if (answer.ok) {
+    passwordForm.reset();
+    $('password-notice').textContent = `Password changed. ${plural(answer.body.revoked, 'other session')} signed out.`;
+    await loadSessions();
+    return;
+  }
+  if (answer.status === 401) {
+    setFieldError(current, 'That is not your current password.');
+    current.select();
+    return;
+  }
+  if (answer.status === 400 && answer.body) {
+    const rest = [];
+    for (const message of [].concat(answer.body.message ?? [])) {
+      const field = fieldOf(message, Object.keys(passwordRules));
+      if (field) setFieldError(passwordForm.elements.namedItem(field), sentence(message));
+      else rest.push(sentence(message));
+    }
+    $('password-form-error').textContent = rest.join(' ');
+    return;
+  }
+  $('password-form-error').textContent = answer.message;
+});
+
+/* ---- Messages (shared by both chats) ---- */
+
+function messageRow(message, { author, authorId, onReply }) {
+  const item = row('message-row');
+  const mine = authorId === me.id;
+  item.dataset.messageId = String(message.id);
+  if (mine) item.classList.add('mine');
+  item.querySelector('.author').textContent = mine ? 'You' : author;
+  setTime(item.querySelector('.when'), message.timestamp);
+  item.querySelector('.message-text').textContent = message.message;
+  const reply = item.querySelector('.reply');
+  if (onReply && !mine) {
+    reply.hidden = false;
+    reply.setAttribute('aria-label', `Message ${author} privately`);
+    reply.addEventListener('click', onReply);
+  }
+  return item;
+}
+
+/** One paged message list: newest page first, older pages on request, new messages appended. */
+function messageList({ list, older, error, path, toRow }) {
+  let oldest = null;
+  let newest = null;
+  const track = (messages) => {
+    for (const m of messages) {
+      oldest = oldest === null ? m.id : Math.min(oldest, m.id);
+      newest = newest === null ? m.id : Math.max(newest, m.id);
+    }
+  };
+  const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const toBottom = () => {
+    list.scrollTop = list.scrollHeight;
+  };
+  async function fetchPage(beforeId) {
+    const query = `?limit=${PAGE_SIZE}${beforeId ? `&before_id=${beforeId}` : ''}`;
+    const answer = await call('GET', `${path()}${query}`);
+    list.setAttribute('aria-busy', 'false');
+    error.textContent = answer.ok ? '' : answer.message;
+    return answer.ok ? answer.body.messages : null;
+  }
+  const api = {
+    async reset() {
+      oldest = newest = null;
+      list.replaceChildren();
+      const messages = await fetchPage();
+      if (!messages) return;
+      track(messages);
+      list.replaceChildren(...messages.reverse().map(toRow));
+      if (messages.length === 0) list.append(emptyNote('No messages yet.'));
+      older.hidden = messages.length < PAGE_SIZE;
+      toBottom();
+    },
+    async loadOlder() {
+      const messages = await fetchPage(oldest);
+      if (!messages) return;
+      track(messages);
+      const height = list.scrollHeight;
+      list.prepend(...messages.reverse().map(toRow));
+      list.scrollTop += list.scrollHeight - height;
+      older.hidden = messages.length < PAGE_SIZE;
+    },
+    /** Appends what arrived since the last look (the newest page; a reset if more came than a page holds). */
+    async refresh() {
+      if (newest === null) return api.reset();
+      const messages = await fetchPage();
+      if (!messages) return;
+      const fresh = messages.filter((m) => m.id > newest);
+      if (fresh.length === messages.length && fresh.length === PAGE_SIZE) return api.reset();
+      api.append(fresh.reverse());
+    },
+    append(messages) {
+      const follow = nearBottom();
+      const unseen = messages.filter((m) => !list.querySelector(`[data-message-id="${m.id}"]`));
+      if (unseen.length === 0) return;
+      list.querySelector('.empty')?.remove();
+      track(unseen);
+      list.append(...unseen.map(toRow));
+      if (follow) toBottom();
+    },
+  };
+  older.addEventListener('click', () => api.loadOlder());
+  return api;
+}
+
+function emptyNote(text) {
+  const item = document.createElement('li');
+  item.className = 'empty';
+  item.textContent = text;
+  return item;
+}
+
+/** A message composer: trimmed, 1–2000 characters, Enter sends and Shift+Enter starts a new line. */
+function composer(form, error, send) {
+  const box = form.elements.namedItem('message');
+  box.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = box.value.trim();
+    if (!text) {
+      error.textContent = 'Write a message first.';
+      box.focus();
+      return;
+    }
+    if ([...text].length > 2000) {
+      error.textContent = `A message holds at most 2000 characters (this is ${[...text].length}).`;
+      return;
+    }
+    const submit = form.querySelector('button[type="submit"]');
+    submit.disabled = true;
+    const answer = await send(text);
+    submit.disabled = false;
+    error.textContent = answer.ok ? '' : answer.message;
+    if (answer.ok) box.value = '';
+    box.focus();
+  });
+}
+
+/* ---- Global chat ---- */
+
+const globalChat = messageList({
+  list: $('global-messages'),
+  older: $('global-older'),
+  error: $('global-error'),
+  path: () => '/global_chat',
+  toRow: (m) => messageRow(m, { author: m.user_name, authorId: m.user_id, onReply: () => openConversation({ id: m.user_id, name: m.user_name }) }),
+});
+
+composer($('global-form'), $('global-error'), async (text) => {
+  const answer = await call('POST', '/global_chat', { message: text });
+  if (answer.ok) globalChat.append([answer.body.message]);
+  return answer;
+});
+
+/* ---- Private conversations ---- */
+
+let partner = null;
+
+async function loadConversations() {
+  const answer = await call('GET', '/chats');
+  const list = $('conversation-list');
+  list.setAttribute('aria-busy', 'false');
+  if (!answer.ok) {
+    $('private-error').textContent = answer.message;
+    return;
+  }
+  const items = answer.body.conversations.map(({ user, last_message: last }) => {
+    const item = row('conversation-row');
+    const button = item.querySelector('button');
+    button.querySelector('.who').textContent = user.name;
+    button.querySelector('.preview').textContent = `${last.sender_id === me.id ? 'You: ' : ''}${last.message}`;
+    setTime(button.querySelector('.when'), last.timestamp);
+    button.dataset.userId = String(user.id);
+    if (partner && partner.id === user.id) button.setAttribute('aria-current', 'true');
+    button.addEventListener('click', () => openConversation(user));
+    return item;
+  });
+  list.replaceChildren(...items);
+  $('private-hint').hidden = items.length > 0 && partner !== null;
+}
+
+const privateChat = messageList({
+  list: $('private-messages'),
+  older: $('private-older'),
+  error: $('private-error'),
+  path: () => `/chats/${partner.id}`,
+  toRow: (m) => messageRow(m, { author: partner.name, authorId: m.sender_id }),
+});
+
+async function openConversation(user) {
+  partner = { id: user.id, name: user.name };
+  $('conversation').hidden = false;
+  $('conversation-title').textContent = `With ${user.name}`;
+  $('private-label').textContent = `Private message to ${user.name}`;
+  for (const button of $('conversation-list').querySelectorAll('button')) {
+    button.setAttribute('aria-current', button.dataset.userId === String(user.id) ? 'true' : 'false');
+  }
+  $('private-hint').hidden = true;
+  await privateChat.reset();
+  $('private-message').focus();
+}
+
+composer($('private-form'), $('private-error'), async (text) => {
+  const answer = await call('POST', '/chats', { receiver_id: partner.id, message: text });
+  if (answer.ok) {
+    privateChat.append([answer.body.chat]);
+    await loadConversations();
+  }
+  return answer;
+});
+
+/* ---- Keeping the page true ---- */
+
+let lastRefresh = 0;
+
+async function refresh() {
+  if (leaving || Date.now() - lastRefresh < 2000) return;
+  lastRefresh = Date.now();
+  const status = await call('GET', '/session_status');
+  if (!status.ok) return;
+  await Promise.all([loadSessions(), loadActivity(), globalChat.refresh(), loadConversations(), partner ? privateChat.refresh() : null]);
+  refreshRelativeTimes();
+}
+
+async function start() {
+  localizeTimes();
+  const status = await call('GET', '/session_status');
+  if (!status.ok) {
+    if (!leaving) say(status.message);
+    return;
+  }
+  me = status.body.user;
+  for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
+  lastRefresh = Date.now();
+  await Promise.all([loadSessions(), loadActivity(), globalChat.reset(), loadConversations()]);
+  setInterval(refresh, POLL_MS);
+  window.addEventListener('focus', refresh);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void refresh();
+  });
+}
+
+void start();
