@@ -377,15 +377,30 @@ composer($('private-form'), $('private-error'), async (text) => {
 
 /* ---- Keeping the page true ---- */
 
-let lastRefresh = 0;
+let refreshing = null;
+let again = false;
 
+/** Checks the session, then reloads what may have changed. Calls during a refresh fold into one more. */
 async function refresh() {
-  if (leaving || Date.now() - lastRefresh < 2000) return;
-  lastRefresh = Date.now();
-  const status = await call('GET', '/session_status');
-  if (!status.ok) return;
-  await Promise.all([loadSessions(), loadActivity(), globalChat.refresh(), loadConversations(), partner ? privateChat.refresh() : null]);
-  refreshRelativeTimes();
+  if (leaving || me === null) return;
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const status = await call('GET', '/session_status');
+      if (!status.ok) return;
+      await Promise.all([loadSessions(), loadActivity(), globalChat.refresh(), loadConversations(), partner ? privateChat.refresh() : null]);
+      refreshRelativeTimes();
+    } while (again && !leaving);
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
 }
 
 async function start() {
@@ -397,7 +412,6 @@ async function start() {
   }
   me = status.body.user;
   for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
-  lastRefresh = Date.now();
   await Promise.all([loadSessions(), loadActivity(), globalChat.reset(), loadConversations()]);
   setInterval(refresh, POLL_MS);
   window.addEventListener('focus', refresh);

@@ -1,0 +1,88 @@
+import request from 'supertest';
+import { login, signup } from '../utils/test-app';
+import { expectText, newBrowser, openSite, overflowsSideways, PHONE, screenshots, seriousAxeViolations, signIn, type Site } from './browser';
+
+/**
+ * Each page, as a person meets it: no serious accessibility violation (axe-core), nothing wider
+ * than a 360 px phone, no script error or CSP refusal, and screenshots for a person to look at
+ * (artifacts/screenshots, desktop and phone, light and dark).
+ */
+describe('Each page', () => {
+  let site: Site;
+  beforeAll(async () => {
+    site = await openSite();
+  });
+  afterAll(() => site.close());
+
+  it('is served with a strict CSP and no inline script or style', async () => {
+    const user = await signup(site.t.http);
+    const { cookie } = await login(site.t.http, user);
+    for (const [path, auth] of [['/signup_page', ''], ['/login_page', ''], ['/userpage', cookie]] as const) {
+      const res = await request(site.t.http).get(path).set('Accept', 'text/html').set('Cookie', auth).expect(200);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(res.text).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
+      expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
+    }
+  });
+
+  it('sign-up: accessible, fits a phone, screenshots', async () => {
+    const { context, page, problems } = await newBrowser(site);
+    await page.goto('/signup_page');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'signup');
+    // With errors showing, too.
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expectText(page.locator('#name-error'), 'Enter your name.');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    expect(await overflowsSideways(page)).toBe(false);
+    await screenshots(page, 'signup-errors');
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('sign-in: accessible, fits a phone, screenshots', async () => {
+    const { context, page, problems } = await newBrowser(site);
+    await page.goto('/login_page?notice=account_created');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    expect(await overflowsSideways(page)).toBe(false);
+    await screenshots(page, 'login');
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('dashboard: accessible with sessions, attempts and chat showing, fits a phone, screenshots', async () => {
+    const ada = await signup(site.t.http, { name: 'Ada Lovelace', email: 'ada@example.com' });
+    const grace = await signup(site.t.http, { name: 'Grace Hopper' });
+    const graceSession = await login(site.t.http, grace, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15');
+    await login(site.t.http, ada, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0');
+    await login(site.t.http, ada, 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1');
+    await request(site.t.http).post('/login').send({ email: ada.email, password: 'a wrong guess' }).expect(401);
+    await request(site.t.http).post('/global_chat').set('Cookie', graceSession.cookie).send({ message: 'Has anyone seen the moth?' }).expect(201);
+    await request(site.t.http).post('/chats').set('Cookie', graceSession.cookie).send({ receiver_id: ada.id, message: 'Coffee at four?' }).expect(201);
+
+    const { context, page, problems } = await newBrowser(site);
+    await signIn(context, ada);
+    await page.goto('/userpage');
+    await expectText(page.locator('#global-messages .message-text'), 'Has anyone seen the moth?');
+    await page.getByLabel('Message to everyone').fill('It was in relay 70.');
+    await page.getByLabel('Message to everyone').press('Enter');
+    await expectText(page.locator('#global-messages .message.mine .message-text'), 'It was in relay 70.');
+    await page.locator('#conversation-list button').first().click();
+    await expectText(page.locator('#private-messages .message-text'), 'Coffee at four?');
+    await expectText(page.locator('#session-count'), '3');
+
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    expect(await overflowsSideways(page)).toBe(false);
+    await screenshots(page, 'dashboard');
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+});
