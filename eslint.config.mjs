@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'jest.config.js', 'jest.browser.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,4 +13,6 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**', '.ci/**'], rules: { 'no-console': 'off' } },
+  // The pages' scripts run in the browser, as ES modules.
+  { files: ['src/pages/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
 );

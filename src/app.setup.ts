@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import type { NextFunction, Request, Response } from 'express';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
 import { BODY_LIMIT, bodyParserErrorHandler, requireSupportedBody } from './common/body-parsing';
 import { crossSiteProtection } from './common/cross-site';
@@ -46,7 +47,10 @@ export function configureApp(nestApp: INestApplication): void {
   // user-agent parser the dashboard runs, from its npm package: no CDN, no build step.
   const files = { index: false, redirect: false, dotfiles: 'ignore' as const, etag: false, lastModified: false };
   app.useStaticAssets(join(__dirname, 'pages', 'public'), { ...files, prefix: '/assets/' });
-  app.useStaticAssets(dirname(require.resolve('ua-parser-js/dist/ua-parser.min.js')), { ...files, prefix: '/assets/vendor/' });
+  const uaParser = require.resolve('ua-parser-js/dist/ua-parser.min.js');
+  app.use('/assets/vendor/ua-parser.min.js', (req: Request, res: Response, next: NextFunction) =>
+    (req.method === 'GET' || req.method === 'HEAD') && req.path === '/' ? res.sendFile(uaParser, files) : next(),
+  );
 
   const document = SwaggerModule.createDocument(app, buildOpenApiConfig(config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -120,4 +120,24 @@ describe('OpenAPI document', () => {
 
     expect(problems).toEqual([]);
   });
+
+  it('documents the browser pages as text/html, and the dashboard as both JSON and text/html', async () => {
+    for (const path of ['/signup_page', '/login_page']) {
+      const op = doc.paths[path]?.get;
+      expect(op?.responses['200']?.content?.['text/html']?.schema).toEqual({ type: 'string' });
+    }
+    const userpage = doc.paths['/userpage'].get.responses['200'].content;
+    expect(Object.keys(userpage ?? {}).sort()).toEqual(['application/json', 'text/html']);
+    expect(userpage?.['application/json'].schema).toEqual({ $ref: '#/components/schemas/UserPageDto' });
+    expect(doc.components.schemas.UserPageDto).toBeDefined();
+    // Plain HTML form posts from a browser are redirected (303).
+    for (const path of ['/signup', '/login', '/logout']) expect(doc.paths[path].post.responses['303']).toBeDefined();
+
+    const ada = await signup(t.http);
+    const { cookie } = await login(t.http, ada);
+    for (const [path, auth] of [['/signup_page', ''], ['/login_page', ''], ['/userpage', cookie]]) {
+      const res = await request(t.http).get(path).set('Accept', 'text/html').set('Cookie', auth).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import request from 'supertest';
 import { signup, login, type TestUser } from '../utils/test-app';
 import { expectText, newBrowser, openSite, signIn, type Site } from './browser';
@@ -92,6 +93,11 @@ describe('The dashboard', () => {
     expect(await attempts.nth(0).getAttribute('class')).toContain('ok');
     expect(await attempts.nth(1).getAttribute('class')).toContain('throttled');
     expect(await attempts.nth(2).getAttribute('class')).toContain('failed');
+    expect(await page.locator('#previous-login').isVisible()).toBe(false); // the first sign-in
+    await signIn(context, user);
+    await page.reload();
+    await expectText(page.locator('#previous-login .meta'), /^· Chrome Headless \d+ on Linux, 127\.0\.0\.1$/);
+    expect(await page.locator('#previous-login').isVisible()).toBe(true);
     await context.close();
   });
 

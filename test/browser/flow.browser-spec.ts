@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { Session } from '../../src/sessions/session.entity';
 import { User } from '../../src/users/user.entity';
 import { expectText, newBrowser, openSite, submitAndWait, tabToNextInput, type Site } from './browser';

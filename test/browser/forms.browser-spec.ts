@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import type { Page } from 'playwright-core';
 import { signup } from '../utils/test-app';
 import { expectText, newBrowser, openSite, type Site } from './browser';

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import request from 'supertest';
 import { login, signup } from '../utils/test-app';
 import { expectText, newBrowser, openSite, overflowsSideways, PHONE, screenshots, seriousAxeViolations, signIn, type Site } from './browser';

@@ -123,6 +123,7 @@ async function loadActivity() {
     return;
   }
   $('activity-error').textContent = '';
+  showPreviousLogin(answer.body.attempts);
   list.replaceChildren(
     ...answer.body.attempts.slice(0, 10).map((attempt) => {
       const item = row('attempt-row');
@@ -137,6 +138,16 @@ async function loadActivity() {
       return item;
     }),
   );
+}
+
+/** The sign-in before this one, where it was from: the quickest way to notice someone else's. */
+function showPreviousLogin(attempts) {
+  const previous = attempts.filter((attempt) => attempt.success)[1];
+  const slot = $('previous-login');
+  slot.hidden = previous === undefined;
+  if (!previous) return;
+  setTime(slot.querySelector('time'), previous.time);
+  slot.querySelector('.meta').textContent = `· ${describeDevice(previous.user_agent)}, ${previous.ip_address ?? 'unknown address'}`;
 }
 
 /* ---- Password ---- */

@@ -23,23 +23,22 @@ export function describeDevice(userAgent) {
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const day = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+// Each unit from the length at which it reads better than the one below: "in 30 hours", not "tomorrow".
 const UNITS = [
-  ['year', 365 * 86400],
-  ['month', 30 * 86400],
-  ['week', 7 * 86400],
-  ['day', 86400],
-  ['hour', 3600],
-  ['minute', 60],
+  ['year', 365 * 86400, 365 * 86400],
+  ['month', 30 * 86400, 60 * 86400],
+  ['week', 7 * 86400, 14 * 86400],
+  ['day', 86400, 2 * 86400],
+  ['hour', 3600, 3600],
+  ['minute', 60, 0],
 ];
 
 /** "just now", "5 minutes ago", "in 23 hours". */
 export function relativeTime(date, now = Date.now()) {
   const seconds = Math.round((date.getTime() - now) / 1000);
   if (Math.abs(seconds) < 45) return seconds <= 0 ? 'just now' : 'in a moment';
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size || unit === 'minute') return relative.format(Math.round(seconds / size), unit);
-  }
-  return relative.format(seconds, 'second');
+  const [unit, size] = UNITS.find(([, , from]) => Math.abs(seconds) >= from);
+  return relative.format(Math.round(seconds / size), unit);
 }
 
 /** Fills a <time>: the machine-readable value, the words, and the exact local time on hover. */

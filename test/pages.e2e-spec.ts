@@ -1,0 +1,160 @@
+import request from 'supertest';
+import { Session } from '../src/sessions/session.entity';
+import { createTestApp, login, sessionSetCookie, signup, type TestApp } from './utils/test-app';
+
+/** What a browser navigating sends. */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+describe('Browser pages', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ LOGIN_LIMIT_ACCOUNT_ADDRESS: '2' });
+  });
+  afterAll(() => t.close());
+
+  const formPost = (path: string, fields: Record<string, string>) =>
+    request(t.http).post(path).set('Accept', BROWSER_ACCEPT).type('form').send(new URLSearchParams(fields).toString());
+
+  describe('GET /signup_page and /login_page', () => {
+    it('serve HTML forms with the API field names, labels, autocomplete hints and the contract limits', async () => {
+      const signupPage = await request(t.http).get('/signup_page').expect(200).expect('Content-Type', 'text/html; charset=utf-8');
+      expect(signupPage.text).toContain('<form id="auth-form" class="stack" method="post" action="/signup"');
+      for (const [name, autocomplete] of [['name', 'name'], ['phone', 'tel'], ['email', 'email'], ['password', 'new-password']]) {
+        expect(signupPage.text).toMatch(new RegExp(`<label for="${name}">`));
+        expect(signupPage.text).toMatch(new RegExp(`<input id="${name}" name="${name}"[^>]*autocomplete="${autocomplete}"`));
+      }
+      expect(signupPage.text).toMatch(/name="name"[^>]*maxlength="100"/);
+      expect(signupPage.text).toMatch(/name="phone"[^>]*minlength="7" maxlength="20"/);
+      expect(signupPage.text).toMatch(/name="email"[^>]*maxlength="254"/);
+      expect(signupPage.text).toMatch(/name="password"[^>]*minlength="8" data-max-bytes="72"/);
+
+      const loginPage = await request(t.http).get('/login_page').expect(200).expect('Content-Type', 'text/html; charset=utf-8');
+      expect(loginPage.text).toContain('method="post" action="/login"');
+      expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
+      expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
+      expect(loginPage.headers['cache-control']).toBe('no-store');
+    });
+
+    it('show only the fixed notices a link may ask for', async () => {
+      const created = await request(t.http).get('/login_page?notice=account_created').expect(200);
+      expect(created.text).toContain('Account created. Sign in to continue.');
+      const forged = await request(t.http).get('/login_page?notice=%3Cscript%3Ealert(1)%3C%2Fscript%3E').expect(200);
+      expect(forged.text).not.toContain('alert(1)');
+      expect(forged.text).toContain('<p class="notice" id="notice" role="status"></p>');
+      await request(t.http).get('/login_page?notice=a&notice=b').expect(200);
+    });
+
+    it("say why the browser's last session ended, from its cookie", async () => {
+      const user = await signup(t.http);
+      const first = await login(t.http, user);
+      const second = await login(t.http, user);
+      await request(t.http).delete(`/active_sessions/${first.body.session.id}`).set('Cookie', second.cookie).expect(204);
+      const revoked = await request(t.http).get('/login_page').set('Cookie', first.cookie).expect(200);
+      expect(revoked.text).toContain('You were signed out from another device.');
+
+      t.clock.advance(86_401);
+      const expired = await request(t.http).get('/login_page').set('Cookie', second.cookie).expect(200);
+      expect(expired.text).toContain('Your session expired. Sign in again.');
+      const unknown = await request(t.http).get('/login_page').set('Cookie', 'session_token=nonsense').expect(200);
+      expect(unknown.text).toContain('Your session has ended. Sign in again.');
+      const none = await request(t.http).get('/login_page').expect(200);
+      expect(none.text).toContain('<p class="notice" id="notice" role="status"></p>');
+    });
+  });
+
+  describe('plain HTML form posts from a browser', () => {
+    it('sign up: 303 to the sign-in page on success, setting no cookie', async () => {
+      const res = await formPost('/signup', { name: 'Form Person', phone: '555 0100', email: 'form.person@example.com', password: 'correct horse' }).expect(303);
+      expect(res.headers.location).toBe('/login_page?notice=account_created');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('sign up: errors come back on the page under the API status, with typed values escaped and never the password', async () => {
+      const res = await formPost('/signup', { name: '<script>x()</script>', phone: '12', email: 'nope', password: 'hunter2-secret-but-ok' }).expect(400);
+      expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(res.text).toContain('value="&lt;script&gt;x()&lt;/script&gt;"');
+      expect(res.text).not.toContain('<script>x()');
+      expect(res.text).toContain('value="12"');
+      expect(res.text).toContain('<p class="field-error" id="phone-error">Phone must be 7-20 characters of digits, spaces, +, -, ( and ).</p>');
+      expect(res.text).toContain('<p class="field-error" id="email-error">Email must be an email address.</p>');
+      expect(res.text).toMatch(/id="phone"[^>]*aria-invalid="true"/);
+      expect(res.text).toMatch(/id="name"[^>]*aria-invalid="false"/);
+      expect(res.text).not.toContain('hunter2');
+
+      const taken = await signup(t.http);
+      const conflict = await formPost('/signup', { name: 'Again', phone: '555 0100', email: taken.email, password: 'correct horse' }).expect(409);
+      expect(conflict.text).toContain('<p class="field-error" id="email-error">An account with this email already exists.</p>');
+    });
+
+    it('sign in: 303 to the dashboard with the cookie; a wrong password gives the page again (401), then throttling (429 with the wait)', async () => {
+      const user = await signup(t.http);
+      const ok = await formPost('/login', { email: user.email, password: user.password }).expect(303);
+      expect(ok.headers.location).toBe('/userpage');
+      expect(sessionSetCookie(ok.headers['set-cookie'])).toMatch(/^session_token=[\w-]{43}; .*HttpOnly; SameSite=Lax/);
+
+      const wrong = await formPost('/login', { email: user.email, password: 'a wrong password' }).expect(401);
+      expect(wrong.text).toContain('<p class="form-error" id="form-error" role="alert">Invalid email or password</p>');
+      expect(wrong.text).toContain(`value="${user.email}"`);
+      expect(wrong.text).not.toContain('a wrong password');
+      await formPost('/login', { email: user.email, password: 'a wrong password' }).expect(401);
+      const throttled = await formPost('/login', { email: user.email, password: user.password }).expect(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(throttled.text).toMatch(/Too many attempts\. Try again in \d+ minutes\./);
+    });
+
+    it('sign out: 303 to the sign-in page, the session ended and the cookie cleared', async () => {
+      const user = await signup(t.http);
+      const { cookie, body } = await login(t.http, user);
+      const res = await request(t.http).post('/logout').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).type('form').send('').expect(303);
+      expect(res.headers.location).toBe('/login_page?notice=signed_out');
+      expect(sessionSetCookie(res.headers['set-cookie'])).toMatch(/^session_token=;/);
+      expect((await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).endReason).toBe('logged_out');
+    });
+
+    it('leave the JSON API as it was for every other client, form posts included', async () => {
+      const user = await signup(t.http);
+      const plain = await request(t.http).post('/login').type('form').send({ email: user.email, password: user.password }).expect(200);
+      expect(plain.body.user.email).toBe(user.email);
+      const json = await request(t.http).post('/login').set('Accept', 'application/json').type('form').send({ email: user.email, password: user.password }).expect(200);
+      expect(json.body.session.current).toBe(true);
+      // A script posting JSON gets JSON, whatever it accepts.
+      const script = await request(t.http).post('/login').set('Accept', BROWSER_ACCEPT).send({ email: user.email, password: 'wrong!' }).expect(401);
+      expect(script.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid email or password' });
+      const bad = await request(t.http).post('/signup').type('form').send({ name: 'x' }).expect(400);
+      expect(bad.headers['content-type']).toMatch(/^application\/json/);
+      await request(t.http).post('/logout').type('form').send('').expect(200, { message: 'Logged out' });
+    });
+  });
+
+  describe('GET /userpage', () => {
+    it('gives a signed-in browser the dashboard, with user text escaped, and JSON to everyone else', async () => {
+      const user = await signup(t.http, { name: '<img src=x onerror=alert(1)> Mallory' });
+      const { cookie } = await login(t.http, user);
+      const page = await request(t.http).get('/userpage').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).expect(200);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.headers.vary).toMatch(/Accept/);
+      expect(page.text).toContain('<h1 id="page-title">&lt;img src=x onerror=alert(1)&gt; Mallory</h1>');
+      expect(page.text).not.toContain('<img src=x');
+      expect(page.text).toContain('<form id="logout-form" method="post" action="/logout">');
+      expect(page.text).toContain('<span id="session-count">1</span>');
+
+      const json = await request(t.http).get('/userpage').set('Cookie', cookie).expect(200);
+      expect(json.body).toEqual({ user: expect.objectContaining({ name: user.name }), active_sessions: 1 });
+    });
+  });
+
+  describe('/assets', () => {
+    it("serves the pages' files and the user-agent parser, and nothing else", async () => {
+      await request(t.http).get('/assets/app.css').expect(200).expect('Content-Type', /text\/css/);
+      await request(t.http).get('/assets/dashboard.js').expect(200).expect('Content-Type', /javascript/);
+      const parser = await request(t.http).get('/assets/vendor/ua-parser.min.js').expect(200);
+      expect(parser.text).toContain('UAParser');
+      await request(t.http).get('/assets/nope.js').expect(404).expect('Content-Type', /json/);
+      await request(t.http).get('/assets/../app.module.js').expect(404);
+      await request(t.http).get('/assets/%2e%2e/pages.controller.js').expect(404);
+      await request(t.http).get('/assets/vendor/../../pages/html.js').expect(404);
+      await request(t.http).get('/assets/vendor/ua-parser.pack.js').expect(404);
+      await request(t.http).get('/assets/vendor/ua-parser.min.js/x').expect(404);
+    });
+  });
+});
