@@ -57,6 +57,9 @@ describe('Browser pages', () => {
       expect(expired.text).toContain('Your session expired. Sign in again.');
       const unknown = await request(t.http).get('/login_page').set('Cookie', 'session_token=nonsense').expect(200);
       expect(unknown.text).toContain('Your session has ended. Sign in again.');
+      const third = await login(t.http, user);
+      const signedIn = await request(t.http).get('/login_page').set('Cookie', third.cookie).expect(200);
+      expect(signedIn.text).toContain(`You are signed in as ${user.name}. Signing in again ends that session first.`);
       const none = await request(t.http).get('/login_page').expect(200);
       expect(none.text).toContain('<p class="notice" id="notice" role="status"></p>');
     });

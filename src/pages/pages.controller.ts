@@ -40,13 +40,14 @@ export class PagesController {
     summary: 'The sign-in page: a form that posts to /login, with or without JavaScript.',
     description:
       'When the browser still carries the cookie of a session that has ended, the page says why in words ' +
-      '("You were signed out from another device", "Your session expired", ...).',
+      '("You were signed out from another device", "Your session expired", ...); with a valid session, it says who is signed in.',
   })
   @ApiQuery({ name: 'notice', required: false, enum: Object.keys(NOTICES), description: 'A fixed notice to show; anything else is ignored.' })
   @ApiProduces('text/html')
   @ApiOkResponse(HTML_PAGE)
   loginPage(@CurrentAuth() auth: RequestAuth, @Query('notice') notice: unknown): string {
-    return renderFormPage('login', { notice: noticeFor(notice) || endedNotice(auth.failure) });
+    const signedIn = auth.user ? `You are signed in as ${auth.user.name}. Signing in again ends that session first.` : '';
+    return renderFormPage('login', { notice: noticeFor(notice) || signedIn || endedNotice(auth.failure) });
   }
 
   @Get('userpage')
