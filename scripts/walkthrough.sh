@@ -35,4 +35,9 @@ step "global_chat"            201 -b "$JAR" -X POST "$BASE/global_chat" -H 'Cont
 step "logout"                 200 -b "$JAR" -c "$JAR" -X POST "$BASE/logout"
 step "session_status after"   401 -b "$JAR" "$BASE/session_status"
 step "health"                 200 "$BASE/health"
+# The browser pages, and a plain HTML form post as a browser sends it (303 to the dashboard).
+step "signup_page"            200 "$BASE/signup_page"
+step "login_page"             200 "$BASE/login_page"
+step "form login (browser)"   303 -X POST "$BASE/login" -H 'Accept: text/html' \
+  --data-urlencode "email=$EMAIL" --data-urlencode 'password=correct horse battery'
 echo "walk-through ok"
