@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { Session } from '../../src/sessions/session.entity';
+import { signup } from '../utils/test-app';
 import { User } from '../../src/users/user.entity';
 import { expectText, newBrowser, openSite, submitAndWait, tabToNextInput, type Site } from './browser';
 
@@ -166,17 +167,11 @@ describe('The browser flow of the original guide', () => {
   });
 
   it('keeps the session cookie HttpOnly, SameSite=Lax and out of reach of scripts', async () => {
+    const user = await signup(site.t.http);
     const { context, page } = await newBrowser(site);
-    const address = email();
-    await page.goto('/signup_page');
-    await page.getByLabel('Name').fill('Cookie Monster');
-    await page.getByLabel('Phone').fill('555 0111');
-    await page.getByLabel('Email').fill(address);
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL('/login_page?notice=account_created');
-    await page.getByLabel('Email').fill(address);
-    await page.getByLabel('Password').fill('correct horse battery');
+    await page.goto('/login_page');
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('/userpage');
 
