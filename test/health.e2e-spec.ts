@@ -39,3 +39,17 @@ describe('Health and an unreachable database', () => {
     expect(JSON.stringify(guarded.body)).not.toMatch(/sqlite|typeorm|not open/i);
   });
 });
+
+describe('Liveness (GET /health/live)', () => {
+  it('answers without a session or the database, even when the database is gone', async () => {
+    const t = await createTestApp();
+    try {
+      await request(t.http).get('/health/live').expect(200, { status: 'ok' });
+      await t.dataSource.destroy();
+      await request(t.http).get('/health/live').expect(200, { status: 'ok' });
+      await request(t.http).get('/health').expect(503);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+});

@@ -23,10 +23,26 @@ export class SessionGuard implements CanActivate {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
 
+  /** Each handler's access rule, read from its decorators once (not on every request). */
+  private readonly routes = new WeakMap<object, { mode: AuthMode | undefined; redirect: string | undefined }>();
+
+  private routeOf(context: ExecutionContext): { mode: AuthMode | undefined; redirect: string | undefined } {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (!route) {
+      const targets = [handler, context.getClass()];
+      route = {
+        mode: this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, targets),
+        redirect: this.reflector.getAllAndOverride<string | undefined>(LOGIN_REDIRECT, targets),
+      };
+      this.routes.set(handler, route);
+    }
+    return route;
+  }
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return false;
-    const targets = [context.getHandler(), context.getClass()];
-    const mode = this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, targets);
+    const { mode, redirect } = this.routeOf(context);
     if (mode === 'public') return true;
 
     const req = context.switchToHttp().getRequest<AuthedRequest>();
@@ -40,7 +56,6 @@ export class SessionGuard implements CanActivate {
     req.auth = { failure: result.reason, hadToken: token !== undefined };
     if (mode === 'optional') return true;
 
-    const redirect = this.reflector.getAllAndOverride<string | undefined>(LOGIN_REDIRECT, targets);
     if (redirect && req.accepts(['json', 'html']) === 'html') throw new RedirectException(redirect);
     throw unauthorized(result.reason);
   }

@@ -5,6 +5,10 @@ import { ApiErrors } from '../common/api-docs';
 import { Public } from '../common/auth.decorators';
 import { errorBody } from '../common/http-error';
 
+export class LiveDto {
+  @ApiProperty({ example: 'ok' }) status: string;
+}
+
 export class HealthDto {
   @ApiProperty({ example: 'ok' }) status: string;
   @ApiProperty({ example: 'up' }) database: string;
@@ -14,6 +18,15 @@ export class HealthDto {
 @Controller('health')
 export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Liveness: the process answers. Touches neither session nor database, so it stays cheap under load. */
+  @Public()
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up and serving. Touches neither the session nor the database.' })
+  @ApiOkResponse({ type: LiveDto })
+  live(): LiveDto {
+    return { status: 'ok' };
+  }
 
   @Public()
   @Get()

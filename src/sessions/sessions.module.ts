@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { SessionsCleanupService } from './sessions-cleanup.service';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
+import { SessionLookup } from './session-lookup';
 import { SessionsService } from './sessions.service';
 
 @Module({
@@ -12,7 +13,7 @@ import { SessionsService } from './sessions.service';
   controllers: [SessionsController],
   // AuthEvents is provided here, the lower of the two modules that log authentication events,
   // and exported to AuthModule with SessionsService.
-  providers: [SessionsService, SessionsCleanupService, AuthEvents, Clock],
+  providers: [SessionsService, SessionLookup, SessionsCleanupService, AuthEvents, Clock],
   exports: [SessionsService, SessionsCleanupService, AuthEvents],
 })
 export class SessionsModule {}

@@ -1,4 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, MoreThan, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
@@ -6,6 +7,7 @@ import { AuthEvents } from '../common/auth-events';
 import { Clock } from '../common/clock';
 import type { User } from '../users/user.entity';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
+import { SessionLookup } from './session-lookup';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
 import { EndReason, Session } from './session.entity';
 
@@ -23,14 +25,18 @@ export interface ClientInfo {
 @Injectable()
 export class SessionsService {
   private readonly activityInterval: number;
+  /** SECRET_KEY as a key object, made once: the guard hashes a token on every request. */
+  private readonly tokenKey: KeyObject;
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly events: AuthEvents,
+    private readonly lookup: SessionLookup,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
+    this.tokenKey = createSecretKey(Buffer.from(config.secretKey, 'utf8'));
   }
 
   /**
@@ -39,12 +45,9 @@ export class SessionsService {
    */
   async authenticate(token: string): Promise<Authentication> {
     if (!isWellFormedToken(token)) return { ok: false, reason: 'invalid' };
-    const session = await this.sessions
-      .createQueryBuilder('session')
-      .innerJoinAndSelect('session.user', 'user')
-      .where('session.tokenHash = :hash', { hash: hashSessionToken(token, this.config.secretKey) })
-      .getOne();
-    if (!session?.user) return { ok: false, reason: 'invalid' };
+    const found = await this.lookup.byTokenHash(hashSessionToken(token, this.tokenKey));
+    if (!found) return { ok: false, reason: 'invalid' };
+    const { session, user } = found;
 
     const now = this.clock.now();
     const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
@@ -52,7 +55,7 @@ export class SessionsService {
       if (verdict.endNow) await this.endTimedOut(session, verdict.reason, now);
       return { ok: false, reason: verdict.reason };
     }
-    if (!session.user.isActive) {
+    if (!user.isActive) {
       // A disabled account's sessions are terminated, not just refused: re-enabling the account
       // does not bring them back (ASVS V7.4.2). UsersService.deactivate ends them all at once.
       await this.end(session.id, 'account_disabled', now);
@@ -60,10 +63,10 @@ export class SessionsService {
     }
 
     if (now.getTime() - session.lastActivity.getTime() >= this.activityInterval) {
-      await this.sessions.update({ id: session.id, isActive: true }, { lastActivity: now });
+      await this.lookup.touch(session.id, now);
       session.lastActivity = now;
     }
-    return { ok: true, user: session.user, session };
+    return { ok: true, user, session };
   }
 
   /** Starts a session for a user; returns it with the raw token, which is never stored. */
@@ -72,7 +75,7 @@ export class SessionsService {
     const token = generateSessionToken();
     const session = manager.create(Session, {
       userId: user.id,
-      tokenHash: hashSessionToken(token, this.config.secretKey),
+      tokenHash: hashSessionToken(token, this.tokenKey),
       ipAddress: client.ipAddress,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       loginTime: now,
