@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
-import { availableParallelism } from 'node:os';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { HttpErrorWithHeaders } from '../common/http-error';
 
@@ -18,18 +17,21 @@ export function normalizeBcryptHash(hash: string): string {
 /**
  * bcrypt on the native binding (the work runs on libuv's thread pool, not the event loop; the
  * pure-JS bcryptjs stalled every other request for up to ~850 ms under concurrent logins here).
- * Hashing is deliberately slow, so the number of hashes in flight is bounded: as many as there are
- * cores run, `BCRYPT_MAX_PENDING` more may wait, and any beyond that get 503 with Retry-After
- * rather than a long queue that would time out anyway.
+ * Hashing is deliberately slow, so the number of hashes in flight is bounded: `BCRYPT_CONCURRENCY`
+ * run (by default one core fewer than the machine has, so a login storm leaves the event loop a
+ * core and every other request keeps its speed), `BCRYPT_MAX_PENDING` more may wait, and any
+ * beyond that get 503 with Retry-After rather than a long queue that would time out anyway.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
-  private readonly maxRunning = Math.max(1, Math.min(availableParallelism(), 4));
+  private readonly maxRunning: number;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private dummyHash = '';
 
-  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {}
+  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
+    this.maxRunning = config.bcryptConcurrency;
+  }
 
   async onModuleInit(): Promise<void> {
     // Compared against when the email is unknown, so that path costs the same as a wrong password.

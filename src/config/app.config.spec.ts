@@ -1,4 +1,4 @@
-import { ConfigError, DEVELOPMENT_SECRET_KEY, parseEnv } from './app.config';
+import { ConfigError, defaultBcryptConcurrency, DEVELOPMENT_SECRET_KEY, parseEnv } from './app.config';
 import { parseDatabaseUrl } from './database.options';
 
 describe('parseEnv', () => {
@@ -20,6 +20,14 @@ describe('parseEnv', () => {
       retentionDays: 30,
       cleanupIntervalMinutes: 10,
     });
+  });
+
+  it('hashes one password fewer at once than there are cores, so a login burst leaves the event loop a core', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultBcryptConcurrency(cores))).toEqual([1, 1, 2, 3, 4, 4]);
+    expect(parseEnv({}).bcryptConcurrency).toBe(defaultBcryptConcurrency());
+    expect(parseEnv({ BCRYPT_CONCURRENCY: '3' }).bcryptConcurrency).toBe(3);
+    expect(() => parseEnv({ BCRYPT_CONCURRENCY: '0' })).toThrow(/BCRYPT_CONCURRENCY/);
+    expect(() => parseEnv({ BCRYPT_CONCURRENCY: 'many' })).toThrow(/BCRYPT_CONCURRENCY must be a whole number/);
   });
 
   it('requires SECRET_KEY in production and makes cookies Secure there by default', () => {

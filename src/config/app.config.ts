@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { registerAs } from '@nestjs/config';
 import {
   IsIn,
@@ -63,6 +64,9 @@ class EnvironmentVariables {
   @IsOptional() @Matches(INTEGER, { message: 'BCRYPT_MAX_PENDING must be a whole number' })
   BCRYPT_MAX_PENDING?: string;
 
+  @IsOptional() @Matches(INTEGER, { message: 'BCRYPT_CONCURRENCY must be a whole number' })
+  BCRYPT_CONCURRENCY?: string;
+
   @IsOptional() @IsString()
   TRUST_PROXY?: string;
 
@@ -93,6 +97,8 @@ export interface AppConfig {
   bcryptRounds: number;
   /** Password hashes allowed to wait for a worker; more concurrent logins get 503. */
   bcryptMaxPending: number;
+  /** Password hashes computed at once (each takes a core for its duration). */
+  bcryptConcurrency: number;
   /** Value for Express's `trust proxy` setting. */
   trustProxy: boolean | number | string;
   migrationsRun: boolean;
@@ -168,6 +174,14 @@ function parseTrustProxy(text: string | undefined, problems: string[]): boolean 
  * Validates the environment and returns typed settings. Throws a ConfigError naming every bad
  * variable, so a misconfigured server stops at start instead of misbehaving later.
  */
+/**
+ * One core fewer than the machine has (at least one, at most four): a burst of logins then leaves a
+ * core to the event loop, so every other request keeps its speed while passwords are hashed.
+ */
+export function defaultBcryptConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, 4));
+}
+
 export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig {
   // An empty value (PORT= in a .env file) means "not set": the default applies.
   const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as Record<string, string | undefined>;
@@ -194,6 +208,7 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     maxSessionsPerUser: intIn('MAX_SESSIONS_PER_USER', env.MAX_SESSIONS_PER_USER, 10, 1, 1000, problems),
     bcryptRounds: intIn('BCRYPT_ROUNDS', env.BCRYPT_ROUNDS, 12, 4, 15, problems),
     bcryptMaxPending: intIn('BCRYPT_MAX_PENDING', env.BCRYPT_MAX_PENDING, 16, 0, 10000, problems),
+    bcryptConcurrency: intIn('BCRYPT_CONCURRENCY', env.BCRYPT_CONCURRENCY, defaultBcryptConcurrency(), 1, 64, problems),
     trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
     migrationsRun: env.MIGRATIONS_RUN ? env.MIGRATIONS_RUN === 'true' : true,
     loginLimits: {
