@@ -13,6 +13,8 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**', '.ci/**'], rules: { 'no-console': 'off' } },
+  // Plain CommonJS probes run by the bench under Node (bench/probe).
+  { files: ['bench/**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
   // The pages' scripts run in the browser, as ES modules.
   { files: ['src/pages/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
 );
