@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from '../common/auth.decorators';
+import { prefersHtml } from '../common/content-negotiation';
 import { RedirectException, errorBody } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { readSessionToken } from '../sessions/session-cookie';
@@ -56,7 +57,7 @@ export class SessionGuard implements CanActivate {
     req.auth = { failure: result.reason, hadToken: token !== undefined };
     if (mode === 'optional') return true;
 
-    if (redirect && req.accepts(['json', 'html']) === 'html') throw new RedirectException(redirect);
+    if (redirect && prefersHtml(req)) throw new RedirectException(redirect);
     throw unauthorized(result.reason);
   }
 }

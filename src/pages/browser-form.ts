@@ -12,6 +12,7 @@ import { ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { map, type Observable } from 'rxjs';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
+import { prefersHtml } from '../common/content-negotiation';
 import type { ErrorBody } from '../common/http-error';
 import { FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pages';
 
@@ -25,7 +26,7 @@ export function isBrowserFormPost(req: Request): boolean {
   return (
     req.method === 'POST' &&
     /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '') &&
-    req.accepts(['json', 'html']) === 'html'
+    prefersHtml(req)
   );
 }
 

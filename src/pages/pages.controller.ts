@@ -2,14 +2,15 @@ import { Controller, createParamDecorator, ExecutionContext, Get, Header, Query,
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiSession } from '../common/api-docs';
+import { prefersHtml } from '../common/content-negotiation';
 import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../common/auth.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { endedNotice, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
 
-/** True when the client prefers a page to JSON (a browser navigating sends `Accept: text/html,...`). */
-const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<Request>().accepts(['json', 'html']) === 'html');
+/** See prefersHtml: a browser gets the dashboard page, every other client JSON. */
+const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => prefersHtml(ctx.switchToHttp().getRequest<Request>()));
 
 const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
 

@@ -231,7 +231,7 @@ function messageList({ list, older, error, path, toRow }) {
     error.textContent = answer.ok ? '' : answer.message;
     return answer.ok ? answer.body.messages : null;
   }
-  const api = {
+  const pager = {
     async reset() {
       oldest = newest = null;
       list.replaceChildren();
@@ -254,12 +254,12 @@ function messageList({ list, older, error, path, toRow }) {
     },
     /** Appends what arrived since the last look (the newest page; a reset if more came than a page holds). */
     async refresh() {
-      if (newest === null) return api.reset();
+      if (newest === null) return pager.reset();
       const messages = await fetchPage();
       if (!messages) return;
       const fresh = messages.filter((m) => m.id > newest);
-      if (fresh.length === messages.length && fresh.length === PAGE_SIZE) return api.reset();
-      api.append(fresh.reverse());
+      if (fresh.length === messages.length && fresh.length === PAGE_SIZE) return pager.reset();
+      pager.append(fresh.reverse());
     },
     append(messages) {
       const follow = nearBottom();
@@ -271,8 +271,8 @@ function messageList({ list, older, error, path, toRow }) {
       if (follow) toBottom();
     },
   };
-  older.addEventListener('click', () => api.loadOlder());
-  return api;
+  older.addEventListener('click', () => pager.loadOlder());
+  return pager;
 }
 
 function emptyNote(text) {
