@@ -1,56 +1,100 @@
+import fastifyCookie from '@fastify/cookie';
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import cookieParser from 'cookie-parser';
-import { join } from 'node:path';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { dirname, join } from 'node:path';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
-import { BODY_LIMIT, bodyParserErrorHandler, requireSupportedBody } from './common/body-parsing';
-import { crossSiteProtection } from './common/cross-site';
-import { answerClientErrorsAsJson } from './common/client-errors';
-import { requestId } from './common/logging';
-import { cacheAndVaryHeaders, corsOptions, securityHeaders } from './common/security-headers';
+import { BODY_LIMIT_BYTES, checkIgnoredBody, hasIgnoredBody, registerBodyParsers, routePath, unsupportedBody } from './common/body-parsing';
+import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
+import { answerClientErrorAsJson } from './common/client-errors';
+import { errorBody } from './common/http-error';
+import { REQUEST_ID_HEADER, requestIdFor } from './common/logging';
+import { cacheAndVaryHeaders, corsOptions, securityHeaders, vary } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
 import { sessionCookieName } from './sessions/session-cookie';
 
 /**
- * Everything about the HTTP app that cannot be a Nest provider, used by main.ts and by tests so
- * both run the same server. The app must be created with `bodyParser: false`.
+ * The HTTP server: Fastify (through @nestjs/platform-fastify), measured against Express in
+ * docs/PERFORMANCE.md. Routing ignores case and a trailing slash (as Express's did), bodies are
+ * limited to 100 kB, TRUST_PROXY decides which X-Forwarded-* headers count (as on Express, through
+ * proxy-addr), and Node-level errors (oversized headers, malformed requests) are answered in JSON.
  */
-export function configureApp(nestApp: INestApplication): void {
-  const app = nestApp as NestExpressApplication;
+export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+  const security = securityHeaders({ https: config.cookieSecure });
+  return new FastifyAdapter({
+    logger: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdFor,
+    clientErrorHandler: answerClientErrorAsJson,
+    // While shutting down, new requests get 503 (Connection: close) rather than a reset.
+    return503OnClosing: true,
+    // A path segment (an id) up to 2 kB; Express had no limit of its own.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // URLs the router cannot take (bad percent-encoding, an over-long segment) get the contract's
+    // error shape and the usual headers; Fastify answers them before any hook runs.
+    frameworkErrors: (error: { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
+      applyResponseHeaders(req, reply, security);
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      void reply.code(status).send(errorBody(status, status === 414 ? 'A path segment is too long' : 'The URL is not valid (bad percent-encoding)'));
+    },
+  });
+}
+
+/**
+ * The headers every response carries, set before anything can answer: the request id, the
+ * security headers, no-store and Vary.
+ */
+function applyResponseHeaders(req: FastifyRequest, reply: FastifyReply, security: (req: FastifyRequest, reply: FastifyReply) => void): void {
+  reply.header(REQUEST_ID_HEADER, req.id);
+  security(req, reply);
+  cacheAndVaryHeaders(req, reply);
+  // Whether GET /logout is honoured depends on Sec-Fetch-Site (state-changing methods are never cached).
+  if (isLogoutPath(routePath(req.url))) vary(reply, 'Sec-Fetch-Site');
+}
+
+/**
+ * Everything about the HTTP app that cannot be a Nest provider, used by main.ts and by tests so
+ * both run the same server. The app must be created with createHttpAdapter and `bodyParser: false`.
+ */
+export async function configureApp(nestApp: INestApplication): Promise<void> {
+  const app = nestApp as NestFastifyApplication;
   const config = app.get<AppConfig>(appConfig.KEY);
+  const adapter = app.getHttpAdapter() as FastifyAdapter;
+  const fastify = adapter.getInstance();
 
-  app.disable('x-powered-by');
-  answerClientErrorsAsJson(app.getHttpServer());
-  // Responses are per user and per moment; no conditional-GET validators.
-  app.set('etag', false);
-  app.set('trust proxy', config.trustProxy);
-  // Express's "extended" query parser builds nested objects from a[b]=c; plain key=value is enough.
-  app.set('query parser', 'simple');
-
-  // Order matters. The request id and the response headers before anything can answer, so every
-  // response (errors included) carries X-Request-Id, no-store and the security headers; then the
-  // cross-site guard, before CORS and the body parsers, so a refused request's body is never read.
-  app.use(requestId);
-  app.use(securityHeaders({ https: config.cookieSecure }));
-  app.use(cacheAndVaryHeaders);
-  app.use(crossSiteProtection(config.allowedOrigins));
+  // First on every request, before CORS, routing and body parsing: the request id and the
+  // response headers, so every response (errors included) carries X-Request-Id, no-store and the
+  // security headers; then the cross-site guard and the body's media type, so a refused request's
+  // body is never read. Responses carry no ETag or X-Powered-By (Fastify sends neither).
+  const security = securityHeaders({ https: config.cookieSecure });
+  const allowedOrigins = new Set(config.allowedOrigins);
+  adapter.setOnRequestHook((req, reply, done) => {
+    applyResponseHeaders(req, reply, security);
+    const refusal = crossSiteRefusal(req, allowedOrigins) ?? unsupportedBody(req);
+    if (refusal) {
+      void reply.code(refusal.statusCode).send(refusal);
+      return;
+    }
+    if (!hasIgnoredBody(req)) return done();
+    void checkIgnoredBody(req).then((error) => (error ? reply.code(error.statusCode).send(error) : done()));
+  });
+  // The static-file plugins (the pages' assets, the OpenAPI page's) set their own Cache-Control.
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (reply.getHeader('cache-control') !== 'no-store') reply.header('cache-control', 'no-store');
+    done(null, payload);
+  });
   app.enableCors(corsOptions(config.allowedOrigins));
-  app.use(requireSupportedBody);
-  app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false, parameterLimit: 100 });
-  app.use(bodyParserErrorHandler);
-  app.use(cookieParser());
+  registerBodyParsers(fastify);
+  await app.register(fastifyCookie);
 
   // The pages' styles and scripts (src/pages/public, copied into dist by nest-cli.json) and the
-  // user-agent parser the dashboard runs, from its npm package: no CDN, no build step.
-  const files = { index: false, redirect: false, dotfiles: 'ignore' as const, etag: false, lastModified: false };
-  app.useStaticAssets(join(__dirname, 'pages', 'public'), { ...files, prefix: '/assets/' });
+  // user-agent parser the dashboard runs, from its npm package (that one file): no CDN, no build step.
+  const files = { index: false, redirect: false, dotfiles: 'ignore', etag: false, lastModified: false, cacheControl: false, decorateReply: false } as const;
+  app.useStaticAssets({ ...files, root: join(__dirname, 'pages', 'public'), prefix: '/assets/' });
   const uaParser = require.resolve('ua-parser-js/dist/ua-parser.min.js');
-  app.use('/assets/vendor/ua-parser.min.js', (req: Request, res: Response, next: NextFunction) =>
-    (req.method === 'GET' || req.method === 'HEAD') && req.path === '/' ? res.sendFile(uaParser, files) : next(),
-  );
+  app.useStaticAssets({ ...files, root: dirname(uaParser), prefix: '/assets/vendor/', allowedPath: (path) => path === '/ua-parser.min.js' });
 
   const document = SwaggerModule.createDocument(app, buildOpenApiConfig(config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Head, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiErrors, ApiSession } from '../common/api-docs';
 import { ClientInfo, CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
 import { Clock } from '../common/clock';
@@ -67,7 +67,7 @@ export class AuthController {
     @Body() dto: LoginDto,
     @ClientInfo() client: Client,
     @CurrentAuth() previous: RequestAuth,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<LoginResponseDto> {
     const { user, session, token } = await this.auth.login(dto, client, previous);
     setSessionCookie(res, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
@@ -85,7 +85,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors(403)
-  logoutGet(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
+  logoutGet(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: FastifyReply): Promise<MessageDto> {
     return this.logout(auth, res);
   }
 
@@ -96,7 +96,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors(403, 413, 415)
-  logoutPost(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: Response): Promise<MessageDto> {
+  logoutPost(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: FastifyReply): Promise<MessageDto> {
     return this.logout(auth, res);
   }
 
@@ -127,7 +127,7 @@ export class AuthController {
     @CurrentSession() session: Session,
     @Body() dto: ChangePasswordDto,
     @ClientInfo() client: Client,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<RevokedCountDto> {
     const result = await this.auth.changePassword({ user, session }, dto, client);
     setSessionCookie(res, result.token, result.session.expiresAt, this.clock.now(), this.config.cookieSecure);
@@ -142,7 +142,7 @@ export class AuthController {
     return { attempts: (await this.auth.loginActivity(user)).map(toLoginAttemptDto) };
   }
 
-  private async logout(auth: RequestAuth, res: Response): Promise<MessageDto> {
+  private async logout(auth: RequestAuth, res: FastifyReply): Promise<MessageDto> {
     await this.auth.logout(auth);
     clearSessionCookie(res, this.config.cookieSecure);
     return { message: 'Logged out' };

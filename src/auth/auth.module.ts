@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -29,7 +29,7 @@ import { SessionGuard } from './session.guard';
         // One budget per address shared by both routes (not one per route).
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit, generateKey: (_ctx, tracker) => `auth:${tracker}` }],
         errorMessage: 'Too many requests; try again later',
-        getTracker: (req: Record<string, unknown>) => (req as unknown as Request).ip ?? 'unknown',
+        getTracker: (req: Record<string, unknown>) => (req as unknown as FastifyRequest).ip ?? 'unknown',
       }),
     }),
   ],

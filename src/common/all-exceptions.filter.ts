@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import { bodyErrorBody } from './body-parsing';
 import { isDatabaseUnavailable, isUniqueViolation } from './database/database-errors';
 import { ErrorBody, HttpErrorWithHeaders, RedirectException, errorBody } from './http-error';
 
@@ -13,23 +14,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    if (res.headersSent) return;
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (reply.sent || reply.raw.headersSent) return;
 
     if (exception instanceof RedirectException) {
-      res.redirect(HttpStatus.FOUND, exception.location);
+      void reply.redirect(exception.location, HttpStatus.FOUND);
       return;
     }
-    if (exception instanceof HttpErrorWithHeaders) res.set(exception.headers);
+    if (exception instanceof HttpErrorWithHeaders) reply.headers(exception.headers);
 
     const body = this.toBody(exception);
-    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !res.get('Retry-After')) res.set('Retry-After', '5');
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !reply.getHeader('retry-after')) reply.header('retry-after', '5');
     this.send(host, body);
   }
 
   /** Sends the error: JSON here; a route-scoped subclass may answer a browser with a page instead. */
   protected send(host: ArgumentsHost, body: ErrorBody): void {
-    host.switchToHttp().getResponse<Response>().status(body.statusCode).json(body);
+    void host.switchToHttp().getResponse<FastifyReply>().status(body.statusCode).send(body);
   }
 
   private toBody(exception: unknown): ErrorBody {
@@ -40,6 +41,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const { statusCode: _s, error: _e, message, ...extra } = response as Partial<ErrorBody>;
       return errorBody(status, message ?? exception.message, extra);
     }
+    // A body Fastify could not read (too large, not JSON, a corrupt gzip stream), a malformed URL.
+    const bodyError = bodyErrorBody(exception);
+    if (bodyError) return bodyError;
     if (isUniqueViolation(exception)) return errorBody(HttpStatus.CONFLICT, 'The resource already exists');
     if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`Database unavailable: ${describe(exception)}`);

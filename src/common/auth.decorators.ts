@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Session } from '../sessions/session.entity';
 import type { AuthFailureReason } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
@@ -14,7 +14,7 @@ export interface RequestAuth {
   hadToken: boolean;
 }
 
-export type AuthedRequest = Request & { auth?: RequestAuth };
+export type AuthedRequest = FastifyRequest & { auth?: RequestAuth };
 
 export const AUTH_MODE = 'auth:mode';
 export type AuthMode = 'public' | 'optional';
@@ -42,9 +42,9 @@ export const CurrentSession = createParamDecorator((_: unknown, ctx: ExecutionCo
 /** The whole authentication outcome, for routes that report on it (/session_status). */
 export const CurrentAuth = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx));
 
-/** Client address (honouring TRUST_PROXY through Express) and user agent, for session records. */
+/** Client address (honouring TRUST_PROXY, through Fastify) and user agent, for session records. */
 export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const req = ctx.switchToHttp().getRequest<Request>();
+  const req = ctx.switchToHttp().getRequest<FastifyRequest>();
   const ua = req.headers['user-agent'];
   // "::ffff:203.0.113.9" is how a dual-stack socket reports an IPv4 client; store the IPv4 form.
   const ip = req.ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1') ?? null;

@@ -1,55 +1,184 @@
-import type { NextFunction, Request, Response } from 'express';
-import { errorBody } from './http-error';
+import { parse as parseQueryString } from 'node:querystring';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorBody, type ErrorBody } from './http-error';
 
-/** Largest request body accepted, on every route. */
+/** Largest request body accepted, on every route, counted after any Content-Encoding is undone. */
+export const BODY_LIMIT_BYTES = 100 * 1024;
 export const BODY_LIMIT = '100kb';
 
 /** Routes that also take classic HTML form posts (application/x-www-form-urlencoded). */
 export const FORM_ROUTES = new Set(['/signup', '/login']);
 
-function hasBody(req: Request): boolean {
+/** Most fields a form post may carry (the forms have four). */
+const FORM_FIELD_LIMIT = 100;
+
+const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
+  gzip: createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+function hasBody(req: FastifyRequest): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/**
- * Refuses a body in a media type the route does not take (415) before any parser reads it: JSON
- * everywhere, and URL-encoded forms only on the form routes.
- */
-export function requireSupportedBody(req: Request, res: Response, next: NextFunction): void {
-  if (!hasBody(req)) return next();
-  if (req.is('application/json')) return next();
-  // Routing is not strict about a trailing slash (/login/ is /login), so neither is this check.
-  const formRoute = FORM_ROUTES.has(req.path.replace(/(.)\/+$/, '$1'));
-  if (req.is('application/x-www-form-urlencoded') && formRoute) return next();
-  const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
-  res.status(415).json(errorBody(415, `Content-Type must be ${accepted}`));
-}
-
-interface BodyParserError extends Error {
-  type?: string;
-  status?: number;
-}
-
-/** Turns body-parser failures into the contract's error shape, without the parser's wording. */
-export function bodyParserErrorHandler(err: BodyParserError, _req: Request, res: Response, next: NextFunction): void {
-  // body-parser marks its own errors with a `type`; a few (a corrupt gzip/deflate body) carry only a 4xx status.
-  const clientStatus = typeof err?.status === 'number' && err.status >= 400 && err.status < 500;
-  if (!err || (typeof err.type !== 'string' && !clientStatus)) return next(err);
-  switch (err.type) {
-    case 'entity.too.large':
-      res.status(413).json(errorBody(413, `Request body must not exceed ${BODY_LIMIT}`));
-      return;
-    case 'entity.parse.failed':
-      res.status(400).json(errorBody(400, 'Request body is not valid JSON'));
-      return;
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      res.status(415).json(errorBody(415, 'Request body must be UTF-8'));
-      return;
-    default:
-      res.status(err.status && err.status >= 400 && err.status < 500 ? err.status : 400).json(
-        errorBody(err.status && err.status >= 400 && err.status < 500 ? err.status : 400, 'Request body could not be read'),
-      );
+/** The media type (lower-cased, without parameters) and charset of a Content-Type header. */
+function mediaType(header: string | undefined): { type: string; charset?: string } {
+  const [type = '', ...params] = (header ?? '').split(';');
+  let charset: string | undefined;
+  for (const param of params) {
+    const [name, value] = param.split('=');
+    if (name?.trim().toLowerCase() === 'charset') charset = (value ?? '').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
   }
+  return { type: type.trim().toLowerCase(), charset };
+}
+
+/** The path of a request, without the query string, as routing sees it (a trailing slash ignored). */
+export function routePath(url: string): string {
+  const end = url.indexOf('?');
+  return (end === -1 ? url : url.slice(0, end)).replace(/(.)\/+$/, '$1');
+}
+
+/**
+ * Refuses a body in a media type, charset or encoding the route does not take (415) before any
+ * parser reads it: JSON everywhere, and URL-encoded forms only on the form routes; UTF-8 only;
+ * gzip, deflate or br compression or none. Returns the error to send, or undefined to go on.
+ */
+export function unsupportedBody(req: FastifyRequest): ErrorBody | undefined {
+  if (!hasBody(req)) return undefined;
+  const { type, charset } = mediaType(req.headers['content-type']);
+  const formRoute = FORM_ROUTES.has(routePath(req.url).toLowerCase());
+  if (type !== 'application/json' && !(type === 'application/x-www-form-urlencoded' && formRoute)) {
+    const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
+    return errorBody(415, `Content-Type must be ${accepted}`);
+  }
+  if (charset !== undefined && charset !== 'utf-8') return errorBody(415, 'Request body must be UTF-8');
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && !DECODERS[encoding]) return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
+  return undefined;
+}
+
+/**
+ * Fastify never reads the body of a GET or HEAD request; Express did, and the contract's rules
+ * (over 100 kB → 413, malformed JSON → 400) are for every route. So such a body is read here,
+ * checked as a POST body would be (decompressed, limited, parsed) and then dropped: no GET route
+ * reads a body. Resolves to the error to send, or undefined to go on.
+ */
+export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undefined> {
+  return new Promise((resolve) => {
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const decoder = DECODERS[encoding];
+    const stream: NodeJS.ReadableStream = decoder ? req.raw.pipe(decoder()) : req.raw;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (error: ErrorBody | undefined): void => {
+      if (settled) return;
+      settled = true;
+      // The rest of an oversized body is read and discarded, so the connection stays usable.
+      req.raw.resume();
+      resolve(error);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > BODY_LIMIT_BYTES) finish(errorBody(413, `Request body must not exceed ${BODY_LIMIT}`));
+      else chunks.push(chunk);
+    });
+    stream.on('error', () => finish(errorBody(400, 'Request body could not be read')));
+    stream.on('end', () => {
+      if (mediaType(req.headers['content-type']).type !== 'application/json') return finish(undefined);
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text === '') return finish(undefined);
+      try {
+        const value: unknown = JSON.parse(text);
+        finish(typeof value === 'object' && value !== null ? undefined : errorBody(400, 'Request body is not valid JSON'));
+      } catch {
+        finish(errorBody(400, 'Request body is not valid JSON'));
+      }
+    });
+  });
+}
+
+/** Whether Fastify leaves this request's body unread (see checkIgnoredBody). */
+export function hasIgnoredBody(req: FastifyRequest): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && hasBody(req);
+}
+
+/** A parser's refusal, with the status the error handler answers with (see AllExceptionsFilter). */
+export class BodyError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BodyError';
+  }
+}
+
+/**
+ * The body parsers: JSON (an object or array, as Express's strict parser took: anything else is
+ * "not valid JSON", as it was there; `__proto__` and
+ * `constructor.prototype` keys refused) and URL-encoded forms (flat key=value, at most 100
+ * fields), each read as UTF-8 up to BODY_LIMIT after decompression, so a small gzip body cannot
+ * inflate past it. An empty body is no body. Parser failures reach AllExceptionsFilter with the
+ * statuses Fastify gives them (400, 413), in the contract's error shape.
+ */
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  fastify.addHook('preParsing', (req, _reply, payload, done) => {
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    const decoder = DECODERS[encoding];
+    if (!decoder) return done(null, payload);
+    const decoded = decoder() as NodeJS.ReadWriteStream & { receivedEncodedLength?: number };
+    // Fastify compares the bytes that arrived, not the decoded ones, with Content-Length.
+    decoded.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength! += chunk.length));
+    payload.on('error', (error) => (decoded as unknown as Readable).destroy(error));
+    payload.pipe(decoded);
+    done(null, decoded as unknown as typeof payload);
+  });
+
+  const jsonParser = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    jsonParser(req, body as string, (error, value) => {
+      if (error) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
+      if (typeof value !== 'object' || value === null) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
+      done(null, value);
+    });
+  });
+
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.split('&').length > FORM_FIELD_LIMIT) return done(new BodyError(413, `A form may have at most ${FORM_FIELD_LIMIT} fields`), undefined);
+    done(null, text === '' ? undefined : { ...parseQueryString(text, '&', '=', { maxKeys: FORM_FIELD_LIMIT }) });
+  });
+}
+
+/** Fastify's own errors for a body it could not read, in the contract's words. */
+export function bodyErrorBody(error: unknown): ErrorBody | undefined {
+  if (error instanceof BodyError) return errorBody(error.statusCode, error.message);
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errorBody(413, `Request body must not exceed ${BODY_LIMIT}`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return errorBody(415, 'Content-Type must be application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return errorBody(400, 'Request body length does not match Content-Length');
+    case 'FST_ERR_BAD_URL':
+      return errorBody(400, 'Malformed URL');
+    default:
+      // A stream error while the body arrived (a corrupt gzip body, an aborted upload).
+      return errorBody(statusCode, statusCode === 400 ? 'Request body could not be read' : reasonFor(statusCode));
+  }
+}
+
+function reasonFor(status: number): string {
+  return errorBody(status, '').error;
 }

@@ -1,5 +1,6 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { errorBody } from './http-error';
+import type { FastifyRequest } from 'fastify';
+import { routePath } from './body-parsing';
+import { errorBody, type ErrorBody } from './http-error';
 
 /**
  * Cross-site request forgery protection, modelled on Go 1.25's net/http.CrossOriginProtection:
@@ -16,9 +17,9 @@ export interface CrossSiteFacts {
   method: string;
   /** The URL path, without the query string. */
   path: string;
-  /** `http` or `https`, as Express reports it (honouring TRUST_PROXY). */
+  /** `http` or `https`, as Fastify reports it (honouring TRUST_PROXY). */
   protocol: string;
-  /** The Host header (or X-Forwarded-Host from a trusted proxy), as Express reports it. */
+  /** The Host header (or X-Forwarded-Host from a trusted proxy), as Fastify reports it. */
   host: string | undefined;
   origin: string | undefined;
   secFetchSite: string | undefined;
@@ -77,26 +78,23 @@ export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet
 }
 
 /**
- * The middleware: installed before any body parsing, so a refused request's body is never read and
- * nothing behind it (routing, the session guard, handlers) runs.
+ * The check as the server runs it, first thing on every request (see app.setup.ts), so a refused
+ * request's body is never read and nothing behind it (routing, the session guard, handlers) runs.
+ * Returns the 403 to send, or undefined to go on.
  */
-export function crossSiteProtection(allowedOrigins: readonly string[]): RequestHandler {
-  const allowed = new Set(allowedOrigins);
-  return (req: Request, res: Response, next: NextFunction) => {
-    // Whether GET /logout is honoured depends on Sec-Fetch-Site (state-changing methods are never cached).
-    if (isLogoutPath(req.path)) res.vary('Sec-Fetch-Site');
-    const verdict = decideCrossSite(
-      {
-        method: req.method,
-        path: req.path,
-        protocol: req.protocol,
-        host: req.host,
-        origin: req.get('origin'),
-        secFetchSite: req.get('sec-fetch-site'),
-      },
-      allowed,
-    );
-    if (verdict.allowed) return next();
-    res.status(403).json(errorBody(403, `Cross-site request refused: ${verdict.reason}`));
-  };
+export function crossSiteRefusal(req: FastifyRequest, allowed: ReadonlySet<string>): ErrorBody | undefined {
+  const origin = req.headers.origin;
+  const site = req.headers['sec-fetch-site'];
+  const verdict = decideCrossSite(
+    {
+      method: req.method,
+      path: routePath(req.url),
+      protocol: req.protocol,
+      host: req.host,
+      origin: typeof origin === 'string' ? origin : undefined,
+      secFetchSite: typeof site === 'string' ? site : undefined,
+    },
+    allowed,
+  );
+  return verdict.allowed ? undefined : errorBody(403, `Cross-site request refused: ${verdict.reason}`);
 }

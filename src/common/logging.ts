@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NextFunction } from 'express';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions, type DestinationStream, type LevelWithSilent, type SerializedRequest, type SerializedResponse } from 'pino';
 import type { AppConfig } from '../config/app.config';
@@ -15,26 +14,16 @@ const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /**
  * Gives the request its id, once: a well-formed `X-Request-Id` from the client or a proxy in front
  * (so one id follows a request across services), otherwise a fresh UUID. Anything else is
- * replaced rather than trusted, since the id is copied into every log line of the request. The id
- * is echoed in the response's `X-Request-Id`, so a client can quote it when reporting a problem.
+ * replaced rather than trusted, since the id is copied into every log line of the request. It is
+ * Fastify's request id (`genReqId`), echoed in the response's `X-Request-Id` before anything can
+ * answer (see app.setup.ts), so a client can quote it when reporting a problem.
  */
-export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+export function requestIdFor(req: IncomingMessage): string {
   if (typeof req.id === 'string') return req.id;
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && WELL_FORMED_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   req.id = id;
-  if (!res.headersSent) res.setHeader(REQUEST_ID_HEADER, id);
   return id;
-}
-
-/**
- * The same, as the first Express middleware: the request logger is Nest middleware, which runs
- * after app-level middleware, so without this a request refused early (cross-site 403, oversized
- * body) would answer without an id.
- */
-export function requestId(req: IncomingMessage, res: ServerResponse, next: NextFunction): void {
-  assignRequestId(req, res);
-  next();
 }
 
 /** Nest's level names (LOG_LEVEL) in pino's terms. */
@@ -83,7 +72,7 @@ const serializers = {
 export function loggerParams(config: AppConfig, destination: DestinationStream | null): Params {
   const options = {
     level: config.nodeEnv === 'test' && !destination ? 'silent' : PINO_LEVELS[config.logLevel],
-    genReqId: assignRequestId,
+    genReqId: (req: IncomingMessage) => requestIdFor(req),
     // Lines logged while handling a request carry just its id, not the whole request again.
     quietReqLogger: true,
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error): LevelWithSilent =>

@@ -1,6 +1,7 @@
-import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyCorsOptions } from '@fastify/cors';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
+import { routePath } from './body-parsing';
 
 /** Where SwaggerUiModule serves the OpenAPI page and its assets (the JSON is at /docs-json). */
 export const DOCS_PATH = '/docs';
@@ -8,9 +9,20 @@ export const DOCS_PATH = '/docs';
 /** Routes whose answer depends on Accept: a browser gets a page or a redirect, other clients JSON. */
 const NEGOTIATED_ROUTES = new Set(['/userpage']);
 
-function routeKey(path: string): string {
+function routeKey(url: string): string {
   // Routing ignores case and a trailing slash, so the header rules do too.
-  return path.toLowerCase().replace(/(.)\/+$/, '$1');
+  return routePath(url).toLowerCase();
+}
+
+/** Adds a field to the response's Vary header (once). */
+export function vary(reply: FastifyReply, field: string): void {
+  const current = reply.getHeader('vary');
+  if (current === undefined || current === '') {
+    reply.header('vary', field);
+    return;
+  }
+  const fields = String(current).split(',').map((f) => f.trim().toLowerCase());
+  if (!fields.includes(field.toLowerCase()) && !fields.includes('*')) reply.header('vary', `${String(current)}, ${field}`);
 }
 
 function isDocsPath(path: string): boolean {
@@ -24,11 +36,10 @@ function isDocsPath(path: string): boolean {
  * get it too: the page is small, and one rule for every response is simpler to trust. `Vary:
  * Origin` because the CORS headers depend on it.
  */
-export function cacheAndVaryHeaders(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.vary('Origin');
-  if (NEGOTIATED_ROUTES.has(routeKey(req.path))) res.vary('Accept');
-  next();
+export function cacheAndVaryHeaders(req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  vary(reply, 'Origin');
+  if (NEGOTIATED_ROUTES.has(routeKey(req.url))) vary(reply, 'Accept');
 }
 
 /**
@@ -39,7 +50,7 @@ export function cacheAndVaryHeaders(req: Request, res: Response, next: NextFunct
  * reached over HTTPS: on plain http://localhost they would make browsers insist on an HTTPS
  * localhost (Safari upgrades localhost subresources), and over HTTP browsers ignore HSTS anyway.
  */
-export function securityHeaders(options: { https: boolean }): RequestHandler {
+export function securityHeaders(options: { https: boolean }): (req: FastifyRequest, reply: FastifyReply) => void {
   const directives = {
     'default-src': ["'self'"],
     'base-uri': ["'none'"],
@@ -65,7 +76,9 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
     ...common,
     contentSecurityPolicy: { useDefaults: false, directives: { ...directives, 'style-src': ["'self'", "'unsafe-inline'"] } },
   });
-  return (req, res, next) => (isDocsPath(req.path) ? docs : api)(req, res, next);
+  // helmet only sets headers on the Node response (synchronously); Fastify sends them with its own.
+  const next = (): void => undefined;
+  return (req, reply) => (isDocsPath(req.url) ? docs : api)(req.raw, reply.raw, next);
 }
 
 /**
@@ -73,13 +86,16 @@ export function securityHeaders(options: { https: boolean }): RequestHandler {
  * gets no CORS header at all, so browsers keep its pages from reading responses; never `*`.
  * A preflight from an allowed origin is answered here (204).
  */
-export function corsOptions(allowedOrigins: readonly string[]): CorsOptions {
+export function corsOptions(allowedOrigins: readonly string[]): FastifyCorsOptions {
   const allowed = new Set(allowedOrigins);
   return {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
     credentials: true,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization'],
+    methods: 'GET,POST,DELETE,OPTIONS',
+    allowedHeaders: 'Content-Type,Authorization',
+    // An OPTIONS request without Access-Control-Request-Method is answered like a preflight (204),
+    // as the cors middleware did on Express, rather than refused with 400.
+    strictPreflight: false,
     // Lets a frontend honour the wait on 429 and 503.
     exposedHeaders: ['Retry-After'],
     maxAge: 600,

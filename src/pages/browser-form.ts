@@ -9,7 +9,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { prefersHtml } from '../common/content-negotiation';
@@ -22,7 +22,7 @@ import { FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pa
  * every other client (fetch, curl, the pages' own scripts, which ask for JSON) gets the JSON API
  * unchanged, even when it posts a form.
  */
-export function isBrowserFormPost(req: Request): boolean {
+export function isBrowserFormPost(req: FastifyRequest): boolean {
   return (
     req.method === 'POST' &&
     /^application\/x-www-form-urlencoded\s*(;|$)/i.test(req.headers['content-type'] ?? '') &&
@@ -36,11 +36,11 @@ class FormRedirectInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    if (!isBrowserFormPost(http.getRequest<Request>())) return next.handle();
+    if (!isBrowserFormPost(http.getRequest<FastifyRequest>())) return next.handle();
     return next.handle().pipe(
       map(() => {
         // The handler has set its cookies; the redirect keeps them. No body: browsers follow at once.
-        http.getResponse<Response>().status(303).location(this.location).type('html');
+        void http.getResponse<FastifyReply>().status(303).header('location', this.location).type('text/html; charset=utf-8');
         return '';
       }),
     );
@@ -100,11 +100,11 @@ class FormPageFilter extends AllExceptionsFilter {
   }
 
   protected override send(host: ArgumentsHost, body: ErrorBody): void {
-    const req = host.switchToHttp().getRequest<Request>();
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
     if (!isBrowserFormPost(req)) return super.send(host, body);
-    const res = host.switchToHttp().getResponse<Response>();
-    const state = formStateFor(this.page, body, res.get('Retry-After'), req.body);
-    res.status(body.statusCode).type('html').send(renderFormPage(this.page, state));
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const state = formStateFor(this.page, body, reply.getHeader('retry-after'), req.body);
+    void reply.status(body.statusCode).type('text/html; charset=utf-8').send(renderFormPage(this.page, state));
   }
 }
 

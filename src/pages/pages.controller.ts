@@ -1,6 +1,6 @@
 import { Controller, createParamDecorator, ExecutionContext, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiSession } from '../common/api-docs';
 import { prefersHtml } from '../common/content-negotiation';
 import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../common/auth.decorators';
@@ -10,7 +10,7 @@ import type { User } from '../users/user.entity';
 import { endedNotice, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
 
 /** See prefersHtml: a browser gets the dashboard page, every other client JSON. */
-const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => prefersHtml(ctx.switchToHttp().getRequest<Request>()));
+const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => prefersHtml(ctx.switchToHttp().getRequest<FastifyRequest>()));
 
 const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
 
@@ -66,10 +66,10 @@ export class PagesController {
   })
   @ApiExtraModels(UserPageDto)
   @ApiSession()
-  async userpage(@CurrentUser() user: User, @PrefersHtml() html: boolean, @Res({ passthrough: true }) res: Response): Promise<UserPageDto | string> {
+  async userpage(@CurrentUser() user: User, @PrefersHtml() html: boolean, @Res({ passthrough: true }) res: FastifyReply): Promise<UserPageDto | string> {
     const page: UserPageDto = { user: toUserDto(user), active_sessions: await this.sessions.countUsable(user.id) };
     if (!html) return page;
-    res.type('html');
+    void res.type('text/html; charset=utf-8');
     return renderDashboard(page.user, page.active_sessions);
   }
 }

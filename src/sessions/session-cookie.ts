@@ -1,4 +1,5 @@
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The one owner of the session cookie's name and attributes. With `Secure` the name carries the
@@ -9,13 +10,14 @@ export function sessionCookieName(secure: boolean): string {
   return secure ? '__Host-session_token' : 'session_token';
 }
 
-function attributes(secure: boolean): CookieOptions {
+function attributes(secure: boolean): CookieSerializeOptions {
   return { httpOnly: true, sameSite: 'lax', path: '/', secure };
 }
 
-export function setSessionCookie(res: Response, token: string, expiresAt: Date, now: Date, secure: boolean): void {
-  const maxAgeMs = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000)) * 1000;
-  res.cookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge: maxAgeMs });
+export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, now: Date, secure: boolean): void {
+  const maxAge = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
+  // Max-Age for browsers, Expires (the same moment) for older clients that only read that.
+  void reply.setCookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge, expires: new Date(now.getTime() + maxAge * 1000) });
 }
 
 /**
@@ -25,16 +27,16 @@ export function setSessionCookie(res: Response, token: string, expiresAt: Date, 
  * Only for responses that end a session: its order against a Set-Cookie in the same response is
  * up to the browser, so never combine it with setSessionCookie.
  */
-export function clearSessionCookie(res: Response, secure: boolean): void {
-  res.clearCookie(sessionCookieName(secure), attributes(secure));
-  res.setHeader('Clear-Site-Data', '"cookies"');
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  void reply.clearCookie(sessionCookieName(secure), attributes(secure));
+  void reply.header('Clear-Site-Data', '"cookies"');
 }
 
 /**
  * The token a request carries: the session cookie, or `Authorization: Bearer` for clients without
  * a cookie jar. Never the query string (URLs end up in logs and Referer headers).
  */
-export function readSessionToken(req: Request, secure: boolean): string | undefined {
+export function readSessionToken(req: FastifyRequest, secure: boolean): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiErrors, ApiSession } from '../common/api-docs';
 import { CurrentSession } from '../common/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
@@ -45,7 +45,7 @@ export class SessionsController {
   async endOne(
     @CurrentSession() current: Session,
     @Param('id', ParseIdPipe) id: number,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
     const isCurrent = id === current.id;
     await this.sessions.endOwn(current.userId, id, isCurrent ? 'logged_out' : 'revoked');

@@ -1,11 +1,12 @@
-import { ConsoleLogger, Logger, type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
 import request from 'supertest';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
 import { LOG_DESTINATION, PINO_LEVELS } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
@@ -14,7 +15,7 @@ import { FakeClock } from './fake-clock';
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   http: App;
   clock: FakeClock;
   config: AppConfig;
@@ -64,14 +65,16 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     .overrideProvider(LOG_DESTINATION)
     .useValue(logSink)
     .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: ['error'] });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: ['error'] });
   const logs: string[] = [];
   if (options.captureLogs) {
     captured = logs;
     app.useLogger(app.get(PinoNestLogger));
   }
-  configureApp(app);
+  await configureApp(app);
   await app.init();
+  // Fastify finishes loading its plugins (cookies, CORS, static files) before it takes a request.
+  await app.getHttpAdapter().getInstance().ready();
   // The logger is shared by the file's apps (see logSink): set its level for this one.
   PinoLogger.root.level = options.captureLogs ? PINO_LEVELS[config.logLevel] : 'silent';
   return {
