@@ -4,12 +4,11 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { LOG_DESTINATION, loggerParams } from './common/logging';
+import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions } from './config/database.options';
@@ -23,9 +22,12 @@ import { UsersModule } from './users/users.module';
     ConfigModule.forRoot({ isGlobal: true, load: [appConfig], cache: true }),
     // JSON log lines with a request id in each (see common/logging.ts); main.ts makes it Nest's logger.
     LoggerModule.forRootAsync({
-      providers: [{ provide: LOG_DESTINATION, useValue: null }],
-      inject: [appConfig.KEY, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: DestinationStream | null) => loggerParams(config, destination),
+      providers: [
+        { provide: LOG_DESTINATION, useValue: null },
+        { provide: ROOT_LOGGER, inject: [appConfig.KEY, LOG_DESTINATION], useFactory: processLogger },
+      ],
+      inject: [ROOT_LOGGER],
+      useFactory: loggerParams,
     }),
     ScheduleModule.forRoot(),
     TypeOrmModule.forRootAsync({

@@ -9,7 +9,8 @@ import { BODY_LIMIT_BYTES, checkIgnoredBody, hasIgnoredBody, registerBodyParsers
 import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
 import { answerClientErrorAsJson } from './common/client-errors';
 import { errorBody } from './common/http-error';
-import { REQUEST_ID_HEADER, requestIdFor } from './common/logging';
+import type { Logger } from 'pino';
+import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
 import { cacheAndVaryHeaders, corsOptions, securityHeaders, vary } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
 import { sessionCookieName } from './sessions/session-cookie';
@@ -70,7 +71,9 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   // body is never read. Responses carry no ETag or X-Powered-By (Fastify sends neither).
   const security = securityHeaders({ https: config.cookieSecure });
   const allowedOrigins = new Set(config.allowedOrigins);
+  const logger = app.get<Logger>(ROOT_LOGGER);
   adapter.setOnRequestHook((req, reply, done) => {
+    startRequestLog(logger, req);
     applyResponseHeaders(req, reply, security);
     const refusal = crossSiteRefusal(req, allowedOrigins) ?? unsupportedBody(req);
     if (refusal) {
@@ -79,6 +82,10 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     }
     if (!hasIgnoredBody(req)) return done();
     void checkIgnoredBody(req).then((error) => (error ? reply.code(error.statusCode).send(error) : done()));
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    endRequestLog(logger, req, reply);
+    done();
   });
   // The static-file plugins (the pages' assets, the OpenAPI page's) set their own Cache-Control.
   fastify.addHook('onSend', (_req, reply, payload, done) => {

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import { stdTimeFunctions, type DestinationStream, type LevelWithSilent, type SerializedRequest, type SerializedResponse } from 'pino';
+import { pino, stdSerializers, stdTimeFunctions, type DestinationStream, type LevelWithSilent, type Logger, type SerializedRequest, type SerializedResponse } from 'pino';
 import type { AppConfig } from '../config/app.config';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** Where log lines go; `null` means standard output. Tests provide a stream to capture them. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
+
+/** The process's pino logger (processLogger), for the request hooks. */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -37,7 +41,7 @@ export const PINO_LEVELS: Record<AppConfig['logLevel'], LevelWithSilent> = {
 
 /**
  * Secrets that standard request and response serializers would otherwise copy into the request
- * log. Bodies are never logged (pino-http's serializers leave them out), so passwords cannot reach
+ * log. Bodies are never logged (the request serializer leaves them out), so passwords cannot reach
  * a log line that way.
  */
 const REDACTED_PATHS = [
@@ -64,23 +68,59 @@ const serializers = {
   }),
 };
 
+/** The process's logger (see processLogger). */
+let shared: Logger | undefined;
+
 /**
- * nestjs-pino settings: one JSON line per log call, each request's lines tagged with its id
- * (`reqId`), and one `request completed` line per request with method, url, status and time.
- * Under NODE_ENV=test the logs are silent unless a test hands in a destination to capture them.
+ * The one pino logger of the process: JSON lines with an ISO time and the level's name. nestjs-pino
+ * keeps the first logger it is given for the whole process, so this is made once, with the first
+ * destination (standard output unless a test hands in a stream); each app sets its level. Under
+ * NODE_ENV=test the logs are silent unless a test captures them.
  */
-export function loggerParams(config: AppConfig, destination: DestinationStream | null): Params {
-  const options = {
-    level: config.nodeEnv === 'test' && !destination ? 'silent' : PINO_LEVELS[config.logLevel],
-    genReqId: (req: IncomingMessage) => requestIdFor(req),
-    // Lines logged while handling a request carry just its id, not the whole request again.
-    quietReqLogger: true,
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error): LevelWithSilent =>
-      error || res.statusCode >= 500 ? 'error' : 'info',
-    serializers,
-    redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-    timestamp: stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
-  return { pinoHttp: destination ? [options, destination] : options };
+export function processLogger(config: AppConfig, destination: DestinationStream | null): Logger {
+  shared ??= pino(
+    {
+      serializers: {
+        req: stdSerializers.wrapRequestSerializer(serializers.req),
+        res: stdSerializers.wrapResponseSerializer(serializers.res),
+        err: stdSerializers.err,
+      },
+      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label: string) => ({ level: label }) },
+    },
+    destination ?? undefined,
+  );
+  shared.level = config.nodeEnv === 'test' && !destination ? 'silent' : PINO_LEVELS[config.logLevel];
+  return shared;
+}
+
+/**
+ * nestjs-pino settings: Nest's logger and PinoLogger write through the process logger, and within a
+ * request through that request's logger (see logRequests), so each line carries the request's id.
+ */
+export function loggerParams(logger: Logger): Params {
+  return { pinoHttp: { logger }, useExisting: true };
+}
+
+/**
+ * Request logging on Fastify's hooks: each request's logger (`request.log`, which nestjs-pino's
+ * middleware makes the context of everything logged while the request runs) is a child tagged
+ * with its id (`reqId`); when the response has gone, one `request completed` line (`request
+ * errored`, at level error, for a 5xx) with the request (path, headers redacted), the status, the
+ * headers that say what happened and the time. This replaces pino-http, which serialised and
+ * redacted every request's headers into a child logger up front, even when no line was to be
+ * written: about a third of a small request's CPU (docs/PERFORMANCE.md). Here that record is built
+ * only when the line is written. Requests refused before routing (cross-site 403, 413, 415) are
+ * logged too.
+ */
+export function startRequestLog(logger: Logger, req: FastifyRequest): void {
+  req.log = logger.child({ reqId: req.id });
+}
+
+export function endRequestLog(logger: Logger, req: FastifyRequest, reply: FastifyReply): void {
+  const failed = reply.statusCode >= 500;
+  const level = failed ? 'error' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
+  (req.log as Logger)[level]({ req: req.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) }, failed ? 'request errored' : 'request completed');
 }

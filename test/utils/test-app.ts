@@ -3,12 +3,13 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { App } from 'supertest/types';
 import request from 'supertest';
-import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { Logger as PinoRoot } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
-import { LOG_DESTINATION, PINO_LEVELS } from '../../src/common/logging';
+import { LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
 import { FakeClock } from './fake-clock';
 
@@ -76,7 +77,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   // Fastify finishes loading its plugins (cookies, CORS, static files) before it takes a request.
   await app.getHttpAdapter().getInstance().ready();
   // The logger is shared by the file's apps (see logSink): set its level for this one.
-  PinoLogger.root.level = options.captureLogs ? PINO_LEVELS[config.logLevel] : 'silent';
+  app.get<PinoRoot>(ROOT_LOGGER).level = options.captureLogs ? PINO_LEVELS[config.logLevel] : 'silent';
   return {
     app,
     http: app.getHttpServer() as App,
