@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** 32 random bytes (256 bits), base64url: the opaque token the client holds. */
 export function generateSessionToken(): string {
@@ -11,7 +11,7 @@ export function generateSessionToken(): string {
  * key ends every session at once. A keyed hash (not bcrypt) because the guard computes it on
  * every request, and a 256-bit random token needs no stretching.
  */
-export function hashSessionToken(token: string, secretKey: string | KeyObject): string {
+export function hashSessionToken(token: string, secretKey: string | Buffer): string {
   return createHmac('sha256', secretKey).update(token).digest('hex');
 }
 

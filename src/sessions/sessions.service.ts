@@ -1,5 +1,4 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { createSecretKey, type KeyObject } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, MoreThan, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
@@ -25,8 +24,11 @@ export interface ClientInfo {
 @Injectable()
 export class SessionsService {
   private readonly activityInterval: number;
-  /** SECRET_KEY as a key object, made once: the guard hashes a token on every request. */
-  private readonly tokenKey: KeyObject;
+  /**
+   * SECRET_KEY's bytes, encoded once: the guard hashes a token on every request. A Buffer, not a
+   * KeyObject: Node's HMAC starts about 1.5 µs faster from one (measured, docs/PERFORMANCE.md).
+   */
+  private readonly tokenKey: Buffer;
 
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
@@ -36,7 +38,7 @@ export class SessionsService {
     private readonly lookup: SessionLookup,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
-    this.tokenKey = createSecretKey(Buffer.from(config.secretKey, 'utf8'));
+    this.tokenKey = Buffer.from(config.secretKey, 'utf8');
   }
 
   /**
