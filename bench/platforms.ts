@@ -1,6 +1,6 @@
 /**
- * npm run bench:platforms: is Express the ceiling? The same built AppModule, on one seeded SQLite
- * database, served three ways: the product as deployed (dist/src/main.js, Express with every
+ * npm run bench:platforms: what does the HTTP platform cost? The same built AppModule, on one seeded SQLite
+ * database, served three ways: the product as deployed (dist/src/main.js, on Fastify with every
  * middleware), and the bare module on Express and on Fastify with only cookie parsing
  * (bench/probe/platform.js). `GET /health/live` and `GET /session_status` on each, in alternated
  * rounds. Needs a built dist/ (npm run build). See docs/PERFORMANCE.md, "Express or Fastify".
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const cookies = seeded.tokens.map((token) => `session_token=${token}`);
 
   const servers: Array<[string, RunningServer]> = [
-    ['product (Express, all middleware)', await startOurServer('product', db.url, tmpDir)],
+    ['product (Fastify, all middleware)', await startOurServer('product', db.url, tmpDir)],
     ['bare AppModule on Express', await startProbe('express', db.url, tmpDir)],
     ['bare AppModule on Fastify', await startProbe('fastify', db.url, tmpDir)],
   ];

@@ -347,6 +347,13 @@ async function main(): Promise<void> {
       pass: r !== null && Math.abs(r - 1) <= 0.1,
     });
   }
+  const statusRatio = pairedRatio('status', 'live');
+  targets.push({
+    name: 'GET /session_status req/s ÷ GET /health/live',
+    target: '≥ 0.8×',
+    measured: statusRatio === null ? invalid : `${statusRatio.toFixed(3)}×`,
+    pass: statusRatio !== null && statusRatio >= 0.8,
+  });
   const plans = [['main', main.plan], ...(scale ? [['scale', scale.plan]] : [])] as Array<[string, QueryPlan]>;
   targets.push({
     name: `guard lookup (${config.db}) uses uq_sessions_token_hash`,

@@ -60,6 +60,18 @@ describe('Logs: JSON lines, a request id in each, authentication events, no secr
     for (const line of t.logs) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('logs requests refused before routing too (an oversized body, a cross-site post, a malformed URL), with their status', async () => {
+    const tooBig = await request(t.http).post('/login').set('X-Request-Id', 'refused-413').set('Content-Type', 'application/json').send(`{"email":"${'a'.repeat(200_000)}"}`);
+    const crossSite = await request(t.http).post('/global_chat').set('X-Request-Id', 'refused-403').set('Sec-Fetch-Site', 'cross-site').send({ message: 'x' });
+    const badType = await request(t.http).post('/global_chat').set('X-Request-Id', 'refused-415').set('Content-Type', 'text/plain').send('x');
+    expect([tooBig.status, crossSite.status, badType.status]).toEqual([413, 403, 415]);
+    await settle();
+    for (const [id, status] of [['refused-413', 413], ['refused-403', 403], ['refused-415', 415]] as const) {
+      const completed = lines().find((line) => line.msg === 'request completed' && line.reqId === id);
+      expect({ id, line: completed }).toMatchObject({ id, line: { level: 'info', req: { id, method: 'POST' }, res: { statusCode: status } } });
+    }
+  });
+
   describe('a full walk', () => {
     let user: { id: number; email: string };
     let sessionId: number;

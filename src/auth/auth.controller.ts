@@ -74,7 +74,7 @@ export class AuthController {
     return { user: toUserDto(user), session: toSessionDto(session, session.id) };
   }
 
-  /** HEAD never changes state; without this route Express would run GET /logout's handler for it. */
+  /** HEAD never changes state; without this route Fastify would run GET /logout's handler for it. */
   @Public()
   @Head('logout')
   @ApiExcludeEndpoint()

@@ -97,7 +97,7 @@ export function processLogger(config: AppConfig, destination: DestinationStream 
 
 /**
  * nestjs-pino settings: Nest's logger and PinoLogger write through the process logger, and within a
- * request through that request's logger (see logRequests), so each line carries the request's id.
+ * request through that request's logger (see startRequestLog), so each line carries the request's id.
  */
 export function loggerParams(logger: Logger): Params {
   return { pinoHttp: { logger }, useExisting: true };

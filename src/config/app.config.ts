@@ -99,7 +99,7 @@ export interface AppConfig {
   bcryptMaxPending: number;
   /** Password hashes computed at once (each takes a core for its duration). */
   bcryptConcurrency: number;
-  /** Value for Express's `trust proxy` setting. */
+  /** Fastify's `trustProxy` (proxy-addr, as Express's `trust proxy`). */
   trustProxy: boolean | number | string;
   migrationsRun: boolean;
   /** Failed logins allowed per window: one account from one address, one address, one account. */
@@ -149,7 +149,7 @@ function parseOrigins(text: string | undefined, problems: string[]): string[] {
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** true / false, a hop count, or addresses, subnets and Express's names ("loopback, 10.0.0.0/8"). */
+/** true / false, a hop count, or addresses, subnets and proxy-addr's names ("loopback, 10.0.0.0/8"). */
 function parseTrustProxy(text: string | undefined, problems: string[]): boolean | number | string {
   if (text === undefined || text === 'false') return false;
   if (text === 'true') return true;

@@ -1,0 +1,59 @@
+import request from 'supertest';
+import { createTestApp, login, signup, type TestApp } from './utils/test-app';
+
+interface Statement {
+  all(...params: unknown[]): Array<{ detail: string }>;
+}
+interface SqliteConnection {
+  prepare(sql: string): Statement;
+}
+
+/**
+ * The plans SQLite picks for the queries a request makes, on a database without statistics (no
+ * ANALYZE has run, as on every fresh deployment). Found by the benchmark at 100,000 sessions:
+ * GET /active_sessions once searched the cleanup job's (is_active, expires_at) index, reading
+ * every user's active sessions (docs/PERFORMANCE.md).
+ */
+describe('Query plans on SQLite without statistics', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  /** Every SQL statement the request made SQLite prepare (TypeORM prepares each one it runs). */
+  async function statementsOf(send: () => Promise<unknown>): Promise<string[]> {
+    const connection = (t.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    const seen: string[] = [];
+    const prepare = connection.prepare.bind(connection);
+    const spy = jest.spyOn(connection, 'prepare').mockImplementation((sql: string) => {
+      seen.push(sql);
+      return prepare(sql);
+    });
+    try {
+      await send();
+    } finally {
+      spy.mockRestore();
+    }
+    return seen;
+  }
+
+  function planOf(sql: string): string[] {
+    const connection = (t.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
+    return connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((row) => row.detail);
+  }
+
+  it("GET /active_sessions reads the caller's sessions through the (user_id, is_active) index", async () => {
+    const user = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    const statements = await statementsOf(() => request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200));
+    const listing = statements.filter((sql) => /^SELECT/i.test(sql) && /FROM "sessions"/.test(sql) && !/token_hash\s*=/.test(sql));
+    expect(listing.length).toBeGreaterThan(0);
+    for (const sql of listing) {
+      const plan = planOf(sql);
+      expect({ sql, plan }).toEqual({ sql, plan: expect.arrayContaining([expect.stringMatching(/USING INDEX ix_sessions_user_active \(user_id=\? AND is_active=\?\)/)]) });
+      expect(plan.join('\n')).not.toMatch(/ix_sessions_active_expires|SCAN sessions/);
+    }
+  });
+});
