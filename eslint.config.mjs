@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**', '.ci/**'], rules: { 'no-console': 'off' } },
-  // Plain CommonJS: the probes run by the bench under Node (bench/probe), a jest stand-in (test/utils).
-  { files: ['bench/**/*.js', 'test/utils/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
+  // Plain CommonJS probes run by the bench under Node (bench/probe).
+  { files: ['bench/**/*.js'], languageOptions: { globals: globals.node, sourceType: 'commonjs' } },
   // The pages' scripts run in the browser, as ES modules.
   { files: ['src/pages/public/**/*.js'], languageOptions: { globals: globals.browser, sourceType: 'module' } },
 );

@@ -4,8 +4,6 @@ module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testRegex: '(src|test)/.*\\.(e2e-)?spec\\.ts$',
   transform: { '^.+\\.ts$': 'ts-jest' },
-  // ESM only, which jest cannot require() on Node 20: see the file.
-  moduleNameMapper: { '^content-disposition$': '<rootDir>/test/utils/content-disposition.js' },
   testEnvironment: 'node',
   testTimeout: 20000,
 };
