@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dirname, join } from 'node:path';
-import { BEARER_SCHEME, COOKIE_SCHEME } from './common/api-docs';
+import { BEARER_SCHEME, COOKIE_SCHEME } from './auth/api-session';
 import { BODY_LIMIT_BYTES, checkIgnoredBody, hasIgnoredBody, registerBodyParsers, routePath, unsupportedBody } from './common/body-parsing';
 import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
 import { answerClientErrorAsJson } from './common/client-errors';

@@ -2,13 +2,14 @@ import { Body, Controller, Get, Head, HttpCode, Inject, Post, Res, UseGuards } f
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors, ApiSession } from '../common/api-docs';
-import { ClientInfo, CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, type RequestAuth } from '../common/auth.decorators';
+import { ApiErrors } from '../common/api-docs';
+import { ApiSession } from './api-session';
+import { CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, RequestClient, type RequestAuth } from './auth.decorators';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { clearSessionCookie, setSessionCookie } from '../sessions/session-cookie';
-import type { ClientInfo as Client } from '../sessions/sessions.service';
+import type { ClientInfo } from '../sessions/sessions.service';
 import type { Session } from '../sessions/session.entity';
 import { BrowserForm } from '../pages/browser-form';
 import { toUserDto } from '../users/dto/user.dto';
@@ -65,7 +66,7 @@ export class AuthController {
   @ApiErrors(400, 401, 403, 413, 415, 429, 503)
   async login(
     @Body() dto: LoginDto,
-    @ClientInfo() client: Client,
+    @RequestClient() client: ClientInfo,
     @CurrentAuth() previous: RequestAuth,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<LoginResponseDto> {
@@ -126,7 +127,7 @@ export class AuthController {
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
     @Body() dto: ChangePasswordDto,
-    @ClientInfo() client: Client,
+    @RequestClient() client: ClientInfo,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<RevokedCountDto> {
     const result = await this.auth.changePassword({ user, session }, dto, client);

@@ -1,8 +1,8 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthEvents } from '../common/auth-events';
+import { AuthEvents } from '../sessions/auth-events';
 import { Clock } from '../common/clock';
-import type { RequestAuth } from '../common/auth.decorators';
+import type { RequestAuth } from './auth.decorators';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { Session } from '../sessions/session.entity';
@@ -17,7 +17,7 @@ import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
-import { unauthorized } from './session.guard';
+import { unauthorized } from './auth-failure';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 

@@ -1,16 +1,12 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from '../common/auth.decorators';
+import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from './auth.decorators';
+import { unauthorized } from './auth-failure';
 import { prefersHtml } from '../common/content-negotiation';
-import { RedirectException, errorBody } from '../common/http-error';
+import { RedirectException } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { readSessionToken } from '../sessions/session-cookie';
-import { SessionsService, type AuthFailureReason } from '../sessions/sessions.service';
-
-export function unauthorized(reason: AuthFailureReason | 'missing'): UnauthorizedException {
-  const message = reason === 'missing' ? 'Authentication required' : `Session is not valid (${reason})`;
-  return new UnauthorizedException(errorBody(401, message, { authenticated: false, reason }));
-}
+import { SessionsService } from '../sessions/sessions.service';
 
 /**
  * The one default-deny guard (APP_GUARD). Every route needs a valid session unless marked
@@ -51,10 +47,10 @@ export class SessionGuard implements CanActivate {
     const result = token ? await this.sessions.authenticate(token) : ({ ok: false, reason: 'missing' } as const);
 
     if (result.ok) {
-      req.auth = { user: result.user, session: result.session, hadToken: true };
+      req.auth = { user: result.user, session: result.session };
       return true;
     }
-    req.auth = { failure: result.reason, hadToken: token !== undefined };
+    req.auth = { failure: result.reason };
     if (mode === 'optional') return true;
 
     if (redirect && prefersHtml(req)) throw new RedirectException(redirect);

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiSession } from '../common/api-docs';
-import { CurrentUser } from '../common/auth.decorators';
+import { ApiSession } from '../auth/api-session';
+import { ApiErrors } from '../common/api-docs';
+import { CurrentUser } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
 import type { User } from '../users/user.entity';
 import { ChatService } from './chat.service';

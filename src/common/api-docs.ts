@@ -1,9 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { END_REASONS } from '../sessions/session.entity';
-
-export const COOKIE_SCHEME = 'session_cookie';
-export const BEARER_SCHEME = 'bearer';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 
 export class ErrorDto {
   @ApiProperty({ example: 400 }) statusCode: number;
@@ -14,14 +10,6 @@ export class ErrorDto {
     description: 'What is wrong; for validation errors, one entry per bad field.',
   })
   message: string | string[];
-}
-
-/** Every `reason` a 401 can give: no token, an unknown one, or why its session ended. */
-export const AUTH_FAILURE_REASONS = ['missing', 'invalid', ...END_REASONS] as const;
-
-export class UnauthorizedDto extends ErrorDto {
-  @ApiProperty({ example: false }) authenticated: boolean;
-  @ApiProperty({ enum: AUTH_FAILURE_REASONS, description: 'Why the request has no valid session.' }) reason: string;
 }
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -41,24 +29,5 @@ export function ApiErrors(...statuses: number[]) {
     ...statuses.map((status) =>
       ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: ErrorDto }),
     ),
-  );
-}
-
-/**
- * A route that needs a session: cookie or bearer token, 401 otherwise. `otherUnauthorized`: the
- * route's own 401 (in the plain error shape), besides the session one.
- */
-export function ApiSession(otherUnauthorized?: string) {
-  return applyDecorators(
-    ApiCookieAuth(COOKIE_SCHEME),
-    ApiBearerAuth(BEARER_SCHEME),
-    otherUnauthorized
-      ? ApiResponse({
-          status: 401,
-          description: `No valid session (\`reason\` tells why), or: ${otherUnauthorized}`,
-          schema: { oneOf: [{ $ref: getSchemaPath(UnauthorizedDto) }, { $ref: getSchemaPath(ErrorDto) }] },
-        })
-      : ApiResponse({ status: 401, description: 'No valid session; `reason` tells why.', type: UnauthorizedDto }),
-    ApiExtraModels(UnauthorizedDto, ErrorDto),
   );
 }

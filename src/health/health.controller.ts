@@ -2,7 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { ApiErrors } from '../common/api-docs';
-import { Public } from '../common/auth.decorators';
+import { Public } from '../auth/auth.decorators';
 import { errorBody } from '../common/http-error';
 
 export class LiveDto {

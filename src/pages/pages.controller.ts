@@ -1,9 +1,9 @@
 import { Controller, createParamDecorator, ExecutionContext, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiSession } from '../common/api-docs';
+import { ApiSession } from '../auth/api-session';
 import { prefersHtml } from '../common/content-negotiation';
-import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../common/auth.decorators';
+import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../auth/auth.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';

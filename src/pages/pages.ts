@@ -1,4 +1,4 @@
-import type { AuthFailureReason } from '../sessions/sessions.service';
+import type { AuthFailure } from '../auth/auth-failure';
 import type { UserDto } from '../users/dto/user.dto';
 import { renderView, type SafeHtml } from './html';
 
@@ -24,7 +24,7 @@ export const NOTICES = {
 } as const;
 
 /** Why the browser's last session ended, in words, for the sign-in page it is sent to. */
-const ENDED: Record<AuthFailureReason | 'missing', string> = {
+const ENDED: Record<AuthFailure, string> = {
   missing: '',
   invalid: 'Your session has ended. Sign in again.',
   logged_out: 'You have signed out.',
@@ -34,7 +34,7 @@ const ENDED: Record<AuthFailureReason | 'missing', string> = {
   account_disabled: 'This account has been disabled.',
 };
 
-export function endedNotice(reason: AuthFailureReason | 'missing' | undefined): string {
+export function endedNotice(reason: AuthFailure | undefined): string {
   return reason ? ENDED[reason] : '';
 }
 

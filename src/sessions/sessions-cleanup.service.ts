@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type QueryResult } from 'typeorm';
-import { AuthEvents } from '../common/auth-events';
+import { AuthEvents } from './auth-events';
 import { inBatches } from '../common/database/batches';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { TimeoutReason } from './session-rules';

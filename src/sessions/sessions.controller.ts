@@ -1,8 +1,9 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors, ApiSession } from '../common/api-docs';
-import { CurrentSession } from '../common/auth.decorators';
+import { ApiSession } from '../auth/api-session';
+import { ApiErrors } from '../common/api-docs';
+import { CurrentSession } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { RevokedCountDto, SessionListDto, toSessionDto } from './dto/session.dto';

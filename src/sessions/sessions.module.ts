@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthEvents } from '../common/auth-events';
+import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
 import { SessionsCleanupService } from './sessions-cleanup.service';
 import { SessionsController } from './sessions.controller';

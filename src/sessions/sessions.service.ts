@@ -2,7 +2,7 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
-import { AuthEvents } from '../common/auth-events';
+import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
 import type { User } from '../users/user.entity';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';

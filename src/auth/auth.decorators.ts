@@ -1,17 +1,16 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Session } from '../sessions/session.entity';
-import type { AuthFailureReason } from '../sessions/sessions.service';
+import type { ClientInfo } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
+import type { AuthFailure } from './auth-failure';
 
 /** What the session guard learned about the caller, kept on the request for the handler. */
 export interface RequestAuth {
   user?: User;
   session?: Session;
   /** Why there is no session (public routes with an optional session only). */
-  failure?: AuthFailureReason | 'missing';
-  /** The token the request carried, valid or not. */
-  hadToken: boolean;
+  failure?: AuthFailure;
 }
 
 export type AuthedRequest = FastifyRequest & { auth?: RequestAuth };
@@ -30,7 +29,7 @@ export const LOGIN_REDIRECT = 'auth:login-redirect';
 export const RedirectBrowsersTo = (location: string) => SetMetadata(LOGIN_REDIRECT, location);
 
 function authOf(ctx: ExecutionContext): RequestAuth {
-  return ctx.switchToHttp().getRequest<AuthedRequest>().auth ?? { hadToken: false, failure: 'missing' };
+  return ctx.switchToHttp().getRequest<AuthedRequest>().auth ?? { failure: 'missing' };
 }
 
 /** The signed-in user (undefined only on an OptionalSession route without a session). */
@@ -42,8 +41,8 @@ export const CurrentSession = createParamDecorator((_: unknown, ctx: ExecutionCo
 /** The whole authentication outcome, for routes that report on it (/session_status). */
 export const CurrentAuth = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx));
 
-/** Client address (honouring TRUST_PROXY, through Fastify) and user agent, for session records. */
-export const ClientInfo = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+/** The request's client (a ClientInfo): its address, honouring TRUST_PROXY, and user agent, for session records. */
+export const RequestClient = createParamDecorator((_: unknown, ctx: ExecutionContext): ClientInfo => {
   const req = ctx.switchToHttp().getRequest<FastifyRequest>();
   const ua = req.headers['user-agent'];
   // "::ffff:203.0.113.9" is how a dual-stack socket reports an IPv4 client; store the IPv4 form.

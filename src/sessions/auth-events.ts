@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import type { TimeoutReason } from '../sessions/session-rules';
+import type { TimeoutReason } from './session-rules';
 
 export type RevokedBy = 'user' | 'password_change' | 'session_cap';
 

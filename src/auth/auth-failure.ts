@@ -1,0 +1,16 @@
+import { UnauthorizedException } from '@nestjs/common';
+import { END_REASONS } from '../sessions/session.entity';
+import { errorBody } from '../common/http-error';
+
+/**
+ * Every `reason` a 401 can give, the one list: no token (`missing`), an unknown one (`invalid`),
+ * or why its session ended.
+ */
+export const AUTH_FAILURE_REASONS = ['missing', 'invalid', ...END_REASONS] as const;
+export type AuthFailure = (typeof AUTH_FAILURE_REASONS)[number];
+
+/** The 401 for a request without a valid session, naming why. */
+export function unauthorized(reason: AuthFailure): UnauthorizedException {
+  const message = reason === 'missing' ? 'Authentication required' : `Session is not valid (${reason})`;
+  return new UnauthorizedException(errorBody(401, message, { authenticated: false, reason }));
+}
