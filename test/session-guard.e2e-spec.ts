@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
-import { UsersService } from '../src/users/users.service';
+import { AuthService } from '../src/auth/auth.service';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 describe('The session guard', () => {
@@ -75,11 +75,11 @@ describe('The session guard', () => {
       expect(after.body.reason).toBe('account_disabled');
     });
 
-    it('ends every session at once when an account is deactivated through UsersService', async () => {
+    it('ends every session at once when an account is deactivated (AuthService.deactivateAccount)', async () => {
       const user = await signup(t.http);
       const a = await login(t.http, user);
       const b = await login(t.http, user);
-      await t.app.get(UsersService).deactivate(user.id);
+      await t.app.get(AuthService).deactivateAccount(user.id);
       expect(await t.dataSource.getRepository(Session).countBy({ userId: user.id, isActive: true })).toBe(0);
       for (const s of [a, b]) expect((await request(t.http).get('/session_status').set('Cookie', s.cookie).expect(401)).body.reason).toBe('account_disabled');
       await request(t.http).post('/login').send({ email: user.email, password: user.password }).expect(403);

@@ -82,7 +82,7 @@ export class AuthService {
       const now = this.clock.now();
       // Written first: on PostgreSQL the row lock makes concurrent logins of this user take turns,
       // so the cap below counts every session committed before it.
-      await manager.update(User, { id: user.id }, { lastLogin: now });
+      await this.users.recordLogin(user.id, now, manager);
       if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
       const { session, token } = await this.sessions.start(found, client, manager);
       capped = await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
@@ -151,6 +151,17 @@ export class AuthService {
 
   loginActivity(user: User): Promise<LoginAttempt[]> {
     return this.attempts.latestFor(user.id);
+  }
+
+  /**
+   * Disables an account and ends every active session of it, in one transaction (for operators
+   * and future admin routes; the guard also refuses a disabled user's sessions and ends them).
+   */
+  async deactivateAccount(userId: number): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.users.disable(userId, manager);
+      await this.sessions.endAll(userId, 'account_disabled', manager);
+    });
   }
 
   /** Ends the caller's session if it has one; logging out without one is not an error. */

@@ -16,7 +16,8 @@ export class Session {
   @Column({ name: 'user_id', type: 'integer' })
   userId: number;
 
-  @ManyToOne('User', (user: User) => user.sessions, { onDelete: 'CASCADE' })
+  // One-sided: a user knows nothing of its sessions.
+  @ManyToOne('User', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id' })
   user?: User;
 

@@ -97,6 +97,12 @@ export class SessionsService {
     return (result.affected ?? 0) > 0;
   }
 
+  /** Ends every active session of the user; returns how many ended. */
+  async endAll(userId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
+    const result = await manager.update(Session, { userId, isActive: true }, { isActive: false, logoutTime: this.clock.now(), endReason: reason });
+    return result.affected ?? 0;
+  }
+
   /** Ends every active session of the user but `keepId`; returns how many ended. */
   async endOthers(userId: number, keepId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
     const result = await manager

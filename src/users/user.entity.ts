@@ -1,5 +1,4 @@
-import { Column, Entity, Index, OneToMany, PrimaryGeneratedColumn } from 'typeorm';
-import type { Session } from '../sessions/session.entity';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'users' })
 export class User {
@@ -28,7 +27,4 @@ export class User {
 
   @Column({ name: 'is_active', type: Boolean, default: true })
   isActive: boolean;
-
-  @OneToMany('Session', (session: Session) => session.user)
-  sessions?: Session[];
 }

@@ -3,7 +3,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../common/database/database-errors';
-import { Session } from '../sessions/session.entity';
 import { User } from './user.entity';
 
 const EMAIL_TAKEN = 'An account with this email already exists';
@@ -47,15 +46,14 @@ export class UsersService {
     return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
   }
 
-  /**
-   * Disables an account and terminates every active session of it in one transaction (for
-   * operators and future admin routes; the guard also refuses and ends a disabled user's sessions).
-   */
-  async deactivate(id: number): Promise<void> {
-    await this.users.manager.transaction(async (manager) => {
-      await manager.update(User, { id }, { isActive: false });
-      await manager.update(Session, { userId: id, isActive: true }, { isActive: false, logoutTime: this.clock.now(), endReason: 'account_disabled' });
-    });
+  /** Marks the account disabled (AuthService.deactivateAccount also ends its sessions). */
+  async disable(id: number, manager: EntityManager = this.users.manager): Promise<void> {
+    await manager.update(User, { id }, { isActive: false });
+  }
+
+  /** Records a successful login's time on the user's row. */
+  async recordLogin(id: number, at: Date, manager: EntityManager = this.users.manager): Promise<void> {
+    await manager.update(User, { id }, { lastLogin: at });
   }
 
   async setPasswordHash(id: number, passwordHash: string, manager: EntityManager = this.users.manager): Promise<void> {
