@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ClockModule } from './common/clock.module';
 import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module';
       inject: [ROOT_LOGGER],
       useFactory: loggerParams,
     }),
+    ClockModule,
     ScheduleModule.forRoot(),
     TypeOrmModule.forRootAsync({
       inject: [appConfig.KEY],

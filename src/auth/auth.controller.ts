@@ -1,14 +1,12 @@
-import { Body, Controller, Get, Head, HttpCode, Inject, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Head, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-docs';
 import { ApiSession } from './api-session';
 import { CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, RequestClient, type RequestAuth } from './auth.decorators';
-import { Clock } from '../common/clock';
-import { appConfig, type AppConfig } from '../config/app.config';
 import { toSessionDto } from '../sessions/dto/session.dto';
-import { clearSessionCookie, setSessionCookie } from '../sessions/session-cookie';
+import { SessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo } from '../sessions/sessions.service';
 import type { Session } from '../sessions/session.entity';
 import { BrowserForm } from '../pages/browser-form';
@@ -28,8 +26,7 @@ const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
-    private readonly clock: Clock,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly cookie: SessionCookie,
   ) {}
 
   @Public()
@@ -71,7 +68,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<LoginResponseDto> {
     const { user, session, token } = await this.auth.login(dto, client, previous);
-    setSessionCookie(res, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
+    this.cookie.set(res, session, token);
     return { user: toUserDto(user), session: toSessionDto(session, session.id) };
   }
 
@@ -131,7 +128,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<RevokedCountDto> {
     const result = await this.auth.changePassword({ user, session }, dto, client);
-    setSessionCookie(res, result.token, result.session.expiresAt, this.clock.now(), this.config.cookieSecure);
+    this.cookie.set(res, result.session, result.token);
     return { revoked: result.revoked };
   }
 
@@ -145,7 +142,7 @@ export class AuthController {
 
   private async logout(auth: RequestAuth, res: FastifyReply): Promise<MessageDto> {
     await this.auth.logout(auth);
-    clearSessionCookie(res, this.config.cookieSecure);
+    this.cookie.clear(res);
     return { message: 'Logged out' };
   }
 }

@@ -4,7 +4,6 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../config/app.config';
-import { Clock } from '../common/clock';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -42,7 +41,6 @@ import { SessionGuard } from './session.guard';
     LoginAttemptsService,
     // Failed-login counts of this instance; a shared store can replace it for several instances.
     { provide: LOGIN_FAILURE_STORE, useClass: InMemoryLoginFailureStore },
-    Clock,
     SessionGuard,
     // useExisting, so a test can override SessionGuard and the global guard follows.
     { provide: APP_GUARD, useExisting: SessionGuard },

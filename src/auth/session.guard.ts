@@ -1,11 +1,10 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from './auth.decorators';
 import { unauthorized } from './auth-failure';
 import { prefersHtml } from '../common/content-negotiation';
 import { RedirectException } from '../common/http-error';
-import { appConfig, type AppConfig } from '../config/app.config';
-import { readSessionToken } from '../sessions/session-cookie';
+import { SessionCookie } from '../sessions/session-cookie';
 import { SessionsService } from '../sessions/sessions.service';
 
 /**
@@ -17,7 +16,7 @@ export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly cookie: SessionCookie,
   ) {}
 
   /** Each handler's access rule, read from its decorators once (not on every request). */
@@ -43,7 +42,7 @@ export class SessionGuard implements CanActivate {
     if (mode === 'public') return true;
 
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const token = readSessionToken(req, this.config.cookieSecure);
+    const token = this.cookie.read(req);
     const result = token ? await this.sessions.authenticate(token) : ({ ok: false, reason: 'missing' } as const);
 
     if (result.ok) {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Clock } from '../common/clock';
 import { UsersModule } from '../users/users.module';
 import { Chat } from './chat.entity';
 import { ChatController } from './chat.controller';
@@ -10,6 +9,6 @@ import { GlobalChat } from './global-chat.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Chat, GlobalChat]), UsersModule],
   controllers: [ChatController],
-  providers: [ChatService, Clock],
+  providers: [ChatService],
 })
 export class ChatModule {}

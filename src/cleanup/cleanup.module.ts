@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
-import { Clock } from '../common/clock';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CleanupService } from './cleanup.service';
 
 /** The scheduled cleanup job; depends on the features whose tables it prunes, never the reverse. */
 @Module({
   imports: [AuthModule, SessionsModule],
-  providers: [CleanupService, Clock],
+  providers: [CleanupService],
 })
 export class CleanupModule {}

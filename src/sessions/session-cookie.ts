@@ -1,5 +1,9 @@
 import type { CookieSerializeOptions } from '@fastify/cookie';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../common/clock';
+import { appConfig, type AppConfig } from '../config/app.config';
+import type { Session } from './session.entity';
 
 /**
  * The one owner of the session cookie's name and attributes. With `Secure` the name carries the
@@ -14,7 +18,7 @@ function attributes(secure: boolean): CookieSerializeOptions {
   return { httpOnly: true, sameSite: 'lax', path: '/', secure };
 }
 
-export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, now: Date, secure: boolean): void {
+function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, now: Date, secure: boolean): void {
   const maxAge = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
   // Max-Age for browsers, Expires (the same moment) for older clients that only read that.
   void reply.setCookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge, expires: new Date(now.getTime() + maxAge * 1000) });
@@ -27,7 +31,7 @@ export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: 
  * Only for responses that end a session: its order against a Set-Cookie in the same response is
  * up to the browser, so never combine it with setSessionCookie.
  */
-export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   void reply.clearCookie(sessionCookieName(secure), attributes(secure));
   void reply.header('Clear-Site-Data', '"cookies"');
 }
@@ -36,7 +40,7 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
  * The token a request carries: the session cookie, or `Authorization: Bearer` for clients without
  * a cookie jar. Never the query string (URLs end up in logs and Referer headers).
  */
-export function readSessionToken(req: FastifyRequest, secure: boolean): string | undefined {
+function readSessionToken(req: FastifyRequest, secure: boolean): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -45,4 +49,32 @@ export function readSessionToken(req: FastifyRequest, secure: boolean): string |
   const cookies = req.cookies as Record<string, unknown> | undefined;
   const value = cookies?.[sessionCookieName(secure)];
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * The one owner of the session cookie: its name and attributes (SESSION_COOKIE_SECURE), its
+ * lifetime (the session's expiry, from the clock's now) and how a request's token is read.
+ * Controllers hand it the reply and the session; nothing else writes or reads the cookie.
+ */
+@Injectable()
+export class SessionCookie {
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Sets the cookie for a new session, living exactly as long as the session. */
+  set(reply: FastifyReply, session: Pick<Session, 'expiresAt'>, token: string): void {
+    setSessionCookie(reply, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
+  }
+
+  /** Ends the cookie (logout, or deleting the caller's own session). */
+  clear(reply: FastifyReply): void {
+    clearSessionCookie(reply, this.config.cookieSecure);
+  }
+
+  /** The token the request carries (cookie or Bearer), if any. */
+  read(req: FastifyRequest): string | undefined {
+    return readSessionToken(req, this.config.cookieSecure);
+  }
 }

@@ -1,13 +1,12 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiSession } from '../auth/api-session';
 import { ApiErrors } from '../common/api-docs';
 import { CurrentSession } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
-import { appConfig, type AppConfig } from '../config/app.config';
 import { RevokedCountDto, SessionListDto, toSessionDto } from './dto/session.dto';
-import { clearSessionCookie } from './session-cookie';
+import { SessionCookie } from './session-cookie';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
 
@@ -17,7 +16,7 @@ import { SessionsService } from './sessions.service';
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
-    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    private readonly cookie: SessionCookie,
   ) {}
 
   @Get()
@@ -50,6 +49,6 @@ export class SessionsController {
   ): Promise<void> {
     const isCurrent = id === current.id;
     await this.sessions.endOwn(current.userId, id, isCurrent ? 'logged_out' : 'revoked');
-    if (isCurrent) clearSessionCookie(res, this.config.cookieSecure);
+    if (isCurrent) this.cookie.clear(res);
   }
 }

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthEvents } from './auth-events';
-import { Clock } from '../common/clock';
 import { SessionsCleanupService } from './sessions-cleanup.service';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
+import { SessionCookie } from './session-cookie';
 import { SessionLookup } from './session-lookup';
 import { SessionsService } from './sessions.service';
 
@@ -13,7 +13,7 @@ import { SessionsService } from './sessions.service';
   controllers: [SessionsController],
   // AuthEvents is provided here, the lower of the two modules that log authentication events,
   // and exported to AuthModule with SessionsService.
-  providers: [SessionsService, SessionLookup, SessionsCleanupService, AuthEvents, Clock],
-  exports: [SessionsService, SessionsCleanupService, AuthEvents],
+  providers: [SessionsService, SessionLookup, SessionsCleanupService, AuthEvents, SessionCookie],
+  exports: [SessionsService, SessionsCleanupService, AuthEvents, SessionCookie],
 })
 export class SessionsModule {}
