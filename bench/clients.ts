@@ -70,12 +70,12 @@ export function startStorm(server: RunningServer, connections: number, emails: s
   onCleanup('stop the storm', () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   return new Promise((started, failed) => {
     const result = new Promise<StormResult>((done, fail) => {
       lines.on('line', (line) => {
         if (line === 'STARTED') started({ pid: child.pid!, result });
-        else if (line.startsWith('RESULT ')) done(JSON.parse(line.slice(7)));
+        else if (line.startsWith('RESULT ')) done(JSON.parse(line.slice(7)) as StormResult);
       });
       child.on('exit', (code) => {
         const error = new Error(`storm exited with ${code} before reporting`);

@@ -57,9 +57,11 @@ function positive(name: string, text: string | undefined, allowZero = false): nu
   return value;
 }
 
+const db: DbKind = flags.pg ? 'postgres' : 'sqlite';
+
 const config = {
   build: !flags['no-build'],
-  db: (flags.pg ? 'postgres' : 'sqlite') as DbKind,
+  db,
   duration: positive('duration', flags.duration),
   connections: Math.round(positive('connections', flags.connections)),
   rounds: Math.round(positive('rounds', flags.rounds)),
@@ -374,7 +376,7 @@ async function main(): Promise<void> {
   targets.push({
     name: `peak RSS (VmHWM) of the main server (${config.rows.toLocaleString('en')} sessions) after the load`,
     target: '≤ 150 MiB',
-    measured: `${memory.main.afterLoadMiB.toFixed(1)} MiB (${memory.main.startupMiB.toFixed(1)} MiB after start; VmRSS now ${memory.main.rssAfterLoadMiB!.toFixed(1)} MiB)`,
+    measured: `${memory.main.afterLoadMiB.toFixed(1)} MiB (${memory.main.startupMiB.toFixed(1)} MiB after start; VmRSS now ${memory.main.rssAfterLoadMiB.toFixed(1)} MiB)`,
     pass: memory.main.afterLoadMiB <= 150,
   });
   if (memory.scale?.afterLoadMiB !== undefined) {

@@ -190,6 +190,8 @@ describe('The cleanup job', () => {
       const keptAttempts = await addAttempts(t.dataSource, userId, 3, secondsFrom(t, -29 * DAY));
       // Every statement the job sends, in order.
       const statements: string[] = [];
+      // Called below with the runner as `this`.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
       const query = BetterSqlite3QueryRunner.prototype.query;
       const spy = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (this: BetterSqlite3QueryRunner, ...args) {
         statements.push(args[0]);

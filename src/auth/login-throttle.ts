@@ -32,28 +32,31 @@ export class InMemoryLoginFailureStore implements LoginFailureStore {
   private readonly windows = new Map<string, number[]>();
   private sweeps = 0;
 
-  async reserve(limits: WindowLimit[], windowMs: number, now: number): Promise<Reservation> {
+  // In memory, so synchronous; the interface is async for a shared store.
+  reserve(limits: WindowLimit[], windowMs: number, now: number): Promise<Reservation> {
     if (++this.sweeps % 1000 === 0) this.sweep(windowMs, now);
     let retryAfterMs = 0;
     for (const { key, limit } of limits) {
       const recent = this.recent(key, windowMs, now);
       if (recent.length >= limit) retryAfterMs = Math.max(retryAfterMs, recent[recent.length - limit] + windowMs - now);
     }
-    if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
+    if (retryAfterMs > 0) return Promise.resolve({ allowed: false, retryAfterMs });
     for (const { key } of limits) this.recent(key, windowMs, now).push(now);
-    return { allowed: true, at: now };
+    return Promise.resolve({ allowed: true, at: now });
   }
 
-  async release(keys: string[], at: number): Promise<void> {
+  release(keys: string[], at: number): Promise<void> {
     for (const key of keys) {
       const list = this.windows.get(key);
       const i = list?.lastIndexOf(at) ?? -1;
       if (list && i >= 0) list.splice(i, 1);
     }
+    return Promise.resolve();
   }
 
-  async reset(key: string): Promise<void> {
+  reset(key: string): Promise<void> {
     this.windows.delete(key);
+    return Promise.resolve();
   }
 
   /** The key's timestamps within the window (older ones dropped), oldest first. */

@@ -144,7 +144,7 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, undefined);
-    jsonParser(req, body as string, (error, value) => {
+    void jsonParser(req, body as string, (error, value) => {
       if (error) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
       if (typeof value !== 'object' || value === null) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
       done(null, value);

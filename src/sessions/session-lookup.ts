@@ -58,7 +58,7 @@ export class SessionLookup {
 
   /** The session whose token hashes to `tokenHash`, with its user; undefined if there is none. */
   async byTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
-    const row = this.sqlite ? (this.sqliteSelect().get(tokenHash) as Row | undefined) : ((await this.dataSource.query(`${SELECT}$1`, [tokenHash])) as Row[])[0];
+    const row = this.sqlite ? (this.sqliteSelect().get(tokenHash) as Row | undefined) : (await this.dataSource.query<Row[]>(`${SELECT}$1`, [tokenHash]))[0];
     if (!row) return undefined;
     const session = this.hydrate(new Session(), 's_', this.sessionColumns, row);
     const user = this.hydrate(new User(), 'u_', this.userColumns, row);

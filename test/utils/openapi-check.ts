@@ -26,7 +26,7 @@ export function checkAgainstSchema(doc: OpenApiDocument, schema: Schema, value: 
   if (schema.allOf) return schema.allOf.flatMap((s) => checkAgainstSchema(doc, s, value, path));
   if (schema.oneOf) return schema.oneOf.some((s) => checkAgainstSchema(doc, s, value, path).length === 0) ? [] : [`${path}: matches none of oneOf`];
   if (value === null) return schema.nullable ? [] : [`${path}: null but not nullable`];
-  if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${String(value)} not in enum`];
+  if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in enum`];
   switch (schema.type) {
     case 'string':
       if (typeof value !== 'string') return [`${path}: expected string`];

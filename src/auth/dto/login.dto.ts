@@ -6,7 +6,7 @@ import { UserDto } from '../../users/dto/user.dto';
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com', description: 'Matched after trimming and lower-casing, as at signup.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsString()
   @MinLength(1)
   @MaxLength(254)

@@ -19,13 +19,13 @@ export class SignupDto {
     oneOf: [{ type: 'string' }, { type: 'integer' }],
   })
   // Not trimmed: API.md trims name and email only; a phone is exactly 7-20 of the allowed characters.
-  @Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value))
   @IsString({ message: 'phone must be a string or a whole number' })
   @Matches(/^[0-9 +\-()]{7,20}$/, { message: 'phone must be 7-20 characters of digits, spaces, +, -, ( and )' })
   phone: string;
 
   @ApiProperty({ example: 'ada@example.com', description: 'Trimmed and lower-cased; must be unique.', maxLength: 254 })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })

@@ -39,6 +39,7 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  const message = typeof error === 'object' && error !== null ? String((error as { message?: unknown }).message ?? '') : '';
+  const raw = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  const message = typeof raw === 'string' ? raw : '';
   return /Connection terminated|connection timeout|The database connection is not open|Driver not Connected/i.test(message);
 }
