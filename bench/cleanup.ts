@@ -34,7 +34,10 @@ export function cleanup(): Promise<void> {
 
 /** On ctrl-C or SIGTERM: undo everything, then exit with the conventional 128 + signal number. */
 export function cleanupOnSignals(): void {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       signalled = true;
       console.error(`\n${signal}: stopping and cleaning up...`);

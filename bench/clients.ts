@@ -17,7 +17,11 @@ export interface StormResult {
 }
 
 /** Fails the harness early when the seeded rows are not what the server expects (formats, hashes). */
-export async function checkSeededSession(server: RunningServer, cookie: string, expectSessions?: number): Promise<void> {
+export async function checkSeededSession(
+  server: RunningServer,
+  cookie: string,
+  expectSessions?: number,
+): Promise<void> {
   const status = await fetch(`${server.url}/session_status`, { headers: { cookie } });
   const body = (await status.json()) as { authenticated?: boolean; expires_in?: number };
   if (status.status !== 200 || body.authenticated !== true) {
@@ -27,7 +31,9 @@ export async function checkSeededSession(server: RunningServer, cookie: string, 
     const list = await fetch(`${server.url}/active_sessions`, { headers: { cookie } });
     const sessions = ((await list.json()) as { sessions?: unknown[] }).sessions ?? [];
     if (list.status !== 200 || sessions.length !== expectSessions) {
-      throw new Error(`${server.name}: /active_sessions gave ${list.status} with ${sessions.length} sessions, expected ${expectSessions}`);
+      throw new Error(
+        `${server.name}: /active_sessions gave ${list.status} with ${sessions.length} sessions, expected ${expectSessions}`,
+      );
     }
   }
 }
@@ -55,18 +61,35 @@ export async function livenessPath(server: RunningServer): Promise<{ path: strin
   const res = await fetch(`${server.url}/health/live`);
   await res.arrayBuffer();
   if (res.status === 200) return { path: '/health/live' };
-  return { path: '/health', note: `GET /health/live answered ${res.status}: GET /health (one SELECT 1) stands in for the liveness route` };
+  return {
+    path: '/health',
+    note: `GET /health/live answered ${res.status}: GET /health (one SELECT 1) stands in for the liveness route`,
+  };
 }
 
 /**
  * Runs bench/storm.ts in its own process (its own event loop, not the measuring one); resolves
  * once its connections are open, with the promise of its final counts.
  */
-export function startStorm(server: RunningServer, connections: number, emails: string[], seconds: number): Promise<{ pid: number; result: Promise<StormResult> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench', 'storm.ts'), JSON.stringify({ url: server.url, connections, seconds, emails, password: LOGIN_PASSWORD })], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export function startStorm(
+  server: RunningServer,
+  connections: number,
+  emails: string[],
+  seconds: number,
+): Promise<{ pid: number; result: Promise<StormResult> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(REPO, 'bench', 'storm.ts'),
+      JSON.stringify({ url: server.url, connections, seconds, emails, password: LOGIN_PASSWORD }),
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   onCleanup('stop the storm', () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -45,7 +45,9 @@ export async function createDatabase(kind: DbKind, name: string, tmpDir: string)
   await withAdmin((client) => client.query(`CREATE DATABASE ${database}`));
   // Registered straight after CREATE: a failure anywhere later still drops it. FORCE ends the
   // connections of a server that has not died yet.
-  onCleanup(`drop database ${database}`, () => withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined));
+  onCleanup(`drop database ${database}`, () =>
+    withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined),
+  );
   const pgUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
   return { kind, pgUrl, url: pgUrl, label: `${database} on 127.0.0.1:5432` };
 }

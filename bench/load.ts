@@ -119,10 +119,16 @@ export async function runLoad(spec: LoadSpec, seconds: number): Promise<RunResul
   const wallMicros = Number(process.hrtime.bigint() - wallBefore) / 1000;
   const extra = extraPids.reduce((sum, pid, i) => sum + Math.max(0, safeCpu(pid) - extraBefore[i]), 0);
   const ours = cpuAfter - cpuBefore + oursUsage.user + oursUsage.system + extra + db;
-  const otherCpuPct = Math.max(0, (100 * (machineAfter.busy - machineBefore.busy - ours)) / (machineAfter.total - machineBefore.total));
+  const otherCpuPct = Math.max(
+    0,
+    (100 * (machineAfter.busy - machineBefore.busy - ours)) / (machineAfter.total - machineBefore.total),
+  );
   const sorted = Float64Array.from(latencies).sort();
   const responses = sorted.length;
-  const non2xx = Object.entries(statusCounts).reduce((n, [status, count]) => (status.startsWith('2') ? n : n + count), 0);
+  const non2xx = Object.entries(statusCounts).reduce(
+    (n, [status, count]) => (status.startsWith('2') ? n : n + count),
+    0,
+  );
   const errors = result.errors;
   const wrong = (status: string) => (spec.expect ? status !== String(spec.expect) : !status.startsWith('2'));
   const unexpected = Object.entries(statusCounts).reduce((n, [status, count]) => (wrong(status) ? n + count : n), 0);
@@ -131,8 +137,12 @@ export async function runLoad(spec: LoadSpec, seconds: number): Promise<RunResul
   let invalidReason: string | undefined;
   if (responses === 0) invalidReason = 'no responses';
   else if (bad / attempts > INVALID_SHARE) {
-    const codes = Object.entries(statusCounts).filter(([s]) => wrong(s)).map(([s, n]) => `${n}×${s}`);
-    invalidReason = [...codes, errors ? `${errors} errors (${result.timeouts} timeouts)` : ''].filter(Boolean).join(', ');
+    const codes = Object.entries(statusCounts)
+      .filter(([s]) => wrong(s))
+      .map(([s, n]) => `${n}×${s}`);
+    invalidReason = [...codes, errors ? `${errors} errors (${result.timeouts} timeouts)` : '']
+      .filter(Boolean)
+      .join(', ');
   }
   return {
     key: spec.key,

@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   onCleanup(`remove ${tmpDir}`, () => rmSync(tmpDir, { recursive: true, force: true }));
   const db = await createDatabase('sqlite', 'platforms', tmpDir);
   await migrate(db, BENCH_SECRET_KEY, join(tmpDir, 'migrate.log'));
-  const seeded = await seed(db, { sessions: 1000, sessionUsers: 100, loginUsers: 0, chatMessages: 0, keepTokens: 100 }, BENCH_SECRET_KEY);
+  const seeded = await seed(
+    db,
+    { sessions: 1000, sessionUsers: 100, loginUsers: 0, chatMessages: 0, keepTokens: 100 },
+    BENCH_SECRET_KEY,
+  );
   const cookies = seeded.tokens.map((token) => `session_token=${token}`);
 
   const servers: Array<[string, RunningServer]> = [
@@ -33,8 +37,23 @@ async function main(): Promise<void> {
     ['bare AppModule on Fastify', await startProbe('fastify', db.url, tmpDir)],
   ];
   const specs: LoadSpec[] = servers.flatMap(([name, server]) => [
-    { key: `${server.name}:live`, label: `${name}: GET /health/live`, url: server.url, pid: server.pid, connections: 50, requests: [{ method: 'GET', path: '/health/live' }] },
-    { key: `${server.name}:status`, label: `${name}: GET /session_status`, url: server.url, pid: server.pid, connections: 50, requests: [{ method: 'GET', path: '/session_status' }], cookies },
+    {
+      key: `${server.name}:live`,
+      label: `${name}: GET /health/live`,
+      url: server.url,
+      pid: server.pid,
+      connections: 50,
+      requests: [{ method: 'GET', path: '/health/live' }],
+    },
+    {
+      key: `${server.name}:status`,
+      label: `${name}: GET /session_status`,
+      url: server.url,
+      pid: server.pid,
+      connections: 50,
+      requests: [{ method: 'GET', path: '/session_status' }],
+      cookies,
+    },
   ]);
   for (const spec of specs) await runLoad(spec, 2); // warm-up
   const runs = new Map<string, RunResult[]>(specs.map((s) => [s.key, []]));
@@ -42,12 +61,20 @@ async function main(): Promise<void> {
     for (const spec of specs) {
       const result = await runLoad(spec, SECONDS);
       runs.get(spec.key)!.push(result);
-      console.log(`round ${round}  ${spec.label.padEnd(60)} ${result.valid ? `${result.rps.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ${result.cpuUsPerReq?.toFixed(0)} µs CPU/req` : `INVALID ${result.invalidReason}`}`);
+      console.log(
+        `round ${round}  ${spec.label.padEnd(60)} ${result.valid ? `${result.rps.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(1)} ms, ${result.cpuUsPerReq?.toFixed(0)} µs CPU/req` : `INVALID ${result.invalidReason}`}`,
+      );
     }
   }
   const productLive = runs.get('product:live')!;
-  console.log(`\n${ROUNDS} alternated rounds × ${SECONDS} s, 50 connections; ratios to the product's GET /health/live in the same round\n`);
-  console.log(markdownTable(specs.map((s) => summarize(s.key, s.label, runs.get(s.key)!, s.key === 'product:live' ? undefined : productLive))));
+  console.log(
+    `\n${ROUNDS} alternated rounds × ${SECONDS} s, 50 connections; ratios to the product's GET /health/live in the same round\n`,
+  );
+  console.log(
+    markdownTable(
+      specs.map((s) => summarize(s.key, s.label, runs.get(s.key)!, s.key === 'product:live' ? undefined : productLive)),
+    ),
+  );
 }
 
 main()

@@ -45,7 +45,9 @@ export function summarize(key: string, label: string, runs: RunResult[], live?: 
   const errors = runs.reduce((n, r) => n + r.errors, 0);
   const invalid = runs.filter((r) => !r.valid);
   const valid = runs.length > 0 && invalid.length === 0;
-  const ratios = live ? runs.map((r, i) => (live[i]?.valid ? r.rps / live[i].rps : NaN)).filter((x) => Number.isFinite(x)) : [];
+  const ratios = live
+    ? runs.map((r, i) => (live[i]?.valid ? r.rps / live[i].rps : NaN)).filter((x) => Number.isFinite(x))
+    : [];
   const cpu = runs.map((r) => r.cpuUsPerReq).filter((x): x is number => x !== null);
   const dbCpu = runs.map((r) => r.dbCpuUsPerReq).filter((x): x is number => x !== null);
   return {
@@ -75,7 +77,8 @@ export const NOISY_OTHER_CPU_PCT = 10;
 /** Above this (% of one core), the load generator itself was the limit, not the server. */
 export const CLIENT_BOUND_PCT = 90;
 
-const num = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? '—' : value.toFixed(digits));
+const num = (value: number | null, digits: number) =>
+  value === null || !Number.isFinite(value) ? '—' : value.toFixed(digits);
 const ms = (value: number | null) => (value === null ? '—' : value < 10 ? value.toFixed(2) : value.toFixed(1));
 
 export function markdownTable(rows: RouteSummary[]): string {
@@ -87,15 +90,21 @@ export function markdownTable(rows: RouteSummary[]): string {
     const bad = `${r.non2xx}${r.errors ? ` + ${r.errors} err` : ''} (${r.non2xxPct.toFixed(2)} %)`;
     const noisy =
       (r.otherCpuPct > NOISY_OTHER_CPU_PCT ? `; noisy: others took ${r.otherCpuPct.toFixed(0)} % CPU` : '') +
-      (r.clientCpuPct > CLIENT_BOUND_PCT ? `; client-bound: autocannon at ${r.clientCpuPct.toFixed(0)} % of a core` : '');
+      (r.clientCpuPct > CLIENT_BOUND_PCT
+        ? `; client-bound: autocannon at ${r.clientCpuPct.toFixed(0)} % of a core`
+        : '');
     const valid = (r.valid ? `yes (${r.rounds})` : `**INVALID**: ${r.invalidReason}`) + noisy;
-    lines.push(`| ${r.label} | ${num(r.rps, 0)} | ${num(r.ratioToLive, 3)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${num(r.cpuUsPerReq, 0)}${r.dbCpuUsPerReq !== null ? ` (+${r.dbCpuUsPerReq.toFixed(0)} db)` : ''} | ${bad} | ${valid} |`);
+    lines.push(
+      `| ${r.label} | ${num(r.rps, 0)} | ${num(r.ratioToLive, 3)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${num(r.cpuUsPerReq, 0)}${r.dbCpuUsPerReq !== null ? ` (+${r.dbCpuUsPerReq.toFixed(0)} db)` : ''} | ${bad} | ${valid} |`,
+    );
   }
   return lines.join('\n');
 }
 
 export function targetLines(targets: Target[]): string {
-  return targets.map((t) => `- ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: target ${t.target}, measured ${t.measured}`).join('\n');
+  return targets
+    .map((t) => `- ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: target ${t.target}, measured ${t.measured}`)
+    .join('\n');
 }
 
 export function writeJson(file: string, data: unknown): void {

@@ -114,19 +114,27 @@ function logRun(prefix: string, r: RunResult): void {
     ? `${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerReq?.toFixed(0) ?? '—'}${r.dbCpuUsPerReq !== null ? ` + db ${r.dbCpuUsPerReq.toFixed(0)}` : ''} µs/req`
     : `INVALID (${r.invalidReason})`;
   const peak = r.serverPeakMiB === null ? '' : `  VmHWM ${r.serverPeakMiB.toFixed(0)} MiB`;
-  console.log(`  ${prefix.padEnd(12)} ${r.label.padEnd(34)} ${speed}  non-2xx ${r.non2xx}/${r.responses}  client ${r.clientCpuPct.toFixed(0)} %  other ${r.otherCpuPct.toFixed(0)} %${peak}`);
+  console.log(
+    `  ${prefix.padEnd(12)} ${r.label.padEnd(34)} ${speed}  non-2xx ${r.non2xx}/${r.responses}  client ${r.clientCpuPct.toFixed(0)} %  other ${r.otherCpuPct.toFixed(0)} %${peak}`,
+  );
 }
 
 /** Sessions the main server's cookie routes use, and the 1M server's. */
 const cookiesOf = (seeded: Seeded) => seeded.tokens.map((token) => `session_token=${token}`);
 
-async function prepareDatabase(name: string, spec: SeedSpec, tmpDir: string): Promise<{ db: BenchDatabase; seeded: Seeded; plan: QueryPlan }> {
+async function prepareDatabase(
+  name: string,
+  spec: SeedSpec,
+  tmpDir: string,
+): Promise<{ db: BenchDatabase; seeded: Seeded; plan: QueryPlan }> {
   const db = await createDatabase(config.db, name, tmpDir);
   const started = Date.now();
   await migrate(db, BENCH_SECRET_KEY, join(tmpDir, `migrate-${name}.log`));
   console.log(`  ${name}: migrated in ${((Date.now() - started) / 1000).toFixed(1)} s (${db.label})`);
   const seeded = await seed(db, spec, BENCH_SECRET_KEY);
-  console.log(`  ${name}: seeded ${seeded.users} users, ${spec.sessions} sessions, ${spec.chatMessages} chat messages in ${seeded.seconds.toFixed(1)} s`);
+  console.log(
+    `  ${name}: seeded ${seeded.users} users, ${spec.sessions} sessions, ${spec.chatMessages} chat messages in ${seeded.seconds.toFixed(1)} s`,
+  );
   const plan = await queryPlan(db, seeded.sampleTokenHash);
   return { db, seeded, plan };
 }
@@ -140,7 +148,9 @@ async function main(): Promise<void> {
   const benchStarted = Date.now();
   const info = machine();
   console.log('# Session server benchmark\n');
-  console.log(`machine: ${info.cores} cores, ${info.cpuModel}, ${info.memoryGiB} GiB; Node ${info.node}; load average ${info.loadAverageAtStart.join(' ')}`);
+  console.log(
+    `machine: ${info.cores} cores, ${info.cpuModel}, ${info.memoryGiB} GiB; Node ${info.node}; load average ${info.loadAverageAtStart.join(' ')}`,
+  );
   console.log(`code: ${info.git}; database: ${info.database}; server: ${info.serverCommand} (flags as in start:prod)`);
   console.log(
     `plan: ${config.rounds} alternated rounds × ${config.duration} s per route, ${config.connections} connections (login ${config.loginConnections}), warm-up ${config.warmup} s; ` +
@@ -156,7 +166,8 @@ async function main(): Promise<void> {
     await runCommand('npm', ['run', 'build'], { cwd: REPO, env: process.env, logFile: join(tmpDir, 'build.log') });
     console.log(`  built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  if (!existsSync(join(REPO, 'dist', 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run without --no-build');
+  if (!existsSync(join(REPO, 'dist', 'src', 'main.js')))
+    throw new Error('dist/src/main.js is missing: run without --no-build');
 
   console.log('databases:');
   const mainSpec: SeedSpec = {
@@ -167,26 +178,42 @@ async function main(): Promise<void> {
     keepTokens: 1000,
   };
   const main = await prepareDatabase('main', mainSpec, tmpDir);
-  const scaleSpec: SeedSpec = { sessions: config.scaleRows, sessionUsers: config.scaleUsers, loginUsers: 0, chatMessages: 0, keepTokens: 1000 };
+  const scaleSpec: SeedSpec = {
+    sessions: config.scaleRows,
+    sessionUsers: config.scaleUsers,
+    loginUsers: 0,
+    chatMessages: 0,
+    keepTokens: 1000,
+  };
   const scale = config.scale ? await prepareDatabase('scale', scaleSpec, tmpDir) : undefined;
 
   console.log('\nquery plan of the guard lookup:');
-  for (const [name, p] of [['main', main.plan], ['scale', scale?.plan]] as const) {
-    if (p) console.log(`  ${name} (${p.usesIndex ? 'uses the index' : 'NO INDEX'}):\n${p.lines.map((l) => `    ${l}`).join('\n')}`);
+  for (const [name, p] of [
+    ['main', main.plan],
+    ['scale', scale?.plan],
+  ] as const) {
+    if (p)
+      console.log(
+        `  ${name} (${p.usesIndex ? 'uses the index' : 'NO INDEX'}):\n${p.lines.map((l) => `    ${l}`).join('\n')}`,
+      );
   }
 
   console.log('\nservers:');
   const ours = await startOurServer('main', main.db.url, tmpDir);
   const perUser = Math.floor(mainSpec.sessions / Math.min(mainSpec.sessionUsers, mainSpec.sessions));
   await checkSeededSession(ours, cookiesOf(main.seeded)[0], perUser);
-  const memory: Record<string, { startupMiB: number; afterLoadMiB?: number; rssAfterLoadMiB?: number }> = { main: { startupMiB: memoryMiB(ours.pid, 'VmHWM') } };
+  const memory: Record<string, { startupMiB: number; afterLoadMiB?: number; rssAfterLoadMiB?: number }> = {
+    main: { startupMiB: memoryMiB(ours.pid, 'VmHWM') },
+  };
   console.log(`  main: pid ${ours.pid}, ${ours.url}, VmHWM ${memory.main.startupMiB.toFixed(1)} MiB after start`);
   let scaleServer: RunningServer | undefined;
   if (scale) {
     scaleServer = await startOurServer('scale', scale.db.url, tmpDir);
     await checkSeededSession(scaleServer, cookiesOf(scale.seeded)[0]);
     memory.scale = { startupMiB: memoryMiB(scaleServer.pid, 'VmHWM') };
-    console.log(`  scale: pid ${scaleServer.pid}, ${scaleServer.url}, VmHWM ${memory.scale.startupMiB.toFixed(1)} MiB after start`);
+    console.log(
+      `  scale: pid ${scaleServer.pid}, ${scaleServer.url}, VmHWM ${memory.scale.startupMiB.toFixed(1)} MiB after start`,
+    );
   }
   let peer: RunningServer | undefined;
   let peerCookieList: string[] = [];
@@ -206,26 +233,92 @@ async function main(): Promise<void> {
   const cookies = cookiesOf(main.seeded);
   let loginIndex = 0;
   const specs: LoadSpec[] = [
-    { key: 'live', label: `GET ${live.path}`, url: ours.url, pid: ours.pid, connections: config.connections, requests: [{ method: 'GET', path: live.path }] },
-    { key: 'status', label: 'GET /session_status', url: ours.url, pid: ours.pid, connections: config.connections, requests: [{ method: 'GET', path: '/session_status' }], cookies },
+    {
+      key: 'live',
+      label: `GET ${live.path}`,
+      url: ours.url,
+      pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: live.path }],
+    },
+    {
+      key: 'status',
+      label: 'GET /session_status',
+      url: ours.url,
+      pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/session_status' }],
+      cookies,
+    },
   ];
   if (scaleServer && scale) {
-    specs.push({ key: 'status_scale', label: `GET /session_status (${config.scaleRows.toLocaleString('en')} rows)`, url: scaleServer.url, pid: scaleServer.pid, connections: config.connections, requests: [{ method: 'GET', path: '/session_status' }], cookies: cookiesOf(scale.seeded) });
+    specs.push({
+      key: 'status_scale',
+      label: `GET /session_status (${config.scaleRows.toLocaleString('en')} rows)`,
+      url: scaleServer.url,
+      pid: scaleServer.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/session_status' }],
+      cookies: cookiesOf(scale.seeded),
+    });
   }
   if (peer) {
-    specs.push({ key: 'peer_status', label: 'peer: GET /session_status', url: peer.url, pid: peer.pid, connections: config.connections, requests: [{ method: 'GET', path: '/session_status' }], cookies: peerCookieList });
+    specs.push({
+      key: 'peer_status',
+      label: 'peer: GET /session_status',
+      url: peer.url,
+      pid: peer.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/session_status' }],
+      cookies: peerCookieList,
+    });
   }
   specs.push(
-    { key: 'active', label: 'GET /active_sessions', url: ours.url, pid: ours.pid, connections: config.connections, requests: [{ method: 'GET', path: '/active_sessions' }], cookies },
-    { key: 'chat_get', label: 'GET /global_chat', url: ours.url, pid: ours.pid, connections: config.connections, requests: [{ method: 'GET', path: '/global_chat' }], cookies },
-    { key: 'chat_post', label: 'POST /global_chat', url: ours.url, pid: ours.pid, connections: config.connections, requests: [{ method: 'POST', path: '/global_chat', body: () => '{"message":"bench"}' }], cookies, expect: 201 },
+    {
+      key: 'active',
+      label: 'GET /active_sessions',
+      url: ours.url,
+      pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/active_sessions' }],
+      cookies,
+    },
+    {
+      key: 'chat_get',
+      label: 'GET /global_chat',
+      url: ours.url,
+      pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/global_chat' }],
+      cookies,
+    },
+    {
+      key: 'chat_post',
+      label: 'POST /global_chat',
+      url: ours.url,
+      pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'POST', path: '/global_chat', body: () => '{"message":"bench"}' }],
+      cookies,
+      expect: 201,
+    },
     {
       key: 'login',
       label: `POST /login (${config.loginConnections} conn.)`,
       url: ours.url,
       pid: ours.pid,
       connections: config.loginConnections,
-      requests: [{ method: 'POST', path: '/login', body: () => JSON.stringify({ email: main.seeded.loginEmails[loginIndex++ % main.seeded.loginEmails.length], password: LOGIN_PASSWORD }) }],
+      requests: [
+        {
+          method: 'POST',
+          path: '/login',
+          body: () =>
+            JSON.stringify({
+              email: main.seeded.loginEmails[loginIndex++ % main.seeded.loginEmails.length],
+              password: LOGIN_PASSWORD,
+            }),
+        },
+      ],
     },
   );
 
@@ -240,7 +333,9 @@ async function main(): Promise<void> {
     for (const spec of specs) {
       const r = await runLoad(spec, config.warmup);
       // The peak RSS after each route's first load shows which route raises it.
-      console.log(`  ${spec.key.padEnd(12)} ${r.rps.toFixed(0).padStart(6)} req/s${r.serverPeakMiB === null ? '' : `, server VmHWM now ${r.serverPeakMiB.toFixed(0)} MiB`}`);
+      console.log(
+        `  ${spec.key.padEnd(12)} ${r.rps.toFixed(0).padStart(6)} req/s${r.serverPeakMiB === null ? '' : `, server VmHWM now ${r.serverPeakMiB.toFixed(0)} MiB`}`,
+      );
     }
   }
 
@@ -255,22 +350,45 @@ async function main(): Promise<void> {
   }
 
   // Login storm: session_status alone, then again while another process hammers POST /login.
-  let storm: { alone: RunResult; during: RunResult; logins: Record<string, number>; loginErrors: number; stormSeconds: number } | undefined;
+  let storm:
+    | { alone: RunResult; during: RunResult; logins: Record<string, number>; loginErrors: number; stormSeconds: number }
+    | undefined;
   if (config.storm) {
     console.log(`\nlogin storm (${config.stormConnections} connections on POST /login from a second process)`);
     const statusSpec = specs.find((s) => s.key === 'status')!;
-    const alone = await runLoad({ ...statusSpec, key: 'storm_alone', label: 'GET /session_status (alone)' }, config.duration);
+    const alone = await runLoad(
+      { ...statusSpec, key: 'storm_alone', label: 'GET /session_status (alone)' },
+      config.duration,
+    );
     logRun('alone', alone);
-    const { result, pid: stormPid } = await startStorm(ours, config.stormConnections, main.seeded.loginEmails, config.duration + 2);
+    const { result, pid: stormPid } = await startStorm(
+      ours,
+      config.stormConnections,
+      main.seeded.loginEmails,
+      config.duration + 2,
+    );
     ourPids.push(stormPid);
     await sleep(1000); // let the hashing queue fill before measuring
-    const during = await runLoad({ ...statusSpec, key: 'storm_during', label: 'GET /session_status (login storm)' }, config.duration);
+    const during = await runLoad(
+      { ...statusSpec, key: 'storm_during', label: 'GET /session_status (login storm)' },
+      config.duration,
+    );
     // The server's CPU then includes the storm's bcrypt and 503s: no per-request figure for it.
     during.cpuUsPerReq = null;
     logRun('storm', during);
     const stormResult = await result;
-    storm = { alone, during, logins: stormResult.statusCounts, loginErrors: stormResult.errors, stormSeconds: stormResult.seconds };
-    console.log(`  storm logins: ${Object.entries(stormResult.statusCounts).map(([s, n]) => `${n}×${s}`).join(', ')}${stormResult.errors ? `, ${stormResult.errors} errors` : ''} in ${stormResult.seconds} s`);
+    storm = {
+      alone,
+      during,
+      logins: stormResult.statusCounts,
+      loginErrors: stormResult.errors,
+      stormSeconds: stormResult.seconds,
+    };
+    console.log(
+      `  storm logins: ${Object.entries(stormResult.statusCounts)
+        .map(([s, n]) => `${n}×${s}`)
+        .join(', ')}${stormResult.errors ? `, ${stormResult.errors} errors` : ''} in ${stormResult.seconds} s`,
+    );
   }
 
   // VmHWM is the peak; VmRSS beside it tells whether the memory was kept or given back.
@@ -281,10 +399,22 @@ async function main(): Promise<void> {
     memory.scale.rssAfterLoadMiB = memoryMiB(scaleServer.pid, 'VmRSS');
   }
 
-  let soak: { result: RunResult; samples: Array<{ minute: number; rssMiB: number }>; first: number; last: number; max: number; slopeLast5: number; floorSlopeLast5: number } | undefined;
+  let soak:
+    | {
+        result: RunResult;
+        samples: Array<{ minute: number; rssMiB: number }>;
+        first: number;
+        last: number;
+        max: number;
+        slopeLast5: number;
+        floorSlopeLast5: number;
+      }
+    | undefined;
   if (config.soak) {
     const seconds = config.soakMinutes * 60;
-    console.log(`\nsoak: ${config.soakMinutes} min of session_status + active_sessions + global_chat, VmRSS every 30 s`);
+    console.log(
+      `\nsoak: ${config.soakMinutes} min of session_status + active_sessions + global_chat, VmRSS every 30 s`,
+    );
     const samples: Array<{ minute: number; rssMiB: number }> = [];
     const started = Date.now();
     const sample = () => {
@@ -301,7 +431,11 @@ async function main(): Promise<void> {
         url: ours.url,
         pid: ours.pid,
         connections: config.connections,
-        requests: [{ method: 'GET', path: '/session_status' }, { method: 'GET', path: '/active_sessions' }, { method: 'GET', path: '/global_chat' }],
+        requests: [
+          { method: 'GET', path: '/session_status' },
+          { method: 'GET', path: '/active_sessions' },
+          { method: 'GET', path: '/global_chat' },
+        ],
         cookies,
         alsoOurs,
         dbCommand: config.db === 'postgres' ? 'postgres' : undefined,
@@ -311,7 +445,9 @@ async function main(): Promise<void> {
     clearInterval(timer);
     sample();
     logRun('soak', result);
-    const lastFive = samples.filter((s) => s.minute >= samples[samples.length - 1].minute - 5).map((s) => [s.minute, s.rssMiB] as [number, number]);
+    const lastFive = samples
+      .filter((s) => s.minute >= samples[samples.length - 1].minute - 5)
+      .map((s) => [s.minute, s.rssMiB] as [number, number]);
     soak = {
       result,
       samples,
@@ -325,9 +461,15 @@ async function main(): Promise<void> {
 
   // ---- report ----
   const liveRuns = runs.get('live')!;
-  const summaries: RouteSummary[] = specs.map((s) => summarize(s.key, s.label, runs.get(s.key)!, s.key === 'live' ? undefined : liveRuns));
+  const summaries: RouteSummary[] = specs.map((s) =>
+    summarize(s.key, s.label, runs.get(s.key)!, s.key === 'live' ? undefined : liveRuns),
+  );
   summaries[0].ratioToLive = summaries[0].valid ? 1 : null;
-  if (storm) summaries.push(summarize('storm_alone', storm.alone.label, [storm.alone]), summarize('storm_during', storm.during.label, [storm.during]));
+  if (storm)
+    summaries.push(
+      summarize('storm_alone', storm.alone.label, [storm.alone]),
+      summarize('storm_during', storm.during.label, [storm.during]),
+    );
   if (soak) summaries.push(summarize('soak', soak.result.label, [soak.result]));
 
   /** Median over rounds of a ÷ b, each ratio within one round; null when any run was invalid. */
@@ -336,7 +478,9 @@ async function main(): Promise<void> {
     const rb = runs.get(b);
     if (!ra || !rb || ra.some((r) => !r.valid) || rb.some((r) => !r.valid)) return null;
     const ratios = ra.map((r, i) => r.rps / rb[i].rps).sort((x, y) => x - y);
-    return ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+    return ratios.length % 2
+      ? ratios[(ratios.length - 1) / 2]
+      : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
   };
   const invalid = 'INVALID run (see table)';
   const targets: Target[] = [];
@@ -369,7 +513,9 @@ async function main(): Promise<void> {
     targets.push({
       name: 'GET /session_status p99 during a login storm ÷ alone',
       target: '≤ 3×',
-      measured: ok ? `${r.toFixed(2)}× (${storm.during.p99Ms.toFixed(2)} ms vs ${storm.alone.p99Ms.toFixed(2)} ms)` : invalid,
+      measured: ok
+        ? `${r.toFixed(2)}× (${storm.during.p99Ms.toFixed(2)} ms vs ${storm.alone.p99Ms.toFixed(2)} ms)`
+        : invalid,
       pass: ok && r <= 3,
     });
   }
@@ -411,25 +557,51 @@ async function main(): Promise<void> {
   const seededLine =
     `main: ${main.seeded.users} users (${main.seeded.users - mainSpec.loginUsers} with sessions, ${mainSpec.loginUsers} for POST /login), ` +
     `${mainSpec.sessions.toLocaleString('en')} sessions, ${mainSpec.chatMessages} global chat messages` +
-    (scale ? `; scale: ${scale.seeded.users.toLocaleString('en')} users, ${scaleSpec.sessions.toLocaleString('en')} sessions` : '');
+    (scale
+      ? `; scale: ${scale.seeded.users.toLocaleString('en')} users, ${scaleSpec.sessions.toLocaleString('en')} sessions`
+      : '');
   console.log(`\n## Results (median of ${config.rounds} rounds)\n`);
-  console.log(`${info.cores} cores, ${info.cpuModel}, Node ${info.node}, ${info.database}, code ${info.git}, server \`${info.serverCommand}\``);
+  console.log(
+    `${info.cores} cores, ${info.cpuModel}, Node ${info.node}, ${info.database}, code ${info.git}, server \`${info.serverCommand}\``,
+  );
   console.log(`rows seeded: ${seededLine}`);
   console.log(`cookies: one seeded session per connection (connection i uses user i's session)\n`);
   console.log(table);
   if (live.note) console.log(`\nNOTE: ${live.note}`);
-  if (storm) console.log(`\nlogins during the storm (${storm.stormSeconds} s, ${config.stormConnections} connections): ${Object.entries(storm.logins).map(([s, n]) => `${n}×${s}`).join(', ')}${storm.loginErrors ? `, ${storm.loginErrors} errors` : ''}`);
+  if (storm)
+    console.log(
+      `\nlogins during the storm (${storm.stormSeconds} s, ${config.stormConnections} connections): ${Object.entries(
+        storm.logins,
+      )
+        .map(([s, n]) => `${n}×${s}`)
+        .join(', ')}${storm.loginErrors ? `, ${storm.loginErrors} errors` : ''}`,
+    );
   console.log('\n## Targets\n');
   console.log(targetLines(targets));
   const seconds = (Date.now() - benchStarted) / 1000;
-  console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; total ${seconds.toFixed(0)} s; JSON in bench/results/latest.json`);
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; total ${seconds.toFixed(0)} s; JSON in bench/results/latest.json`,
+  );
 
   writeJson(RESULTS_FILE, {
     when: new Date().toISOString(),
     machine: { ...info, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
-    config: { ...config, livenessPath: live.path, livenessNote: live.note ?? null, cookies: 'one seeded session per connection (connection i: session of user i)' },
+    config: {
+      ...config,
+      livenessPath: live.path,
+      livenessNote: live.note ?? null,
+      cookies: 'one seeded session per connection (connection i: session of user i)',
+    },
     seeded: {
-      main: { users: main.seeded.users, sessions: mainSpec.sessions, chatMessages: mainSpec.chatMessages, loginUsers: mainSpec.loginUsers, seconds: main.seeded.seconds },
+      main: {
+        users: main.seeded.users,
+        sessions: mainSpec.sessions,
+        chatMessages: mainSpec.chatMessages,
+        loginUsers: mainSpec.loginUsers,
+        seconds: main.seeded.seconds,
+      },
       scale: scale ? { users: scale.seeded.users, sessions: scaleSpec.sessions, seconds: scale.seeded.seconds } : null,
     },
     queryPlans: Object.fromEntries(plans.map(([n, p]) => [n, p])),

@@ -112,7 +112,15 @@ class Rows {
       yield [i, `Bench User ${i}`, '+1 555 0100', sessionUserEmail(i), this.hash, created, this.dialect.yes];
     }
     for (let i = 1; i <= this.spec.loginUsers; i++) {
-      yield [this.sessionUsers + i, `Bench Login ${i}`, '+1 555 0101', loginUserEmail(i), this.hash, created, this.dialect.yes];
+      yield [
+        this.sessionUsers + i,
+        `Bench Login ${i}`,
+        '+1 555 0101',
+        loginUserEmail(i),
+        this.hash,
+        created,
+        this.dialect.yes,
+      ];
     }
   }
 
@@ -136,7 +144,16 @@ class Rows {
         tokenHash = pool.subarray(0, 32).toString('hex');
         pool = pool.subarray(32);
       }
-      yield [1 + (k % this.sessionUsers), tokenHash, '127.0.0.1', 'session-bench/1.0', now, now, this.dialect.yes, expires];
+      yield [
+        1 + (k % this.sessionUsers),
+        tokenHash,
+        '127.0.0.1',
+        'session-bench/1.0',
+        now,
+        now,
+        this.dialect.yes,
+        expires,
+      ];
     }
   }
 
@@ -151,7 +168,16 @@ class Rows {
 }
 
 const USER_COLUMNS = ['id', 'name', 'phone', 'email', 'password_hash', 'created_at', 'is_active'];
-const SESSION_COLUMNS = ['user_id', 'token_hash', 'ip_address', 'user_agent', 'login_time', 'last_activity', 'is_active', 'expires_at'];
+const SESSION_COLUMNS = [
+  'user_id',
+  'token_hash',
+  'ip_address',
+  'user_agent',
+  'login_time',
+  'last_activity',
+  'is_active',
+  'expires_at',
+];
 const CHAT_COLUMNS = ['user_id', 'message', 'timestamp'];
 
 function insertSql(table: string, columns: string[], rows: number, placeholder: (n: number) => string): string {
@@ -162,7 +188,14 @@ function insertSql(table: string, columns: string[], rows: number, placeholder: 
 }
 
 function finish(rows: Rows, spec: SeedSpec, started: number): Seeded {
-  return { spec, tokens: rows.tokens, loginEmails: rows.loginEmails, users: rows.userCount, seconds: (Date.now() - started) / 1000, sampleTokenHash: rows.sampleTokenHash };
+  return {
+    spec,
+    tokens: rows.tokens,
+    loginEmails: rows.loginEmails,
+    users: rows.userCount,
+    seconds: (Date.now() - started) / 1000,
+    sampleTokenHash: rows.sampleTokenHash,
+  };
 }
 
 /** SQLite: multi-row INSERTs of 500 rows (under SQLite's 32766 bound parameters), all in one transaction. */
@@ -220,7 +253,11 @@ async function seedPostgres(url: string, spec: SeedSpec, secretKey: string, hash
           count = 0;
         }
       }
-      if (count > 0) await client.query(insertSql(table, columns, count, (n) => `$${n}`), params);
+      if (count > 0)
+        await client.query(
+          insertSql(table, columns, count, (n) => `$${n}`),
+          params,
+        );
     };
     await client.query('BEGIN');
     await bulk('users', USER_COLUMNS, rows.users());
@@ -267,7 +304,8 @@ export async function queryPlan(db: BenchDatabase, tokenHash: string): Promise<Q
     const conn = new Database(db.file!, { readonly: true, fileMustExist: true });
     try {
       const lines = (conn.prepare(sql).all(tokenHash) as Array<{ detail: string }>).map((row) => row.detail);
-      const usesIndex = lines.some((l) => l.includes('uq_sessions_token_hash')) && !lines.some((l) => /^SCAN (s|sessions)\b/.test(l));
+      const usesIndex =
+        lines.some((l) => l.includes('uq_sessions_token_hash')) && !lines.some((l) => /^SCAN (s|sessions)\b/.test(l));
       return { sql, lines, usesIndex };
     } finally {
       conn.close();
@@ -279,7 +317,9 @@ export async function queryPlan(db: BenchDatabase, tokenHash: string): Promise<Q
   await client.connect();
   try {
     const lines = (await client.query<{ 'QUERY PLAN': string }>(sql)).rows.map((row) => row['QUERY PLAN']);
-    const usesIndex = lines.some((l) => /Index (Only )?Scan using uq_sessions_token_hash/.test(l)) && !lines.some((l) => /Seq Scan on sessions/.test(l));
+    const usesIndex =
+      lines.some((l) => /Index (Only )?Scan using uq_sessions_token_hash/.test(l)) &&
+      !lines.some((l) => /Seq Scan on sessions/.test(l));
     return { sql: `EXPLAIN ${GUARD_LOOKUP}$1`, lines, usesIndex };
   } finally {
     await client.end();

@@ -31,7 +31,11 @@ interface StartOptions {
 async function start(options: StartOptions): Promise<RunningServer> {
   const fd = openSync(options.logFile, 'a');
   // process.execPath is this very node; no npm or shell in between, so child.pid is the server.
-  const child: ChildProcess = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
+  const child: ChildProcess = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   let exited: string | undefined;
   const gone = new Promise<void>((done) => {
@@ -55,17 +59,23 @@ async function start(options: StartOptions): Promise<RunningServer> {
   const url = `http://127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`${options.name} exited (${exited}) before answering; log ${options.logFile}:\n${tail(options.logFile)}`);
+    if (exited)
+      throw new Error(
+        `${options.name} exited (${exited}) before answering; log ${options.logFile}:\n${tail(options.logFile)}`,
+      );
     try {
       const res = await fetch(url + options.healthPath, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return { name: options.name, pid: child.pid, port: options.port, url, logFile: options.logFile, stop };
+      if (res.status === 200)
+        return { name: options.name, pid: child.pid, port: options.port, url, logFile: options.logFile, stop };
     } catch {
       // not listening yet
     }
     await sleep(100);
   }
   await stop();
-  throw new Error(`${options.name} did not answer ${options.healthPath} with 200 within ${(options.timeoutMs ?? 30_000) / 1000} s; log ${options.logFile}:\n${tail(options.logFile)}`);
+  throw new Error(
+    `${options.name} did not answer ${options.healthPath} with 200 within ${(options.timeoutMs ?? 30_000) / 1000} s; log ${options.logFile}:\n${tail(options.logFile)}`,
+  );
 }
 
 /**
@@ -82,7 +92,11 @@ export async function startOurServer(name: string, databaseUrl: string, tmpDir: 
  * The built AppModule on Express or on Fastify with nothing around it but cookies
  * (bench/probe/platform.js): what the HTTP platform itself costs, for `npm run bench:platforms`.
  */
-export async function startProbe(platform: 'express' | 'fastify', databaseUrl: string, tmpDir: string): Promise<RunningServer> {
+export async function startProbe(
+  platform: 'express' | 'fastify',
+  databaseUrl: string,
+  tmpDir: string,
+): Promise<RunningServer> {
   return startBuilt(`probe-${platform}`, [join(REPO, 'bench', 'probe', 'platform.js'), platform], databaseUrl, tmpDir);
 }
 
@@ -137,6 +151,13 @@ export async function startPeer(tmpDir: string): Promise<RunningServer> {
     logFile: join(tmpDir, 'peer.log'),
     port,
     healthPath: '/health',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, TZ: process.env.TZ, NODE_ENV: 'production', PORT: String(port), PEER_DB: join(tmpDir, 'peer-sessions.db') },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TZ: process.env.TZ,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      PEER_DB: join(tmpDir, 'peer-sessions.db'),
+    },
   });
 }

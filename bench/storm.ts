@@ -18,7 +18,13 @@ interface StormConfig {
 
 const config = JSON.parse(process.argv[2] ?? '{}') as StormConfig;
 let nextEmail = 0;
-const requests = [{ method: 'POST' as const, path: '/login', body: () => JSON.stringify({ email: config.emails[nextEmail++ % config.emails.length], password: config.password }) }];
+const requests = [
+  {
+    method: 'POST' as const,
+    path: '/login',
+    body: () => JSON.stringify({ email: config.emails[nextEmail++ % config.emails.length], password: config.password }),
+  },
+];
 const statusCounts: Record<string, number> = {};
 let connection = 0;
 
@@ -35,7 +41,9 @@ const instance = autocannon(
       console.error(error);
       process.exit(1);
     }
-    console.log(`RESULT ${JSON.stringify({ statusCounts, errors: result.errors, timeouts: result.timeouts, seconds: result.duration })}`);
+    console.log(
+      `RESULT ${JSON.stringify({ statusCounts, errors: result.errors, timeouts: result.timeouts, seconds: result.duration })}`,
+    );
   },
 );
 instance.on('start', () => console.log('STARTED'));

@@ -33,7 +33,11 @@ export function tail(file: string, lines = 20): string {
  * Runs a command to completion with its output appended to a log file (migrations and the build
  * are chatty); rejects with the log's tail when it fails.
  */
-export function runCommand(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string }): Promise<void> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string },
+): Promise<void> {
   const fd = openSync(options.logFile, 'a');
   return new Promise<void>((done, fail) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', fd, fd] });
@@ -44,7 +48,12 @@ export function runCommand(command: string, args: string[], options: { cwd: stri
     child.on('exit', (code, signal) => {
       closeSync(fd);
       if (code === 0) done();
-      else fail(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); log ${options.logFile}:\n${tail(options.logFile)}`));
+      else
+        fail(
+          new Error(
+            `${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}); log ${options.logFile}:\n${tail(options.logFile)}`,
+          ),
+        );
     });
   });
 }

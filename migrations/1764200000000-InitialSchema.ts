@@ -13,7 +13,13 @@ export class InitialSchema1764200000000 implements MigrationInterface {
     const time = postgres ? 'timestamp' : 'datetime';
     // Booleans are stored as 0/1 by SQLite; TypeORM compares defaults in each dialect's own spelling.
     const yes = postgres ? 'true' : '1';
-    const id = { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' as const };
+    const id = {
+      name: 'id',
+      type: 'integer',
+      isPrimary: true,
+      isGenerated: true,
+      generationStrategy: 'increment' as const,
+    };
     const userRef = (name: string) => ({ name, type: 'integer', isNullable: false });
 
     await queryRunner.createTable(
@@ -58,7 +64,12 @@ export class InitialSchema1764200000000 implements MigrationInterface {
           new TableIndex({ name: 'ix_sessions_active_expires', columnNames: ['is_active', 'expires_at'] }),
         ],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
@@ -79,8 +90,18 @@ export class InitialSchema1764200000000 implements MigrationInterface {
           new TableIndex({ name: 'ix_chats_receiver_sender', columnNames: ['receiver_id', 'sender_id', 'id'] }),
         ],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['sender_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
-          new TableForeignKey({ columnNames: ['receiver_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['sender_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
+          new TableForeignKey({
+            columnNames: ['receiver_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
@@ -91,7 +112,12 @@ export class InitialSchema1764200000000 implements MigrationInterface {
         columns: [id, userRef('user_id'), { name: 'message', type: 'text' }, { name: 'timestamp', type: time }],
         indices: [new TableIndex({ name: 'ix_global_chat_user', columnNames: ['user_id'] })],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );

@@ -29,11 +29,19 @@ export class SecurityAudit1764300000000 implements MigrationInterface {
           new TableIndex({ name: 'ix_login_attempts_time', columnNames: ['attempted_at'] }),
         ],
         foreignKeys: [
-          new TableForeignKey({ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }),
+          new TableForeignKey({
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          }),
         ],
       }),
     );
-    await queryRunner.createIndex('sessions', new TableIndex({ name: 'ix_sessions_ended', columnNames: ['is_active', 'logout_time'] }));
+    await queryRunner.createIndex(
+      'sessions',
+      new TableIndex({ name: 'ix_sessions_ended', columnNames: ['is_active', 'logout_time'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -10,7 +10,9 @@ export const SCHEMA_FILE = resolve(__dirname, '..', 'docs', 'DATABASE_SCHEMA.sql
  * back what SQLite stored. docs/DATABASE_SCHEMA.sql is this output; a test fails when they differ.
  */
 export async function renderSchemaSql(): Promise<string> {
-  const dataSource = new DataSource({ ...buildDataSourceOptions({ databaseUrl: 'sqlite:///:memory:', migrationsRun: false }) });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions({ databaseUrl: 'sqlite:///:memory:', migrationsRun: false }),
+  });
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();

@@ -5,7 +5,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dirname, join } from 'node:path';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './auth/api-session';
-import { BODY_LIMIT_BYTES, checkIgnoredBody, hasIgnoredBody, registerBodyParsers, routePath, unsupportedBody } from './common/body-parsing';
+import {
+  BODY_LIMIT_BYTES,
+  checkIgnoredBody,
+  hasIgnoredBody,
+  registerBodyParsers,
+  routePath,
+  unsupportedBody,
+} from './common/body-parsing';
 import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
 import { answerClientErrorAsJson } from './common/client-errors';
 import { errorBody } from './common/http-error';
@@ -38,7 +45,14 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     frameworkErrors: (error: { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
       applyResponseHeaders(req, reply, security);
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-      void reply.code(status).send(errorBody(status, status === 414 ? 'A path segment is too long' : 'The URL is not valid (bad percent-encoding)'));
+      void reply
+        .code(status)
+        .send(
+          errorBody(
+            status,
+            status === 414 ? 'A path segment is too long' : 'The URL is not valid (bad percent-encoding)',
+          ),
+        );
     },
   });
 }
@@ -47,7 +61,11 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
  * The headers every response carries, set before anything can answer: the request id, the
  * security headers, no-store and Vary.
  */
-function applyResponseHeaders(req: FastifyRequest, reply: FastifyReply, security: (req: FastifyRequest, reply: FastifyReply) => void): void {
+function applyResponseHeaders(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  security: (req: FastifyRequest, reply: FastifyReply) => void,
+): void {
   reply.header(REQUEST_ID_HEADER, req.id);
   security(req, reply);
   cacheAndVaryHeaders(req, reply);
@@ -98,10 +116,23 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
 
   // The pages' styles and scripts (src/pages/public, copied into dist by nest-cli.json) and the
   // user-agent parser the dashboard runs, from its npm package (that one file): no CDN, no build step.
-  const files = { index: false, redirect: false, dotfiles: 'ignore', etag: false, lastModified: false, cacheControl: false, decorateReply: false } as const;
+  const files = {
+    index: false,
+    redirect: false,
+    dotfiles: 'ignore',
+    etag: false,
+    lastModified: false,
+    cacheControl: false,
+    decorateReply: false,
+  } as const;
   app.useStaticAssets({ ...files, root: join(__dirname, 'pages', 'public'), prefix: '/assets/' });
   const uaParser = require.resolve('ua-parser-js/dist/ua-parser.min.js');
-  app.useStaticAssets({ ...files, root: dirname(uaParser), prefix: '/assets/vendor/', allowedPath: (path) => path === '/ua-parser.min.js' });
+  app.useStaticAssets({
+    ...files,
+    root: dirname(uaParser),
+    prefix: '/assets/vendor/',
+    allowedPath: (path) => path === '/ua-parser.min.js',
+  });
 
   const document = SwaggerModule.createDocument(app, buildOpenApiConfig(config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
@@ -128,7 +159,19 @@ function buildOpenApiConfig(config: AppConfig) {
         'Failed logins are throttled (429 with Retry-After) and a user keeps at most `MAX_SESSIONS_PER_USER` sessions: see `POST /login`.',
       ].join('\n\n'),
     )
-    .addCookieAuth(sessionCookieName(config.cookieSecure), { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' }, COOKIE_SCHEME)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'The same token as the cookie, for clients without a cookie jar.' }, BEARER_SCHEME)
+    .addCookieAuth(
+      sessionCookieName(config.cookieSecure),
+      { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' },
+      COOKIE_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque',
+        description: 'The same token as the cookie, for clients without a cookie jar.',
+      },
+      BEARER_SCHEME,
+    )
     .build();
 }

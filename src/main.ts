@@ -25,7 +25,10 @@ async function bootstrap(): Promise<void> {
   await configureApp(app);
   const config = app.get<AppConfig>(appConfig.KEY);
   if (config.usingDevelopmentSecret) {
-    Logger.warn('SECRET_KEY is not set: using the public development key. Set SECRET_KEY outside development.', 'Config');
+    Logger.warn(
+      'SECRET_KEY is not set: using the public development key. Set SECRET_KEY outside development.',
+      'Config',
+    );
   }
   await listen(app, config.port);
   Logger.log(`Listening on http://localhost:${config.port} (docs at /docs)`, 'Bootstrap');

@@ -48,7 +48,9 @@ const ROUTES: Route[] = [
 ];
 
 const label = (r: Route) => `${r.method.toUpperCase()} ${r.path}`;
-const SIGNED = [true, false].flatMap((signedIn) => ROUTES.map((r) => [label(r), signedIn ? 'signed in' : 'signed out', r, signedIn] as const));
+const SIGNED = [true, false].flatMap((signedIn) =>
+  ROUTES.map((r) => [label(r), signedIn ? 'signed in' : 'signed out', r, signedIn] as const),
+);
 const BODY_ROUTES = ROUTES.filter((r) => r.takesBody);
 const BODYLESS_ROUTES = ROUTES.filter((r) => !r.takesBody);
 
@@ -84,9 +86,13 @@ function expectStatus(res: Response, allowed: (status: number) => boolean, what:
 /** The contract's error shape, as JSON, with nothing that should stay on the server. */
 function expectErrorShape(res: Response): void {
   expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body).toEqual(expect.objectContaining({ statusCode: res.status, error: expect.any(String), message: expect.anything() }));
+  expect(res.body).toEqual(
+    expect.objectContaining({ statusCode: res.status, error: expect.any(String), message: expect.anything() }),
+  );
   const message: unknown = res.body.message;
-  expect(typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string'))).toBe(true);
+  expect(typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string'))).toBe(
+    true,
+  );
   for (const leak of LEAKS) expect(res.text).not.toMatch(leak);
   expect(res.headers['x-powered-by']).toBeUndefined();
 }
@@ -121,7 +127,10 @@ describe('Hostile input on every route', () => {
    */
   function fromNewAddress(req: Test): Test {
     addressCounter++;
-    return req.set('X-Forwarded-For', `10.${(addressCounter >> 16) & 255}.${(addressCounter >> 8) & 255}.${addressCounter & 255}`);
+    return req.set(
+      'X-Forwarded-For',
+      `10.${(addressCounter >> 16) & 255}.${(addressCounter >> 8) & 255}.${addressCounter & 255}`,
+    );
   }
 
   function call(route: Route, bearer?: string, query = ''): Test {
@@ -145,7 +154,12 @@ describe('Hostile input on every route', () => {
   function validBody(route: Route): Record<string, unknown> {
     switch (route.path) {
       case '/signup':
-        return { name: 'Hostile Input', phone: '5551234', email: `hostile${++emailCounter}@example.com`, password: 'password123' };
+        return {
+          name: 'Hostile Input',
+          phone: '5551234',
+          email: `hostile${++emailCounter}@example.com`,
+          password: 'password123',
+        };
       case '/login':
         return { email: me.email, password: 'not the password' };
       case '/chats':
@@ -180,7 +194,10 @@ describe('Hostile input on every route', () => {
     });
 
     it.each(['/signup', '/login'])('POST %s refuses an oversized form post with 413', async (path) => {
-      const res = await request(t.http).post(path).type('form').send(`email=a%40b.c&password=${'p'.repeat(101 * 1024)}`);
+      const res = await request(t.http)
+        .post(path)
+        .type('form')
+        .send(`email=a%40b.c&password=${'p'.repeat(101 * 1024)}`);
       expectError(res, 413);
     });
 
@@ -189,7 +206,11 @@ describe('Hostile input on every route', () => {
       const bomb = gzipSync(JSON.stringify({ message: ' '.repeat(2 * 1024 * 1024) }));
       expect(bomb.length).toBeLessThan(100 * 1024);
       const res = await sendBytes(
-        request(t.http).post('/global_chat').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip'),
+        request(t.http)
+          .post('/global_chat')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', 'gzip'),
         bomb,
       );
       expectError(res, 413);
@@ -207,7 +228,16 @@ describe('Hostile input on every route', () => {
   });
 
   describe('malformed JSON', () => {
-    const MALFORMED = ['{', '{"message": "x",}', "{'message': 'x'}", '{"message": "x"} trailing', '{"message": undefined}', 'NaN', '\u0000', '{"a":"\\x41"}'];
+    const MALFORMED = [
+      '{',
+      '{"message": "x",}',
+      "{'message': 'x'}",
+      '{"message": "x"} trailing',
+      '{"message": undefined}',
+      'NaN',
+      '\u0000',
+      '{"a":"\\x41"}',
+    ];
 
     it.each(SIGNED)('%s (%s) → 400 for every malformed body, nothing changes', async (_l, _s, route, signedIn) => {
       const bearer = await bearerFor(route, signedIn);
@@ -223,18 +253,29 @@ describe('Hostile input on every route', () => {
   describe('bodies that are not a JSON object', () => {
     const NOT_OBJECTS = ['[]', '[{"message":"x"}]', '"a string"', '42', 'null', 'true'];
 
-    it.each(BODY_ROUTES.map((r) => [label(r), r] as const))('%s → 400 for an array, string, number, boolean or null', async (_l, route) => {
-      const before = await counts();
-      for (const body of NOT_OBJECTS) {
-        const res = await call(route, token).set('Content-Type', 'application/json').send(body);
-        expectError(res, 400);
-      }
-      expect(await counts()).toEqual(before);
-    });
+    it.each(BODY_ROUTES.map((r) => [label(r), r] as const))(
+      '%s → 400 for an array, string, number, boolean or null',
+      async (_l, route) => {
+        const before = await counts();
+        for (const body of NOT_OBJECTS) {
+          const res = await call(route, token).set('Content-Type', 'application/json').send(body);
+          expectError(res, 400);
+        }
+        expect(await counts()).toEqual(before);
+      },
+    );
 
-    it.each(BODYLESS_ROUTES.map((r) => [label(r), r] as const))('%s (takes no body) → never a 5xx', async (_l, route) => {
-      for (const body of NOT_OBJECTS) expectNo5xx(await call(route, await bearerFor(route, true)).set('Content-Type', 'application/json').send(body));
-    });
+    it.each(BODYLESS_ROUTES.map((r) => [label(r), r] as const))(
+      '%s (takes no body) → never a 5xx',
+      async (_l, route) => {
+        for (const body of NOT_OBJECTS)
+          expectNo5xx(
+            await call(route, await bearerFor(route, true))
+              .set('Content-Type', 'application/json')
+              .send(body),
+          );
+      },
+    );
   });
 
   describe('content types', () => {
@@ -242,7 +283,10 @@ describe('Hostile input on every route', () => {
       ['text/plain', 'message=hello'],
       ['application/xml', '<message>hello</message>'],
       ['application/vnd.api+json', '{"message":"hello"}'],
-      ['multipart/form-data; boundary=XyZ', '--XyZ\r\nContent-Disposition: form-data; name="message"\r\n\r\nhello\r\n--XyZ--\r\n'],
+      [
+        'multipart/form-data; boundary=XyZ',
+        '--XyZ\r\nContent-Disposition: form-data; name="message"\r\n\r\nhello\r\n--XyZ--\r\n',
+      ],
       ['application/json; charset=latin1', '{"message":"hello"}'],
       ['application/octet-stream', '\u0001\u0002\u0003'],
     ];
@@ -250,7 +294,9 @@ describe('Hostile input on every route', () => {
     it.each(SIGNED)('%s (%s) → 415 (or 400) for a body that is not JSON', async (_l, _s, route, signedIn) => {
       const bearer = await bearerFor(route, signedIn);
       const before = await counts();
-      const types = route.form ? WRONG : [...WRONG, ['application/x-www-form-urlencoded', 'message=hello'] as [string, string]];
+      const types = route.form
+        ? WRONG
+        : [...WRONG, ['application/x-www-form-urlencoded', 'message=hello'] as [string, string]];
       for (const [type, body] of types) {
         const res = await call(route, bearer).set('Content-Type', type).send(body);
         expectError(res, 415, 400);
@@ -265,7 +311,11 @@ describe('Hostile input on every route', () => {
     ])('a corrupt %s body → 400, never a 5xx', async (encoding, body) => {
       const before = await counts();
       const res = await sendBytes(
-        request(t.http).post('/global_chat').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').set('Content-Encoding', encoding),
+        request(t.http)
+          .post('/global_chat')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding),
         Buffer.from(body),
       );
       expectError(res, 400);
@@ -284,7 +334,11 @@ describe('Hostile input on every route', () => {
 
     it('a well-formed compressed JSON body is read like a plain one', async () => {
       const res = await sendBytes(
-        request(t.http).post('/global_chat').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').set('Content-Encoding', 'deflate'),
+        request(t.http)
+          .post('/global_chat')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Content-Type', 'application/json')
+          .set('Content-Encoding', 'deflate'),
         deflateSync('{"message":"compressed"}'),
       );
       expect(res.status).toBe(201);
@@ -292,8 +346,18 @@ describe('Hostile input on every route', () => {
     });
 
     it('bytes that are not UTF-8 never cause a 5xx', async () => {
-      const body = Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
-      const res = await sendBytes(request(t.http).post('/global_chat').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json'), body);
+      const body = Buffer.concat([
+        Buffer.from('{"message":"'),
+        Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]);
+      const res = await sendBytes(
+        request(t.http)
+          .post('/global_chat')
+          .set('Authorization', `Bearer ${token}`)
+          .set('Content-Type', 'application/json'),
+        body,
+      );
       expectNo5xx(res);
       // Decoded as UTF-8 with replacement characters, or refused; never stored as something else than answered.
       if (res.status === 201) expect(res.body.message.message).toContain('\ufffd');
@@ -336,7 +400,17 @@ describe('Hostile input on every route', () => {
       '/global_chat': ['message'],
     };
     const CASES = BODY_ROUTES.flatMap((route) =>
-      FIELDS[route.path].flatMap((field) => VALUES.map(([name, value, expected, raw]) => ({ route: label(route), r: route, field, name, value, expected, raw }))),
+      FIELDS[route.path].flatMap((field) =>
+        VALUES.map(([name, value, expected, raw]) => ({
+          route: label(route),
+          r: route,
+          field,
+          name,
+          value,
+          expected,
+          raw,
+        })),
+      ),
     );
 
     it.each(CASES)('$route: $field = $name', async ({ r, field, value, expected, raw }) => {
@@ -354,32 +428,54 @@ describe('Hostile input on every route', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     });
 
-    it.each(BODY_ROUTES.map((r) => [label(r), r] as const))('%s: duplicate keys, prototype keys and piles of unknown keys never cause a 5xx', async (_l, route) => {
-      const body = validBody(route);
-      const json = JSON.stringify(body);
-      const dupes = Object.keys(body).map((k) => `${JSON.stringify(k)}:{"nested":true}`).join(',');
-      const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i]));
-      const variants = [
-        `{${dupes},${json.slice(1)}`, // every key twice, the valid value last
-        `${json.slice(0, -1)},${dupes}}`, // every key twice, the bad value last
-        `${json.slice(0, -1)},"__proto__":{"polluted":true}}`,
-        `${json.slice(0, -1)},"constructor":{"prototype":{"polluted":true}}}`,
-        JSON.stringify({ ...body, ...many }),
-        JSON.stringify({ ...body, ['k'.repeat(50_000)]: 1 }),
-      ];
-      for (const variant of variants) {
-        if (route.path === '/signup') body.email = `hostile${++emailCounter}@example.com`;
-        expectNo5xx(await call(route, token).set('Content-Type', 'application/json').send(variant));
-      }
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(Object.prototype).not.toHaveProperty('polluted');
-    });
+    it.each(BODY_ROUTES.map((r) => [label(r), r] as const))(
+      '%s: duplicate keys, prototype keys and piles of unknown keys never cause a 5xx',
+      async (_l, route) => {
+        const body = validBody(route);
+        const json = JSON.stringify(body);
+        const dupes = Object.keys(body)
+          .map((k) => `${JSON.stringify(k)}:{"nested":true}`)
+          .join(',');
+        const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`k${i}`, i]));
+        const variants = [
+          `{${dupes},${json.slice(1)}`, // every key twice, the valid value last
+          `${json.slice(0, -1)},${dupes}}`, // every key twice, the bad value last
+          `${json.slice(0, -1)},"__proto__":{"polluted":true}}`,
+          `${json.slice(0, -1)},"constructor":{"prototype":{"polluted":true}}}`,
+          JSON.stringify({ ...body, ...many }),
+          JSON.stringify({ ...body, ['k'.repeat(50_000)]: 1 }),
+        ];
+        for (const variant of variants) {
+          if (route.path === '/signup') body.email = `hostile${++emailCounter}@example.com`;
+          expectNo5xx(await call(route, token).set('Content-Type', 'application/json').send(variant));
+        }
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(Object.prototype).not.toHaveProperty('polluted');
+      },
+    );
 
     it('refuses fields the route does not define (no mass assignment) and stores nothing', async () => {
       const before = await counts();
-      expectError(await request(t.http).post('/global_chat').set('Authorization', `Bearer ${token}`).send({ message: 'x', user_id: other.id }), 400);
-      expectError(await request(t.http).post('/chats').set('Authorization', `Bearer ${token}`).send({ receiver_id: other.id, message: 'x', sender_id: other.id }), 400);
-      expectError(await request(t.http).post('/signup').send({ ...validBody(ROUTES[0]), is_active: false, id: 1 }), 400);
+      expectError(
+        await request(t.http)
+          .post('/global_chat')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ message: 'x', user_id: other.id }),
+        400,
+      );
+      expectError(
+        await request(t.http)
+          .post('/chats')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ receiver_id: other.id, message: 'x', sender_id: other.id }),
+        400,
+      );
+      expectError(
+        await request(t.http)
+          .post('/signup')
+          .send({ ...validBody(ROUTES[0]), is_active: false, id: 1 }),
+        400,
+      );
       expect(await counts()).toEqual(before);
     });
 
@@ -390,7 +486,11 @@ describe('Hostile input on every route', () => {
       const page = await request(t.http).get('/userpage').set('Authorization', bearer).expect(200);
       expect(page.body.user.name).toBe(name);
       const script = '<script>alert(document.cookie)</script>';
-      const posted = await request(t.http).post('/global_chat').set('Authorization', bearer).send({ message: script }).expect(201);
+      const posted = await request(t.http)
+        .post('/global_chat')
+        .set('Authorization', bearer)
+        .send({ message: script })
+        .expect(201);
       expect(posted.headers['content-type']).toMatch(/^application\/json/);
       expect(posted.body.message).toMatchObject({ user_name: name, message: script });
       const listed = await request(t.http).get('/global_chat?limit=1').set('Authorization', bearer).expect(200);
@@ -401,7 +501,24 @@ describe('Hostile input on every route', () => {
   });
 
   describe('route parameters and queries', () => {
-    const BAD_IDS = ['abc', '1e3', '-1', '0', '1.5', '99999999999', '2147483648', '0x1F', 'NaN', 'Infinity', '%20', '%2e%2e', '1%3B%20DROP%20TABLE%20users', '%E0%A4%A', '%FF', '1%00'];
+    const BAD_IDS = [
+      'abc',
+      '1e3',
+      '-1',
+      '0',
+      '1.5',
+      '99999999999',
+      '2147483648',
+      '0x1F',
+      'NaN',
+      'Infinity',
+      '%20',
+      '%2e%2e',
+      '1%3B%20DROP%20TABLE%20users',
+      '%E0%A4%A',
+      '%FF',
+      '1%00',
+    ];
     const PARAM_ROUTES = [
       { method: 'get' as const, path: '/chats/', name: 'GET /chats/:user_id' },
       { method: 'delete' as const, path: '/active_sessions/', name: 'DELETE /active_sessions/:id' },
@@ -410,7 +527,8 @@ describe('Hostile input on every route', () => {
 
     it.each(PARAM_CASES)('%s with %s → 400 signed in, 401 signed out', async (_n, id, r) => {
       const before = await counts();
-      expectError(await request(t.http)[r.method](r.path + id).set('Authorization', `Bearer ${token}`), 400);
+      const signedIn = request(t.http)[r.method](r.path + id);
+      expectError(await signedIn.set('Authorization', `Bearer ${token}`), 400);
       // A parameter that is not even valid percent-encoding is refused by routing, before the guard.
       let undecodable = false;
       try {
@@ -442,7 +560,9 @@ describe('Hostile input on every route', () => {
     const QUERY_CASES = ['/chats/:other', '/global_chat'].flatMap((path) => BAD_QUERIES.map((q) => [path, q] as const));
 
     it.each(QUERY_CASES)('GET %s?%s → 400', async (path, query) => {
-      const res = await request(t.http).get(`${path.replace(':other', String(other.id))}?${query}`).set('Authorization', `Bearer ${token}`);
+      const res = await request(t.http)
+        .get(`${path.replace(':other', String(other.id))}?${query}`)
+        .set('Authorization', `Bearer ${token}`);
       expectError(res, 400);
       expect(JSON.stringify(res.body.message)).toMatch(/limit|before_id/);
     });
@@ -450,7 +570,14 @@ describe('Hostile input on every route', () => {
     it.each(ROUTES.filter((r) => r.method === 'get' && !r.endsSession).map((r) => [label(r), r] as const))(
       '%s ignores unknown and odd query parameters (never a 5xx)',
       async (_l, route) => {
-        for (const query of ['?x=1', '?a[b]=c', '?__proto__=1&constructor=2', `?q=${'z'.repeat(4000)}`, '?%E0%A4%A=%FF', '?x=%00&x=2&x=3']) {
+        for (const query of [
+          '?x=1',
+          '?a[b]=c',
+          '?__proto__=1&constructor=2',
+          `?q=${'z'.repeat(4000)}`,
+          '?%E0%A4%A=%FF',
+          '?x=%00&x=2&x=3',
+        ]) {
           expectNo5xx(await call(route, token, query));
         }
       },
@@ -459,7 +586,11 @@ describe('Hostile input on every route', () => {
     it('answers unknown routes and methods with 404 in the error shape', async () => {
       expectError(await request(t.http).get('/nope').set('Authorization', `Bearer ${token}`), 404);
       expectError(await request(t.http).put('/chats').set('Authorization', `Bearer ${token}`).send({}), 404, 405);
-      expectError(await request(t.http).patch('/active_sessions').set('Authorization', `Bearer ${token}`).send({}), 404, 405);
+      expectError(
+        await request(t.http).patch('/active_sessions').set('Authorization', `Bearer ${token}`).send({}),
+        404,
+        405,
+      );
       expectError(await request(t.http).delete('/global_chat').set('Authorization', `Bearer ${token}`), 404, 405);
     });
   });
@@ -473,20 +604,38 @@ describe('Hostile input on every route', () => {
       'GET /health': 200,
     };
 
-    it.each(ROUTES.map((r) => [label(r), r] as const))('%s answers as the contract says, with any kind of bad token', async (name, route) => {
-      const expected = EXPECTED[name] ?? 401;
-      for (const auth of [undefined, 'Bearer', 'Bearer not-a-token', `Bearer ${'A'.repeat(43)}`, `Bearer ${'A'.repeat(5000)}`, 'Basic dXNlcjpwYXNz', '', '   ']) {
-        const req = call(route);
-        if (auth !== undefined) req.set('Authorization', auth);
-        const res = await req;
-        expectStatus(res, (s) => s === expected, String(expected));
-        if (expected >= 400) expectErrorShape(res);
-      }
-      for (const cookie of ['session_token=', 'session_token=%ZZ%', `session_token=${'A'.repeat(43)}`, 'session_token=a; session_token=b', '=;;;=']) {
-        const res = await call(route).set('Cookie', cookie);
-        expectStatus(res, (s) => s === expected, String(expected));
-      }
-    });
+    it.each(ROUTES.map((r) => [label(r), r] as const))(
+      '%s answers as the contract says, with any kind of bad token',
+      async (name, route) => {
+        const expected = EXPECTED[name] ?? 401;
+        for (const auth of [
+          undefined,
+          'Bearer',
+          'Bearer not-a-token',
+          `Bearer ${'A'.repeat(43)}`,
+          `Bearer ${'A'.repeat(5000)}`,
+          'Basic dXNlcjpwYXNz',
+          '',
+          '   ',
+        ]) {
+          const req = call(route);
+          if (auth !== undefined) req.set('Authorization', auth);
+          const res = await req;
+          expectStatus(res, (s) => s === expected, String(expected));
+          if (expected >= 400) expectErrorShape(res);
+        }
+        for (const cookie of [
+          'session_token=',
+          'session_token=%ZZ%',
+          `session_token=${'A'.repeat(43)}`,
+          'session_token=a; session_token=b',
+          '=;;;=',
+        ]) {
+          const res = await call(route).set('Cookie', cookie);
+          expectStatus(res, (s) => s === expected, String(expected));
+        }
+      },
+    );
 
     it('reports why on /session_status, in the error shape', async () => {
       const res = await request(t.http).get('/session_status').set('Authorization', 'Bearer garbage');
@@ -507,7 +656,9 @@ describe('Hostile input on every route', () => {
         return res;
       };
 
-      const created = keep(await request(t.http).post('/signup').send({ name: 'Secret Keeper', phone: '5550000', email, password }));
+      const created = keep(
+        await request(t.http).post('/signup').send({ name: 'Secret Keeper', phone: '5550000', email, password }),
+      );
       expect(created.status).toBe(201);
       const userId: number = created.body.user.id;
       const loggedIn = keep(await request(t.http).post('/login').send({ email, password }), true);
@@ -516,9 +667,16 @@ describe('Hostile input on every route', () => {
       expect(secretToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       const passwordHash = (
-        await t.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: userId }).getOneOrFail()
+        await t.dataSource
+          .getRepository(User)
+          .createQueryBuilder('u')
+          .addSelect('u.passwordHash')
+          .where('u.id = :id', { id: userId })
+          .getOneOrFail()
       ).passwordHash;
-      const [{ token_hash: tokenHash }] = await t.dataSource.query('SELECT token_hash FROM sessions WHERE id = ?', [loggedIn.body.session.id]);
+      const [{ token_hash: tokenHash }] = await t.dataSource.query('SELECT token_hash FROM sessions WHERE id = ?', [
+        loggedIn.body.session.id,
+      ]);
       expect(passwordHash).toMatch(/^\$2[aby]\$/);
       expect(tokenHash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -543,19 +701,52 @@ describe('Hostile input on every route', () => {
         keep(await request(t.http).delete('/active_sessions/abc').set(auth));
         keep(await request(t.http).get('/health').set(auth));
         // Errors that see the password or token in the request must not echo them.
-        keep(await request(t.http).post('/signup').set(auth).send({ name: 'Again', phone: '5550000', email, password }));
-        keep(await request(t.http).post('/signup').set(auth).send({ name: 'Long', phone: '5550000', email: 'x@example.com', password: password.repeat(10) }));
-        keep(await request(t.http).post('/signup').set(auth).send({ name: password, phone: password, email: password, password }));
+        keep(
+          await request(t.http).post('/signup').set(auth).send({ name: 'Again', phone: '5550000', email, password }),
+        );
+        keep(
+          await request(t.http)
+            .post('/signup')
+            .set(auth)
+            .send({ name: 'Long', phone: '5550000', email: 'x@example.com', password: password.repeat(10) }),
+        );
+        keep(
+          await request(t.http)
+            .post('/signup')
+            .set(auth)
+            .send({ name: password, phone: password, email: password, password }),
+        );
         keep(await request(t.http).post('/login').set(auth).send({ email: password, password: secretToken }));
-        keep(await request(t.http).post('/login').set(auth).send({ email, password: [password] }));
-        keep(await request(t.http).post('/global_chat').set(auth).set('Content-Type', 'application/json').send(`{"message": "${secretToken}`));
+        keep(
+          await request(t.http)
+            .post('/login')
+            .set(auth)
+            .send({ email, password: [password] }),
+        );
+        keep(
+          await request(t.http)
+            .post('/global_chat')
+            .set(auth)
+            .set('Content-Type', 'application/json')
+            .send(`{"message": "${secretToken}`),
+        );
         keep(await request(t.http).post('/global_chat').set(auth).set('Content-Type', 'text/plain').send(password));
         keep(await request(t.http).get(`/chats/${secretToken}`).set(auth));
         keep(await request(t.http).get(`/session_status?token=${secretToken}`));
       }
       // The same secrets through a form post; a wrong password; then the end of the session.
-      keep(await request(t.http).post('/login').type('form').send({ email, password: `${password}x` }));
-      keep(await request(t.http).post('/login').set(bearer).send({ email: email.toUpperCase(), password: 'wrong password' }));
+      keep(
+        await request(t.http)
+          .post('/login')
+          .type('form')
+          .send({ email, password: `${password}x` }),
+      );
+      keep(
+        await request(t.http)
+          .post('/login')
+          .set(bearer)
+          .send({ email: email.toUpperCase(), password: 'wrong password' }),
+      );
       keep(await request(t.http).post('/logout').set(cookie));
       keep(await request(t.http).get('/logout').set(bearer));
       keep(await request(t.http).get('/session_status').set(bearer));
@@ -604,7 +795,14 @@ describe('Hostile input on every route', () => {
         }
       }
       // The victim's own address with an injected tail does not match it either.
-      expectError(await fromNewAddress(request(t.http).post('/login')).send({ email: `${me.email}' --`, password: "' OR '1'='1" }), 400, 401);
+      expectError(
+        await fromNewAddress(request(t.http).post('/login')).send({
+          email: `${me.email}' --`,
+          password: "' OR '1'='1",
+        }),
+        400,
+        401,
+      );
       expect(await counts()).toEqual(before);
       expect(JSON.stringify(await t.dataSource.query('SELECT * FROM users ORDER BY id'))).toBe(users);
     });
@@ -624,14 +822,21 @@ describe('Hostile input on every route', () => {
     it.each(CASES)('GET %s?%s=<valid token> → 401', async (path, name) => {
       await request(t.http).get('/session_status').set('Authorization', `Bearer ${token}`).expect(200);
       const value = name === 'Authorization' ? `Bearer ${token}` : token;
-      const res = await request(t.http).get(`${path.replace(':other', String(other.id))}?${name}=${encodeURIComponent(value)}`);
+      const res = await request(t.http).get(
+        `${path.replace(':other', String(other.id))}?${name}=${encodeURIComponent(value)}`,
+      );
       expectError(res, 401);
     });
 
     it('POST and DELETE with the token in the query string → 401 and nothing changes', async () => {
       const before = await counts();
       expectError(await request(t.http).post(`/global_chat?token=${token}`).send({ message: 'via query' }), 401);
-      expectError(await request(t.http).post(`/chats?session_token=${token}`).send({ receiver_id: other.id, message: 'via query' }), 401);
+      expectError(
+        await request(t.http)
+          .post(`/chats?session_token=${token}`)
+          .send({ receiver_id: other.id, message: 'via query' }),
+        401,
+      );
       expectError(await request(t.http).delete(`/active_sessions?token=${token}`), 401);
       expect(await counts()).toEqual(before);
     });
@@ -664,6 +869,10 @@ describe('Requests Node itself rejects', () => {
     const res = await request(t.http).get('/health').set('X-Padding', 'a'.repeat(20_000));
     expect(res.status).toBe(431);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.body).toEqual({ statusCode: 431, error: 'Request Header Fields Too Large', message: 'Request headers are too large' });
+    expect(res.body).toEqual({
+      statusCode: 431,
+      error: 'Request Header Fields Too Large',
+      message: 'Request headers are too large',
+    });
   });
 });

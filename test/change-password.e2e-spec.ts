@@ -11,9 +11,16 @@ describe('POST /change_password', () => {
   afterAll(() => t.close());
 
   const hashOf = async (id: number) =>
-    (await t.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id }).getOneOrFail()).passwordHash;
+    (
+      await t.dataSource
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .addSelect('u.passwordHash')
+        .where('u.id = :id', { id })
+        .getOneOrFail()
+    ).passwordHash;
 
-  it('changes the password, ends every other session (revoked) and replaces the caller\'s with a fresh cookie', async () => {
+  it("changes the password, ends every other session (revoked) and replaces the caller's with a fresh cookie", async () => {
     const user = await signup(t.http);
     const laptop = await login(t.http, user, 'Laptop');
     const phone = await login(t.http, user, 'Phone');
@@ -81,7 +88,10 @@ describe('POST /change_password', () => {
     const user = await signup(t.http);
     const { cookie } = await login(t.http, user);
     const change = (current: string) =>
-      request(t.http).post('/change_password').set('Cookie', cookie).send({ current_password: current, new_password: 'a brand new password' });
+      request(t.http)
+        .post('/change_password')
+        .set('Cookie', cookie)
+        .send({ current_password: current, new_password: 'a brand new password' });
     for (let i = 0; i < 5; i++) await change('guess number ' + i).expect(401);
     const blocked = await change(user.password).expect(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
@@ -90,7 +100,10 @@ describe('POST /change_password', () => {
   });
 
   it('needs a session', async () => {
-    const res = await request(t.http).post('/change_password').send({ current_password: 'x', new_password: 'a brand new password' }).expect(401);
+    const res = await request(t.http)
+      .post('/change_password')
+      .send({ current_password: 'x', new_password: 'a brand new password' })
+      .expect(401);
     expect(res.body.reason).toBe('missing');
   });
 });

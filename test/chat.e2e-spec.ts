@@ -41,12 +41,20 @@ describe('Private chats and the global room', () => {
 
   async function send(from: Member, to: Member | number, message: string): Promise<ChatMessage> {
     const receiver_id = typeof to === 'number' ? to : to.id;
-    const res = await request(t.http).post('/chats').set('Authorization', from.bearer).send({ receiver_id, message }).expect(201);
+    const res = await request(t.http)
+      .post('/chats')
+      .set('Authorization', from.bearer)
+      .send({ receiver_id, message })
+      .expect(201);
     return res.body.chat;
   }
 
   async function post(from: Member, message: string): Promise<GlobalMessage> {
-    const res = await request(t.http).post('/global_chat').set('Authorization', from.bearer).send({ message }).expect(201);
+    const res = await request(t.http)
+      .post('/global_chat')
+      .set('Authorization', from.bearer)
+      .send({ message })
+      .expect(201);
     return res.body.message;
   }
 
@@ -70,9 +78,19 @@ describe('Private chats and the global room', () => {
   describe('POST /chats', () => {
     it('stores a trimmed message and returns it', async () => {
       const before = t.clock.now().getTime();
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id: bob.id, message: '  Hello, Bob!\n ' }).expect(201);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id: bob.id, message: '  Hello, Bob!\n ' })
+        .expect(201);
       expect(res.body).toEqual({
-        chat: { id: expect.any(Number), sender_id: alice.id, receiver_id: bob.id, message: 'Hello, Bob!', timestamp: expect.stringMatching(ISO) },
+        chat: {
+          id: expect.any(Number),
+          sender_id: alice.id,
+          receiver_id: bob.id,
+          message: 'Hello, Bob!',
+          timestamp: expect.stringMatching(ISO),
+        },
       });
       const stamp = Date.parse(res.body.chat.timestamp);
       expect(stamp).toBeGreaterThanOrEqual(before);
@@ -92,7 +110,11 @@ describe('Private chats and the global room', () => {
     it('accepts a request authenticated by the session cookie', async () => {
       const user = await signup(t.http, { name: 'Cookie Sender' });
       const { cookie } = await login(t.http, user);
-      const res = await request(t.http).post('/chats').set('Cookie', cookie).send({ receiver_id: alice.id, message: 'via cookie' }).expect(201);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Cookie', cookie)
+        .send({ receiver_id: alice.id, message: 'via cookie' })
+        .expect(201);
       expect(res.body.chat).toMatchObject({ sender_id: user.id, receiver_id: alice.id, message: 'via cookie' });
     });
 
@@ -119,20 +141,32 @@ describe('Private chats and the global room', () => {
       ['null', null],
     ])('refuses a message that is %s with 400 and stores nothing', async (_case, message) => {
       const before = await chatCount();
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id: bob.id, message }).expect(400);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id: bob.id, message })
+        .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(JSON.stringify(res.body.message)).toContain('message');
       expect(await chatCount()).toBe(before);
     });
 
     it('refuses a missing message with 400', async () => {
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id: bob.id }).expect(400);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id: bob.id })
+        .expect(400);
       expect(JSON.stringify(res.body.message)).toContain('message');
     });
 
     it('answers 404 for an unknown receiver and stores nothing', async () => {
       const before = await chatCount();
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id: UNKNOWN_ID, message: 'anyone there?' }).expect(404);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id: UNKNOWN_ID, message: 'anyone there?' })
+        .expect(404);
       expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });
       expect(await chatCount()).toBe(before);
     });
@@ -152,7 +186,11 @@ describe('Private chats and the global room', () => {
       ['missing', undefined],
     ])('refuses a receiver_id that is %s with 400', async (_case, receiver_id) => {
       const before = await chatCount();
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id, message: 'hi' }).expect(400);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id, message: 'hi' })
+        .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(JSON.stringify(res.body.message)).toContain('receiver_id');
       expect(await chatCount()).toBe(before);
@@ -164,7 +202,11 @@ describe('Private chats and the global room', () => {
       ['timestamp', { timestamp: '2000-01-01T00:00:00.000Z' }],
     ])('refuses an extra field (%s) with 400 and stores nothing', async (field, extra) => {
       const before = await chatCount();
-      const res = await request(t.http).post('/chats').set('Authorization', alice.bearer).send({ receiver_id: bob.id, message: 'spoof', ...extra }).expect(400);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', alice.bearer)
+        .send({ receiver_id: bob.id, message: 'spoof', ...extra })
+        .expect(400);
       expect(JSON.stringify(res.body.message)).toContain(field);
       expect(await chatCount()).toBe(before);
     });
@@ -185,7 +227,11 @@ describe('Private chats and the global room', () => {
       const user = await signup(t.http);
       const { token } = await login(t.http, user);
       await request(t.http).post('/logout').set('Authorization', `Bearer ${token}`).expect(200);
-      const res = await request(t.http).post('/chats').set('Authorization', `Bearer ${token}`).send({ receiver_id: bob.id, message: 'hi' }).expect(401);
+      const res = await request(t.http)
+        .post('/chats')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ receiver_id: bob.id, message: 'hi' })
+        .expect(401);
       expect(res.body.reason).toBe('logged_out');
     });
   });
@@ -237,9 +283,13 @@ describe('Private chats and the global room', () => {
 
     it("shows each partner only their own conversations, never another pair's", async () => {
       const asY = await request(t.http).get('/chats').set('Authorization', y.bearer).expect(200);
-      expect(asY.body.conversations).toEqual([{ user: { id: x.id, name: 'Xavier' }, last_message: expect.objectContaining({ message: 'y to x 5' }) }]);
+      expect(asY.body.conversations).toEqual([
+        { user: { id: x.id, name: 'Xavier' }, last_message: expect.objectContaining({ message: 'y to x 5' }) },
+      ]);
       const asZ = await request(t.http).get('/chats').set('Authorization', z.bearer).expect(200);
-      expect(asZ.body.conversations).toEqual([{ user: { id: x.id, name: 'Xavier' }, last_message: expect.objectContaining({ message: 'x to z 6' }) }]);
+      expect(asZ.body.conversations).toEqual([
+        { user: { id: x.id, name: 'Xavier' }, last_message: expect.objectContaining({ message: 'x to z 6' }) },
+      ]);
     });
 
     it('answers 401 without a session', async () => {
@@ -323,21 +373,40 @@ describe('Private chats and the global room', () => {
       expect(await history(b, carol)).toEqual([]);
     });
 
-    it.each(['0', '101', 'abc', '1.5', '-1', '1e400', '99999999999', '%20', '0x10', '1e1', '+5'])('refuses limit=%s with 400', async (limit) => {
-      const res = await request(t.http).get(`/chats/${b.id}?limit=${limit}`).set('Authorization', a.bearer).expect(400);
-      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-      expect(JSON.stringify(res.body.message)).toContain('limit');
-    });
+    it.each(['0', '101', 'abc', '1.5', '-1', '1e400', '99999999999', '%20', '0x10', '1e1', '+5'])(
+      'refuses limit=%s with 400',
+      async (limit) => {
+        const res = await request(t.http)
+          .get(`/chats/${b.id}?limit=${limit}`)
+          .set('Authorization', a.bearer)
+          .expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(JSON.stringify(res.body.message)).toContain('limit');
+      },
+    );
 
-    it.each(['0', 'abc', '1.5', '-5', '99999999999', '0x10', '1e1'])('refuses before_id=%s with 400', async (beforeId) => {
-      const res = await request(t.http).get(`/chats/${b.id}?before_id=${beforeId}`).set('Authorization', a.bearer).expect(400);
-      expect(JSON.stringify(res.body.message)).toContain('before_id');
-    });
+    it.each(['0', 'abc', '1.5', '-5', '99999999999', '0x10', '1e1'])(
+      'refuses before_id=%s with 400',
+      async (beforeId) => {
+        const res = await request(t.http)
+          .get(`/chats/${b.id}?before_id=${beforeId}`)
+          .set('Authorization', a.bearer)
+          .expect(400);
+        expect(JSON.stringify(res.body.message)).toContain('before_id');
+      },
+    );
 
-    it.each(['abc', '1e3', '-1', '0', '99999999999', '1.5', '0x10', '%20', 'null'])('refuses user_id %s with 400', async (userId) => {
-      const res = await request(t.http).get(`/chats/${userId}`).set('Authorization', a.bearer).expect(400);
-      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('user_id') });
-    });
+    it.each(['abc', '1e3', '-1', '0', '99999999999', '1.5', '0x10', '%20', 'null'])(
+      'refuses user_id %s with 400',
+      async (userId) => {
+        const res = await request(t.http).get(`/chats/${userId}`).set('Authorization', a.bearer).expect(400);
+        expect(res.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: expect.stringContaining('user_id'),
+        });
+      },
+    );
 
     it('answers 404 for an unknown user', async () => {
       const res = await request(t.http).get(`/chats/${UNKNOWN_ID}`).set('Authorization', a.bearer).expect(404);
@@ -380,9 +449,19 @@ describe('Private chats and the global room', () => {
 
   describe('POST /global_chat', () => {
     it('stores a trimmed message and returns it with the author', async () => {
-      const res = await request(t.http).post('/global_chat').set('Authorization', alice.bearer).send({ message: '\t Hi all! ' }).expect(201);
+      const res = await request(t.http)
+        .post('/global_chat')
+        .set('Authorization', alice.bearer)
+        .send({ message: '\t Hi all! ' })
+        .expect(201);
       expect(res.body).toEqual({
-        message: { id: expect.any(Number), user_id: alice.id, user_name: 'Alice', message: 'Hi all!', timestamp: expect.stringMatching(ISO) },
+        message: {
+          id: expect.any(Number),
+          user_id: alice.id,
+          user_name: 'Alice',
+          message: 'Hi all!',
+          timestamp: expect.stringMatching(ISO),
+        },
       });
       const row = await t.dataSource.getRepository(GlobalChat).findOneByOrFail({ id: res.body.message.id });
       expect(row).toMatchObject({ userId: alice.id, message: 'Hi all!' });
@@ -405,7 +484,11 @@ describe('Private chats and the global room', () => {
       ['missing', undefined],
     ])('refuses a message that is %s with 400 and stores nothing', async (_case, message) => {
       const before = await globalCount();
-      const res = await request(t.http).post('/global_chat').set('Authorization', alice.bearer).send({ message }).expect(400);
+      const res = await request(t.http)
+        .post('/global_chat')
+        .set('Authorization', alice.bearer)
+        .send({ message })
+        .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(JSON.stringify(res.body.message)).toContain('message');
       expect(await globalCount()).toBe(before);
@@ -417,7 +500,11 @@ describe('Private chats and the global room', () => {
       ['id', { id: 1 }],
     ])('refuses an extra field (%s) with 400 and stores nothing', async (field, extra) => {
       const before = await globalCount();
-      const res = await request(t.http).post('/global_chat').set('Authorization', carol.bearer).send({ message: 'spoof', ...extra }).expect(400);
+      const res = await request(t.http)
+        .post('/global_chat')
+        .set('Authorization', carol.bearer)
+        .send({ message: 'spoof', ...extra })
+        .expect(400);
       expect(JSON.stringify(res.body.message)).toContain(field);
       expect(await globalCount()).toBe(before);
     });
@@ -433,7 +520,13 @@ describe('Private chats and the global room', () => {
   describe('GET /global_chat', () => {
     it('lists messages newest first with the right author names', async () => {
       const zed = await member('Zed 🚀');
-      const posted = [await post(alice, 'g1'), await post(bob, 'g2'), await post(zed, 'g3'), await post(carol, 'g4'), await post(alice, 'g5')];
+      const posted = [
+        await post(alice, 'g1'),
+        await post(bob, 'g2'),
+        await post(zed, 'g3'),
+        await post(carol, 'g4'),
+        await post(alice, 'g5'),
+      ];
       const res = await request(t.http).get('/global_chat').set('Authorization', bob.bearer).expect(200);
       expect(res.body.messages.slice(0, 5)).toEqual([...posted].reverse());
       expect(res.body.messages.slice(0, 5).map((m: GlobalMessage) => [m.user_id, m.user_name, m.message])).toEqual([
@@ -458,7 +551,9 @@ describe('Private chats and the global room', () => {
       const seen: GlobalMessage[] = [];
       let query = '?limit=7';
       for (let guard = 0; guard < 100; guard++) {
-        const page: GlobalMessage[] = (await request(t.http).get(`/global_chat${query}`).set('Authorization', alice.bearer).expect(200)).body.messages;
+        const page: GlobalMessage[] = (
+          await request(t.http).get(`/global_chat${query}`).set('Authorization', alice.bearer).expect(200)
+        ).body.messages;
         expect(page.length).toBeLessThanOrEqual(7);
         if (page.length === 0) break;
         seen.push(...page);
@@ -475,7 +570,10 @@ describe('Private chats and the global room', () => {
     it('accepts limit 1 and 100', async () => {
       const one = await request(t.http).get('/global_chat?limit=1').set('Authorization', alice.bearer).expect(200);
       expect(one.body.messages).toHaveLength(1);
-      const hundred = await request(t.http).get('/global_chat?limit=100').set('Authorization', alice.bearer).expect(200);
+      const hundred = await request(t.http)
+        .get('/global_chat?limit=100')
+        .set('Authorization', alice.bearer)
+        .expect(200);
       expect(hundred.body.messages).toHaveLength(Math.min(100, await globalCount()));
     });
 

@@ -26,7 +26,11 @@ describe("The original guide's manual testing checklist", () => {
 
     // [x] Session status shows correct info
     const status = await request(t.http).get('/session_status').set('Cookie', laptop.cookie).expect(200);
-    expect(status.body).toMatchObject({ authenticated: true, user: { id: user.id, email: user.email }, session: { id: row.id, current: true } });
+    expect(status.body).toMatchObject({
+      authenticated: true,
+      user: { id: user.id, email: user.email },
+      session: { id: row.id, current: true },
+    });
     expect(status.body.expires_in).toBeLessThanOrEqual(600);
 
     // [x] Multiple devices can be logged in simultaneously
@@ -47,7 +51,11 @@ describe("The original guide's manual testing checklist", () => {
     expect(ended.logoutTime).not.toBeNull();
 
     // [x] Accessing protected pages redirects to login if not authenticated
-    const page = await request(t.http).get('/userpage').set('Cookie', laptop.cookie).set('Accept', 'text/html').expect(302);
+    const page = await request(t.http)
+      .get('/userpage')
+      .set('Cookie', laptop.cookie)
+      .set('Accept', 'text/html')
+      .expect(302);
     expect(page.headers.location).toBe('/login_page');
 
     // [x] Session expires after timeout

@@ -15,7 +15,12 @@ const DAY = 86400;
 const HOUR = 3600;
 
 /** Inserts session rows straight into the table (many at once, in any state). */
-async function addSessions(dataSource: DataSource, userId: number, count: number, state: Partial<Session>): Promise<number[]> {
+async function addSessions(
+  dataSource: DataSource,
+  userId: number,
+  count: number,
+  state: Partial<Session>,
+): Promise<number[]> {
   const ids: number[] = [];
   const now = new Date();
   for (let done = 0; done < count; done += 200) {
@@ -66,14 +71,25 @@ const secondsFrom = (t: TestApp, seconds: number) => new Date(t.clock.now().getT
 async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n: number): Promise<void> {
   const job = t.app.get(CleanupService);
   const expiring = await addSessions(t.dataSource, userId, n, { expiresAt: secondsFrom(t, -1) });
-  await addSessions(t.dataSource, userId, n, { isActive: false, endReason: 'logged_out', logoutTime: secondsFrom(t, -40 * DAY) });
+  await addSessions(t.dataSource, userId, n, {
+    isActive: false,
+    endReason: 'logged_out',
+    logoutTime: secondsFrom(t, -40 * DAY),
+  });
   await addAttempts(t.dataSource, userId, n, secondsFrom(t, -40 * DAY));
   const logged = t.logs.length;
 
   const reports = await Promise.all([job.run(), job.run()]);
   const total = (key: keyof CleanupReport) => reports.reduce((sum, r) => sum + r[key], 0);
-  expect({ expired: total('sessions_expired'), deleted: total('sessions_deleted'), attempts: total('login_attempts_deleted') }).toEqual({ expired: n, deleted: n, attempts: n });
-  const ended = t.logs.slice(logged).map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.event === 'session_expired');
+  expect({
+    expired: total('sessions_expired'),
+    deleted: total('sessions_deleted'),
+    attempts: total('login_attempts_deleted'),
+  }).toEqual({ expired: n, deleted: n, attempts: n });
+  const ended = t.logs
+    .slice(logged)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((l) => l.event === 'session_expired');
   expect(ended.map((l) => l.session_id).sort()).toEqual([...expiring].sort());
 
   const rows = await t.dataSource.getRepository(Session).findBy({ userId });
@@ -81,7 +97,12 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
   expect(rows.every((r) => !r.isActive && r.endReason === 'expired' && r.logoutTime !== null)).toBe(true);
   expect(await t.dataSource.getRepository(LoginAttempt).countBy({ userId })).toBe(0);
 
-  expect(await job.run()).toEqual({ sessions_expired: 0, sessions_idle_timeout: 0, sessions_deleted: 0, login_attempts_deleted: 0 });
+  expect(await job.run()).toEqual({
+    sessions_expired: 0,
+    sessions_idle_timeout: 0,
+    sessions_deleted: 0,
+    login_attempts_deleted: 0,
+  });
   expect(await t.dataSource.getRepository(Session).countBy({ userId })).toBe(n);
 }
 
@@ -116,17 +137,32 @@ describe('The cleanup job', () => {
       const [due] = await addSessions(t.dataSource, userId, 1, { expiresAt: secondsFrom(t, 2 * HOUR) });
       const [live] = await addSessions(t.dataSource, userId, 1, { expiresAt: secondsFrom(t, 3 * HOUR) });
       const endedAt = secondsFrom(t, -60);
-      const [loggedOut] = await addSessions(t.dataSource, userId, 1, { isActive: false, endReason: 'logged_out', logoutTime: endedAt, expiresAt: secondsFrom(t, -1) });
+      const [loggedOut] = await addSessions(t.dataSource, userId, 1, {
+        isActive: false,
+        endReason: 'logged_out',
+        logoutTime: endedAt,
+        expiresAt: secondsFrom(t, -1),
+      });
       // An old last_activity means nothing without an idle timeout.
-      const [quiet] = await addSessions(t.dataSource, userId, 1, { lastActivity: secondsFrom(t, -30 * DAY), expiresAt: secondsFrom(t, 3 * HOUR) });
+      const [quiet] = await addSessions(t.dataSource, userId, 1, {
+        lastActivity: secondsFrom(t, -30 * DAY),
+        expiresAt: secondsFrom(t, 3 * HOUR),
+      });
 
       t.clock.advance(2 * HOUR);
       const before = t.clock.now();
       const report = await job.run();
       const after = t.clock.now();
 
-      expect(report).toEqual({ sessions_expired: 2, sessions_idle_timeout: 0, sessions_deleted: 0, login_attempts_deleted: 0 });
-      const rows = await t.dataSource.getRepository(Session).findBy({ id: In([viaApi.body.session.id, due, live, loggedOut, quiet]) });
+      expect(report).toEqual({
+        sessions_expired: 2,
+        sessions_idle_timeout: 0,
+        sessions_deleted: 0,
+        login_attempts_deleted: 0,
+      });
+      const rows = await t.dataSource
+        .getRepository(Session)
+        .findBy({ id: In([viaApi.body.session.id, due, live, loggedOut, quiet]) });
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const id of [viaApi.body.session.id, due]) {
         const row = byId.get(id)!;
@@ -149,7 +185,8 @@ describe('The cleanup job', () => {
       // Day 0: a session that ends at once, and two failed attempts.
       const first = await login(t.http, user);
       await request(t.http).post('/logout').set('Cookie', first.cookie).expect(200);
-      for (let i = 0; i < 2; i++) await request(t.http).post('/login').send({ email: user.email, password: 'not the password' }).expect(401);
+      for (let i = 0; i < 2; i++)
+        await request(t.http).post('/login').send({ email: user.email, password: 'not the password' }).expect(401);
       const day0Attempts = await t.dataSource.getRepository(LoginAttempt).findBy({ userId: user.id });
       expect(day0Attempts).toHaveLength(3); // one success, two failures
 
@@ -163,7 +200,12 @@ describe('The cleanup job', () => {
       const third = await login(t.http, user);
       const report = await job.run();
 
-      expect(report).toEqual({ sessions_expired: 0, sessions_idle_timeout: 0, sessions_deleted: 1, login_attempts_deleted: 3 });
+      expect(report).toEqual({
+        sessions_expired: 0,
+        sessions_idle_timeout: 0,
+        sessions_deleted: 1,
+        login_attempts_deleted: 3,
+      });
       const sessions = await t.dataSource.getRepository(Session).findBy({ userId: user.id });
       expect(sessions.map((s) => s.id).sort()).toEqual([second.body.session.id, third.body.session.id].sort());
       const attempts = await t.dataSource.getRepository(LoginAttempt).findBy({ userId: user.id });
@@ -171,7 +213,11 @@ describe('The cleanup job', () => {
       expect(attempts.every((a) => !day0Attempts.some((old) => old.id === a.id))).toBe(true);
 
       // One structured line per pass, with its counts.
-      expect(logLines().filter((l) => l.event === 'cleanup').at(-1)).toMatchObject({
+      expect(
+        logLines()
+          .filter((l) => l.event === 'cleanup')
+          .at(-1),
+      ).toMatchObject({
         level: 'info',
         context: 'Cleanup',
         sessions_expired: 0,
@@ -185,7 +231,11 @@ describe('The cleanup job', () => {
     it('works through more rows than one batch, a bounded statement at a time', async () => {
       const n = 2 * BATCH_SIZE + 201;
       const expiring = await addSessions(t.dataSource, userId, n, { expiresAt: secondsFrom(t, -1) });
-      await addSessions(t.dataSource, userId, n, { isActive: false, endReason: 'revoked', logoutTime: secondsFrom(t, -31 * DAY) });
+      await addSessions(t.dataSource, userId, n, {
+        isActive: false,
+        endReason: 'revoked',
+        logoutTime: secondsFrom(t, -31 * DAY),
+      });
       await addAttempts(t.dataSource, userId, n, secondsFrom(t, -31 * DAY));
       const keptAttempts = await addAttempts(t.dataSource, userId, 3, secondsFrom(t, -29 * DAY));
       // Every statement the job sends, in order.
@@ -193,7 +243,10 @@ describe('The cleanup job', () => {
       // Called below with the runner as `this`.
       // eslint-disable-next-line @typescript-eslint/unbound-method
       const query = BetterSqlite3QueryRunner.prototype.query;
-      const spy = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (this: BetterSqlite3QueryRunner, ...args) {
+      const spy = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (
+        this: BetterSqlite3QueryRunner,
+        ...args
+      ) {
         statements.push(args[0]);
         return query.apply(this, args);
       });
@@ -205,20 +258,30 @@ describe('The cleanup job', () => {
         spy.mockRestore();
       }
 
-      expect(report).toEqual({ sessions_expired: n, sessions_idle_timeout: 0, sessions_deleted: n, login_attempts_deleted: n });
+      expect(report).toEqual({
+        sessions_expired: n,
+        sessions_idle_timeout: 0,
+        sessions_deleted: n,
+        login_attempts_deleted: n,
+      });
       // 500 + 500 + 201 rows, then one statement that finds nothing left.
       const count = (prefix: string) => statements.filter((sql) => sql.startsWith(prefix)).length;
       expect(count('UPDATE "sessions"')).toBe(4);
       expect(count('DELETE FROM "sessions"')).toBe(4);
       expect(count('DELETE FROM "login_attempts"')).toBe(4);
-      for (const sql of statements.filter((s) => /^(UPDATE|DELETE)/.test(s))) expect(sql).toContain(`LIMIT ${BATCH_SIZE}`);
+      for (const sql of statements.filter((s) => /^(UPDATE|DELETE)/.test(s)))
+        expect(sql).toContain(`LIMIT ${BATCH_SIZE}`);
 
       expect(await t.dataSource.getRepository(Session).countBy({ isActive: true })).toBe(0);
       expect(await t.dataSource.getRepository(Session).countBy({ endReason: 'expired' })).toBe(n);
       expect(await t.dataSource.getRepository(Session).countBy({ endReason: 'revoked' })).toBe(0);
-      expect((await t.dataSource.getRepository(LoginAttempt).find({ order: { id: 'ASC' } })).map((a) => a.id)).toEqual(keptAttempts);
+      expect((await t.dataSource.getRepository(LoginAttempt).find({ order: { id: 'ASC' } })).map((a) => a.id)).toEqual(
+        keptAttempts,
+      );
       // Each session the job ended is logged once, with its ids and no request id.
-      const ended = logLines().slice(logged).filter((l) => l.event === 'session_expired');
+      const ended = logLines()
+        .slice(logged)
+        .filter((l) => l.event === 'session_expired');
       expect(ended.map((l) => l.session_id).sort()).toEqual([...expiring].sort());
       expect(ended[0]).toMatchObject({ user_id: userId, detected_by: 'cleanup' });
       expect(ended[0].reqId).toBeUndefined();
@@ -230,7 +293,9 @@ describe('The cleanup job', () => {
 
     it('on the timer: a failing pass is logged without detail and never thrown, and passes never overlap', async () => {
       const sessions = t.app.get(SessionsCleanupService);
-      const failure = Object.assign(new Error('SQLITE_BUSY: database is locked near "UPDATE sessions SET ..."'), { code: 'SQLITE_BUSY' });
+      const failure = Object.assign(new Error('SQLITE_BUSY: database is locked near "UPDATE sessions SET ..."'), {
+        code: 'SQLITE_BUSY',
+      });
       const spy = jest.spyOn(sessions, 'endTimedOut').mockRejectedValue(failure);
       const logged = t.logs.length;
       try {
@@ -241,7 +306,9 @@ describe('The cleanup job', () => {
         spy.mockRestore();
       }
       const lines = t.logs.slice(logged);
-      expect(lines.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 'error', event: 'cleanup_failed', error: 'Error', code: 'SQLITE_BUSY' })]);
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({ level: 'error', event: 'cleanup_failed', error: 'Error', code: 'SQLITE_BUSY' }),
+      ]);
       expect(lines.join('')).not.toContain('UPDATE');
     });
   });
@@ -249,7 +316,11 @@ describe('The cleanup job', () => {
   describe('with an idle timeout', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ SESSION_TIMEOUT: String(DAY), SESSION_IDLE_TIMEOUT: '600', CLEANUP_INTERVAL_MINUTES: '0' });
+      t = await createTestApp({
+        SESSION_TIMEOUT: String(DAY),
+        SESSION_IDLE_TIMEOUT: '600',
+        CLEANUP_INTERVAL_MINUTES: '0',
+      });
     });
     afterAll(() => t.close());
 
@@ -264,10 +335,20 @@ describe('The cleanup job', () => {
       const [expiredAndIdle] = await addSessions(t.dataSource, user.id, 1, { expiresAt: secondsFrom(t, 300) });
       t.clock.advance(601);
       // Used just now: stays.
-      const [recent] = await addSessions(t.dataSource, user.id, 1, { lastActivity: secondsFrom(t, -599), expiresAt: secondsFrom(t, DAY) });
+      const [recent] = await addSessions(t.dataSource, user.id, 1, {
+        lastActivity: secondsFrom(t, -599),
+        expiresAt: secondsFrom(t, DAY),
+      });
 
-      expect(await t.app.get(CleanupService).run()).toEqual({ sessions_expired: 1, sessions_idle_timeout: 1, sessions_deleted: 0, login_attempts_deleted: 0 });
-      const byId = new Map((await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]));
+      expect(await t.app.get(CleanupService).run()).toEqual({
+        sessions_expired: 1,
+        sessions_idle_timeout: 1,
+        sessions_deleted: 0,
+        login_attempts_deleted: 0,
+      });
+      const byId = new Map(
+        (await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]),
+      );
       expect(byId.get(idle.body.session.id)).toMatchObject({ isActive: false, endReason: 'idle_timeout' });
       // Past both limits: expired, as the guard would say.
       expect(byId.get(expiredAndIdle)).toMatchObject({ isActive: false, endReason: 'expired' });
@@ -280,39 +361,58 @@ describe('The cleanup job', () => {
   // PostgreSQL: run where a server is configured (CI sets TEST_POSTGRES_URL), on a database of its
   // own. Here the two passes really run at once, on two connections of the pool.
   const adminUrl = TEST_POSTGRES_URL;
-  if (adminUrl) describe('on PostgreSQL', () => {
-    let db: ScratchDatabase;
-    let t: TestApp;
-    beforeAll(async () => {
-      db = await createScratchDatabase(adminUrl, 'cleanup');
-      t = await createTestApp({ DATABASE_URL: db.url, SESSION_TIMEOUT: String(HOUR), SESSION_IDLE_TIMEOUT: '600' }, { captureLogs: true });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+  if (adminUrl)
+    describe('on PostgreSQL', () => {
+      let db: ScratchDatabase;
+      let t: TestApp;
+      beforeAll(async () => {
+        db = await createScratchDatabase(adminUrl, 'cleanup');
+        t = await createTestApp(
+          { DATABASE_URL: db.url, SESSION_TIMEOUT: String(HOUR), SESSION_IDLE_TIMEOUT: '600' },
+          { captureLogs: true },
+        );
+      });
+      afterAll(async () => {
+        await t?.close();
+        await db?.drop();
+      });
 
-    it('ends, deletes and prunes the same way', async () => {
-      const user = await signup(t.http);
-      const idle = await login(t.http, user);
-      const [expired] = await addSessions(t.dataSource, user.id, 1, { expiresAt: secondsFrom(t, 300) });
-      const [old] = await addSessions(t.dataSource, user.id, 1, { isActive: false, endReason: 'revoked', logoutTime: secondsFrom(t, -31 * DAY) });
-      const [kept] = await addSessions(t.dataSource, user.id, 1, { isActive: false, endReason: 'revoked', logoutTime: secondsFrom(t, -29 * DAY) });
-      await addAttempts(t.dataSource, user.id, 2, secondsFrom(t, -31 * DAY));
-      t.clock.advance(601);
+      it('ends, deletes and prunes the same way', async () => {
+        const user = await signup(t.http);
+        const idle = await login(t.http, user);
+        const [expired] = await addSessions(t.dataSource, user.id, 1, { expiresAt: secondsFrom(t, 300) });
+        const [old] = await addSessions(t.dataSource, user.id, 1, {
+          isActive: false,
+          endReason: 'revoked',
+          logoutTime: secondsFrom(t, -31 * DAY),
+        });
+        const [kept] = await addSessions(t.dataSource, user.id, 1, {
+          isActive: false,
+          endReason: 'revoked',
+          logoutTime: secondsFrom(t, -29 * DAY),
+        });
+        await addAttempts(t.dataSource, user.id, 2, secondsFrom(t, -31 * DAY));
+        t.clock.advance(601);
 
-      expect(await t.app.get(CleanupService).run()).toEqual({ sessions_expired: 1, sessions_idle_timeout: 1, sessions_deleted: 1, login_attempts_deleted: 2 });
-      const byId = new Map((await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]));
-      expect(byId.get(idle.body.session.id)).toMatchObject({ isActive: false, endReason: 'idle_timeout' });
-      expect(byId.get(expired)).toMatchObject({ isActive: false, endReason: 'expired' });
-      expect(byId.has(old)).toBe(false);
-      expect(byId.get(kept)).toMatchObject({ endReason: 'revoked' });
-      expect(await t.dataSource.getRepository(LoginAttempt).countBy({ userId: user.id })).toBe(1); // the login above
-    });
+        expect(await t.app.get(CleanupService).run()).toEqual({
+          sessions_expired: 1,
+          sessions_idle_timeout: 1,
+          sessions_deleted: 1,
+          login_attempts_deleted: 2,
+        });
+        const byId = new Map(
+          (await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]),
+        );
+        expect(byId.get(idle.body.session.id)).toMatchObject({ isActive: false, endReason: 'idle_timeout' });
+        expect(byId.get(expired)).toMatchObject({ isActive: false, endReason: 'expired' });
+        expect(byId.has(old)).toBe(false);
+        expect(byId.get(kept)).toMatchObject({ endReason: 'revoked' });
+        expect(await t.dataSource.getRepository(LoginAttempt).countBy({ userId: user.id })).toBe(1); // the login above
+      });
 
-    it('does the work once when two passes run at the same moment', async () => {
-      const user = await signup(t.http);
-      await expectConcurrentRunsToDoTheWorkOnce(t, user.id, 3 * BATCH_SIZE + 17);
+      it('does the work once when two passes run at the same moment', async () => {
+        const user = await signup(t.http);
+        await expectConcurrentRunsToDoTheWorkOnce(t, user.id, 3 * BATCH_SIZE + 17);
+      });
     });
-  });
 });

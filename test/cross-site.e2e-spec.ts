@@ -65,9 +65,24 @@ const ROUTES = {
     signedIn: false,
     changed: async () => (await t.dataSource.getRepository(Session).countBy({ userId: f.user.id })) > 2,
   }),
-  'POST /logout': (t: TestApp, f: Fixture): Call => ({ method: 'post', path: '/logout', signedIn: true, changed: () => ended(t, f.current) }),
-  'GET /logout': (t: TestApp, f: Fixture): Call => ({ method: 'get', path: '/logout', signedIn: true, changed: () => ended(t, f.current) }),
-  'GET /logout/': (t: TestApp, f: Fixture): Call => ({ method: 'get', path: '/logout/', signedIn: true, changed: () => ended(t, f.current) }),
+  'POST /logout': (t: TestApp, f: Fixture): Call => ({
+    method: 'post',
+    path: '/logout',
+    signedIn: true,
+    changed: () => ended(t, f.current),
+  }),
+  'GET /logout': (t: TestApp, f: Fixture): Call => ({
+    method: 'get',
+    path: '/logout',
+    signedIn: true,
+    changed: () => ended(t, f.current),
+  }),
+  'GET /logout/': (t: TestApp, f: Fixture): Call => ({
+    method: 'get',
+    path: '/logout/',
+    signedIn: true,
+    changed: () => ended(t, f.current),
+  }),
   // HEAD is safe: it answers like GET but never ends the session (its own no-op route).
   'HEAD /logout': (): Call => ({ method: 'head', path: '/logout', signedIn: true }),
   'POST /global_chat': (t: TestApp): Call => {
@@ -80,8 +95,18 @@ const ROUTES = {
       changed: async () => (await t.dataSource.getRepository(GlobalChat).countBy({ message })) > 0,
     };
   },
-  'POST /global_chat signed out': (): Call => ({ method: 'post', path: '/global_chat', body: { message: 'hi' }, signedIn: false }),
-  'DELETE /active_sessions': (t: TestApp, f: Fixture): Call => ({ method: 'delete', path: '/active_sessions', signedIn: true, changed: () => ended(t, f.other) }),
+  'POST /global_chat signed out': (): Call => ({
+    method: 'post',
+    path: '/global_chat',
+    body: { message: 'hi' },
+    signedIn: false,
+  }),
+  'DELETE /active_sessions': (t: TestApp, f: Fixture): Call => ({
+    method: 'delete',
+    path: '/active_sessions',
+    signedIn: true,
+    changed: () => ended(t, f.other),
+  }),
   'DELETE /active_sessions/:id': (t: TestApp, f: Fixture): Call => ({
     method: 'delete',
     path: `/active_sessions/${f.other.body.session.id}`,
@@ -221,7 +246,11 @@ describe('Cross-site requests (ALLOWED_ORIGINS=https://app.example.com)', () => 
     expect(res.status).toBe(status);
     if (status === 403) {
       if (call.method !== 'head') {
-        expect(res.body).toEqual({ statusCode: 403, error: 'Forbidden', message: expect.stringMatching(/^Cross-site request refused: /) });
+        expect(res.body).toEqual({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: expect.stringMatching(/^Cross-site request refused: /),
+        });
       }
       if (call.changed) expect(await call.changed()).toBe(false);
       // The caller's session is untouched.
@@ -244,14 +273,22 @@ describe('Cross-site requests (ALLOWED_ORIGINS=https://app.example.com)', () => 
   describe('GET /logout from a cross-site navigation', () => {
     it('is refused and ends nothing; the same link followed on the site itself logs out', async () => {
       const { current } = await fixture();
-      const refused = await request(t.http).get('/logout').set('Sec-Fetch-Site', 'cross-site').set('Cookie', current.cookie).expect(403);
+      const refused = await request(t.http)
+        .get('/logout')
+        .set('Sec-Fetch-Site', 'cross-site')
+        .set('Cookie', current.cookie)
+        .expect(403);
       expect(refused.headers['set-cookie']).toBeUndefined();
       expect(refused.headers['clear-site-data']).toBeUndefined();
       const status = await request(t.http).get('/session_status').set('Cookie', current.cookie).expect(200);
       expect(status.body.session.id).toBe(current.body.session.id);
       expect(await ended(t, current)).toBe(false);
 
-      const res = await request(t.http).get('/logout').set('Sec-Fetch-Site', 'same-origin').set('Cookie', current.cookie).expect(200);
+      const res = await request(t.http)
+        .get('/logout')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .set('Cookie', current.cookie)
+        .expect(200);
       expect(res.body).toEqual({ message: 'Logged out' });
       expect(await ended(t, current)).toBe(true);
       const after = await request(t.http).get('/session_status').set('Cookie', current.cookie).expect(401);
@@ -266,9 +303,24 @@ describe('Cross-site requests (ALLOWED_ORIGINS=https://app.example.com)', () => 
 
   it('refuses before reading the body: an oversized or malformed body still gets 403, not 413 or 400', async () => {
     const big = JSON.stringify({ name: 'x'.repeat(200 * 1024) });
-    await request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'application/json').send(big).expect(403);
-    await request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'application/json').send('{"name":').expect(403);
-    await request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').set('Content-Type', 'text/plain').send('a=b').expect(403);
+    await request(t.http)
+      .post('/signup')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .set('Content-Type', 'application/json')
+      .send(big)
+      .expect(403);
+    await request(t.http)
+      .post('/signup')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .set('Content-Type', 'application/json')
+      .send('{"name":')
+      .expect(403);
+    await request(t.http)
+      .post('/signup')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .set('Content-Type', 'text/plain')
+      .send('a=b')
+      .expect(403);
     // Without the cross-site marker the same bodies reach the parsers.
     await request(t.http).post('/signup').set('Content-Type', 'application/json').send(big).expect(413);
   });
@@ -302,17 +354,24 @@ describe('Cross-site requests (ALLOWED_ORIGINS=https://app.example.com)', () => 
       expect(res.headers.vary).toMatch(/\bOrigin\b/);
     });
 
-    it.each([EVIL, SIBLING, 'null', 'http://app.example.com', 'https://app.example.com:8443', 'https://evil.app.example.com'])(
-      'gives no CORS header at all to %s, preflight or not',
-      async (origin) => {
-        const preflight = await request(t.http).options('/global_chat').set('Origin', origin).set('Access-Control-Request-Method', 'POST');
-        const simple = await request(t.http).get('/health').set('Origin', origin).expect(200);
-        for (const res of [preflight, simple]) {
-          expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
-          expect(res.headers.vary).toMatch(/\bOrigin\b/);
-        }
-      },
-    );
+    it.each([
+      EVIL,
+      SIBLING,
+      'null',
+      'http://app.example.com',
+      'https://app.example.com:8443',
+      'https://evil.app.example.com',
+    ])('gives no CORS header at all to %s, preflight or not', async (origin) => {
+      const preflight = await request(t.http)
+        .options('/global_chat')
+        .set('Origin', origin)
+        .set('Access-Control-Request-Method', 'POST');
+      const simple = await request(t.http).get('/health').set('Origin', origin).expect(200);
+      for (const res of [preflight, simple]) {
+        expect(Object.keys(res.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+        expect(res.headers.vary).toMatch(/\bOrigin\b/);
+      }
+    });
 
     it('lets the trusted frontend use its session cookie, and read Retry-After', async () => {
       const { current } = await fixture();
@@ -344,7 +403,9 @@ describe('Cross-site requests (ALLOWED_ORIGINS=https://app.example.com)', () => 
         .map((method) => [method, path] as const),
     );
     expect(stateChanging.length).toBeGreaterThanOrEqual(7);
-    const undocumented = [...stateChanging, ['get', '/logout'] as const].filter(([method, path]) => !doc.paths[path][method].responses['403']);
+    const undocumented = [...stateChanging, ['get', '/logout'] as const].filter(
+      ([method, path]) => !doc.paths[path][method].responses['403'],
+    );
     expect(undocumented).toEqual([]);
     expect((doc as unknown as { info: { description: string } }).info.description).toMatch(/ALLOWED_ORIGINS/);
   });
@@ -366,14 +427,29 @@ describe('Cross-site requests without ALLOWED_ORIGINS', () => {
       .send({ email: user.email, password: user.password })
       .expect(403);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await request(t.http).options('/login').set('Origin', TRUSTED).set('Access-Control-Request-Method', 'POST');
+    const preflight = await request(t.http)
+      .options('/login')
+      .set('Origin', TRUSTED)
+      .set('Access-Control-Request-Method', 'POST');
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it("compares Origin with the server's own scheme: http unless TRUST_PROXY lets X-Forwarded-Proto say https", async () => {
     const body = { name: 'P', phone: '5551234', email: 'proxy1@example.com', password: 'password123' };
-    await request(t.http).post('/signup').set('Host', HOST).set('Origin', 'https://api.example.com').set('X-Forwarded-Proto', 'https').send(body).expect(403);
-    await request(t.http).post('/signup').set('Host', HOST).set('Origin', OWN).set('X-Forwarded-Proto', 'https').send(body).expect(201);
+    await request(t.http)
+      .post('/signup')
+      .set('Host', HOST)
+      .set('Origin', 'https://api.example.com')
+      .set('X-Forwarded-Proto', 'https')
+      .send(body)
+      .expect(403);
+    await request(t.http)
+      .post('/signup')
+      .set('Host', HOST)
+      .set('Origin', OWN)
+      .set('X-Forwarded-Proto', 'https')
+      .send(body)
+      .expect(201);
   });
 });
 
@@ -384,9 +460,27 @@ describe('Cross-site requests behind a TLS proxy (TRUST_PROXY=true)', () => {
   });
   afterAll(() => t.close());
 
-  it('takes the scheme (and host) the proxy reports as the server\'s own origin', async () => {
-    const body = (n: number) => ({ name: 'P', phone: '5551234', email: `proxy${n}@example.com`, password: 'password123' });
-    await request(t.http).post('/signup').set('Host', 'internal:5000').set('X-Forwarded-Proto', 'https').set('X-Forwarded-Host', HOST).set('Origin', 'https://api.example.com').send(body(1)).expect(201);
-    await request(t.http).post('/signup').set('Host', HOST).set('X-Forwarded-Proto', 'https').set('Origin', OWN).send(body(2)).expect(403);
+  it("takes the scheme (and host) the proxy reports as the server's own origin", async () => {
+    const body = (n: number) => ({
+      name: 'P',
+      phone: '5551234',
+      email: `proxy${n}@example.com`,
+      password: 'password123',
+    });
+    await request(t.http)
+      .post('/signup')
+      .set('Host', 'internal:5000')
+      .set('X-Forwarded-Proto', 'https')
+      .set('X-Forwarded-Host', HOST)
+      .set('Origin', 'https://api.example.com')
+      .send(body(1))
+      .expect(201);
+    await request(t.http)
+      .post('/signup')
+      .set('Host', HOST)
+      .set('X-Forwarded-Proto', 'https')
+      .set('Origin', OWN)
+      .send(body(2))
+      .expect(403);
   });
 });

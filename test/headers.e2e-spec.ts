@@ -1,5 +1,13 @@
 import request, { type Response } from 'supertest';
-import { createTestApp, login, sessionSetCookie, signup, type LoggedIn, type TestApp, type TestUser } from './utils/test-app';
+import {
+  createTestApp,
+  login,
+  sessionSetCookie,
+  signup,
+  type LoggedIn,
+  type TestApp,
+  type TestUser,
+} from './utils/test-app';
 
 /** The CSP as a map of directive → sources. */
 function csp(res: Response): Record<string, string[]> {
@@ -30,8 +38,16 @@ describe('Security headers', () => {
       ['a JSON success', () => request(t.http).get('/health'), 200],
       ['a JSON error', () => request(t.http).get('/active_sessions'), 401],
       ['an unknown route', () => request(t.http).get('/no/such/route'), 404],
-      ['a body-parser error', () => request(t.http).post('/signup').set('Content-Type', 'application/json').send('{"name":'), 400],
-      ['a refused cross-site request', () => request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').send({}), 403],
+      [
+        'a body-parser error',
+        () => request(t.http).post('/signup').set('Content-Type', 'application/json').send('{"name":'),
+        400,
+      ],
+      [
+        'a refused cross-site request',
+        () => request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').send({}),
+        403,
+      ],
     ])('sets the API headers on %s', async (_case, make, status) => {
       const res = await make().expect(status);
       expect(res.headers).toMatchObject({
@@ -79,7 +95,10 @@ describe('Security headers', () => {
         expect(content.trim()).toBe('');
       }
       expect(page.text).not.toMatch(/\son[a-z]+=/i);
-      await request(t.http).get('/docs/swagger-ui-init.js').expect(200).expect('Content-Type', /javascript/);
+      await request(t.http)
+        .get('/docs/swagger-ui-init.js')
+        .expect(200)
+        .expect('Content-Type', /javascript/);
       // The relaxation is for the page only.
       expect(csp(await request(t.http).get('/docs-json').expect(200))['style-src']).toEqual(["'self'"]);
     });
@@ -88,23 +107,77 @@ describe('Security headers', () => {
   describe('Cache-Control: no-store on every JSON response', () => {
     it.each<[string, () => request.Test, number]>([
       ['GET /health', () => request(t.http).get('/health'), 200],
-      ['GET /session_status signed in', () => request(t.http).get('/session_status').set('Cookie', session.cookie), 200],
+      [
+        'GET /session_status signed in',
+        () => request(t.http).get('/session_status').set('Cookie', session.cookie),
+        200,
+      ],
       ['GET /session_status signed out', () => request(t.http).get('/session_status'), 401],
-      ['GET /active_sessions signed in', () => request(t.http).get('/active_sessions').set('Cookie', session.cookie), 200],
+      [
+        'GET /active_sessions signed in',
+        () => request(t.http).get('/active_sessions').set('Cookie', session.cookie),
+        200,
+      ],
       ['GET /active_sessions signed out', () => request(t.http).get('/active_sessions'), 401],
       ['GET /userpage signed in', () => request(t.http).get('/userpage').set('Cookie', session.cookie), 200],
-      ['GET /userpage signed out (browser, redirected)', () => request(t.http).get('/userpage').set('Accept', 'text/html'), 302],
-      ['GET /global_chat with a bad query', () => request(t.http).get('/global_chat?limit=abc').set('Cookie', session.cookie), 400],
+      [
+        'GET /userpage signed out (browser, redirected)',
+        () => request(t.http).get('/userpage').set('Accept', 'text/html'),
+        302,
+      ],
+      [
+        'GET /global_chat with a bad query',
+        () => request(t.http).get('/global_chat?limit=abc').set('Cookie', session.cookie),
+        400,
+      ],
       ['GET unknown route', () => request(t.http).get('/no/such/route'), 404],
-      ['DELETE /active_sessions/abc', () => request(t.http).delete('/active_sessions/abc').set('Cookie', session.cookie), 400],
-      ['DELETE /active_sessions/999999', () => request(t.http).delete('/active_sessions/999999').set('Cookie', session.cookie), 404],
-      ['POST /signup malformed JSON', () => request(t.http).post('/signup').set('Content-Type', 'application/json').send('{"name":'), 400],
+      [
+        'DELETE /active_sessions/abc',
+        () => request(t.http).delete('/active_sessions/abc').set('Cookie', session.cookie),
+        400,
+      ],
+      [
+        'DELETE /active_sessions/999999',
+        () => request(t.http).delete('/active_sessions/999999').set('Cookie', session.cookie),
+        404,
+      ],
+      [
+        'POST /signup malformed JSON',
+        () => request(t.http).post('/signup').set('Content-Type', 'application/json').send('{"name":'),
+        400,
+      ],
       ['POST /signup invalid fields', () => request(t.http).post('/signup').send({}), 400],
-      ['POST /signup over 100 kB', () => request(t.http).post('/signup').send({ name: 'x'.repeat(200 * 1024) }), 413],
-      ['POST /signup text/plain', () => request(t.http).post('/signup').set('Content-Type', 'text/plain').send('hello'), 415],
-      ['POST /signup taken email', () => request(t.http).post('/signup').send({ name: 'A', phone: '5551234', email: user.email, password: 'password123' }), 409],
-      ['POST /login wrong password', () => request(t.http).post('/login').send({ email: user.email, password: 'wrong password' }), 401],
-      ['POST /signup cross-site', () => request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').send({}), 403],
+      [
+        'POST /signup over 100 kB',
+        () =>
+          request(t.http)
+            .post('/signup')
+            .send({ name: 'x'.repeat(200 * 1024) }),
+        413,
+      ],
+      [
+        'POST /signup text/plain',
+        () => request(t.http).post('/signup').set('Content-Type', 'text/plain').send('hello'),
+        415,
+      ],
+      [
+        'POST /signup taken email',
+        () =>
+          request(t.http)
+            .post('/signup')
+            .send({ name: 'A', phone: '5551234', email: user.email, password: 'password123' }),
+        409,
+      ],
+      [
+        'POST /login wrong password',
+        () => request(t.http).post('/login').send({ email: user.email, password: 'wrong password' }),
+        401,
+      ],
+      [
+        'POST /signup cross-site',
+        () => request(t.http).post('/signup').set('Sec-Fetch-Site', 'cross-site').send({}),
+        403,
+      ],
       ['OPTIONS preflight', () => request(t.http).options('/login'), 404],
       ['GET /docs-json', () => request(t.http).get('/docs-json'), 200],
     ])('%s (%i)', async (_case, make, status) => {
@@ -129,7 +202,9 @@ describe('Security headers', () => {
       ['a trailing slash', () => request(t.http).get('/userpage/'), 401],
     ])('GET /userpage varies on Accept and Origin: %s', async (_case, make, status) => {
       const res = await make().expect(status);
-      const vary = String(res.headers.vary).split(/\s*,\s*/).map((v) => v.toLowerCase());
+      const vary = String(res.headers.vary)
+        .split(/\s*,\s*/)
+        .map((v) => v.toLowerCase());
       expect(vary).toEqual(expect.arrayContaining(['accept', 'origin']));
       expect(new Set(vary).size).toBe(vary.length);
     });
@@ -145,8 +220,12 @@ describe('Security headers', () => {
       ['GET /logout', (s) => request(t.http).get('/logout').set('Cookie', s.cookie), 200],
       ['POST /logout', (s) => request(t.http).post('/logout').set('Cookie', s.cookie), 200],
       ['POST /logout without a session', () => request(t.http).post('/logout'), 200],
-      ['DELETE /active_sessions/:id of the current session', (s) => request(t.http).delete(`/active_sessions/${s.body.session.id}`).set('Cookie', s.cookie), 204],
-    ])('%s clears the cookie and asks the browser to drop the site\'s cookies', async (_case, make, status) => {
+      [
+        'DELETE /active_sessions/:id of the current session',
+        (s) => request(t.http).delete(`/active_sessions/${s.body.session.id}`).set('Cookie', s.cookie),
+        204,
+      ],
+    ])("%s clears the cookie and asks the browser to drop the site's cookies", async (_case, make, status) => {
       const s = await login(t.http, user);
       const res = await make(s).expect(status);
       expect(res.headers['clear-site-data']).toBe('"cookies"');
@@ -155,8 +234,16 @@ describe('Security headers', () => {
 
     it.each<[string, (s: LoggedIn, other: LoggedIn) => request.Test, number]>([
       ['POST /login', () => request(t.http).post('/login').send({ email: user.email, password: user.password }), 200],
-      ['DELETE /active_sessions/:id of another session', (s, other) => request(t.http).delete(`/active_sessions/${other.body.session.id}`).set('Cookie', s.cookie), 204],
-      ['DELETE /active_sessions (all others)', (s) => request(t.http).delete('/active_sessions').set('Cookie', s.cookie), 200],
+      [
+        'DELETE /active_sessions/:id of another session',
+        (s, other) => request(t.http).delete(`/active_sessions/${other.body.session.id}`).set('Cookie', s.cookie),
+        204,
+      ],
+      [
+        'DELETE /active_sessions (all others)',
+        (s) => request(t.http).delete('/active_sessions').set('Cookie', s.cookie),
+        200,
+      ],
     ])('%s sends none (the caller stays signed in)', async (_case, make, status) => {
       const s = await login(t.http, user);
       const other = await login(t.http, user, 'other');
@@ -200,7 +287,10 @@ describe('Security headers with SESSION_COOKIE_SECURE=true (HTTPS)', () => {
     const cleared = sessionSetCookie(out.headers['set-cookie']);
     expect(cleared).toMatch(/^__Host-session_token=;/);
     expect(cleared).toMatch(/; Path=\/;.*Secure/);
-    const after = await request(t.http).get('/session_status').set('Cookie', `__Host-session_token=${token}`).expect(401);
+    const after = await request(t.http)
+      .get('/session_status')
+      .set('Cookie', `__Host-session_token=${token}`)
+      .expect(401);
     expect(after.body.reason).toBe('logged_out');
   });
 

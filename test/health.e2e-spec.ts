@@ -5,7 +5,12 @@ describe('Health and an unreachable database', () => {
   let t: TestApp;
   beforeAll(async () => {
     // Failed-login limits raised: this file's burst of logins is about the hashing queue, not the throttle.
-    t = await createTestApp({ BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0', LOGIN_LIMIT_ACCOUNT_ADDRESS: '100', LOGIN_LIMIT_ADDRESS: '100' });
+    t = await createTestApp({
+      BCRYPT_ROUNDS: '10',
+      BCRYPT_MAX_PENDING: '0',
+      LOGIN_LIMIT_ACCOUNT_ADDRESS: '100',
+      LOGIN_LIMIT_ADDRESS: '100',
+    });
   });
   afterAll(() => t.close());
 
@@ -17,7 +22,9 @@ describe('Health and an unreachable database', () => {
   it('answers 503 with Retry-After to logins beyond what the server can hash at once', async () => {
     const user = await signup(t.http);
     const responses = await Promise.all(
-      Array.from({ length: 12 }, () => request(t.http).post('/login').send({ email: user.email, password: user.password })),
+      Array.from({ length: 12 }, () =>
+        request(t.http).post('/login').send({ email: user.email, password: user.password }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses).toContain(200);
@@ -33,7 +40,12 @@ describe('Health and an unreachable database', () => {
     const { cookie } = await login(t.http, user);
     await t.dataSource.destroy();
     const health = await request(t.http).get('/health').expect(503);
-    expect(health.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', status: 'error', database: 'down' });
+    expect(health.body).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      status: 'error',
+      database: 'down',
+    });
     const guarded = await request(t.http).get('/active_sessions').set('Cookie', cookie).expect(503);
     expect(guarded.headers['retry-after']).toBeDefined();
     expect(JSON.stringify(guarded.body)).not.toMatch(/sqlite|typeorm|not open/i);

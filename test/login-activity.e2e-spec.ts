@@ -9,7 +9,7 @@ describe('GET /login_activity', () => {
   });
   afterAll(() => t.close());
 
-  it('lists the caller\'s sign-in attempts newest first: ok, bad_password, throttled and account_disabled', async () => {
+  it("lists the caller's sign-in attempts newest first: ok, bad_password, throttled and account_disabled", async () => {
     const user = await signup(t.http);
     const other = await signup(t.http);
     const attempt = (email: string, password: string, ip: string, ua = 'jest') =>
@@ -28,8 +28,23 @@ describe('GET /login_activity', () => {
 
     const res = await request(t.http).get('/login_activity').set('Cookie', cookie).expect(200);
     const attempts = res.body.attempts as Array<Record<string, unknown>>;
-    expect(attempts.map((a) => a.reason)).toEqual(['ok', 'account_disabled', 'throttled', 'bad_password', 'bad_password', 'bad_password', 'bad_password', 'ok']);
-    expect(attempts[7]).toEqual({ time: expect.any(String), ip_address: '203.0.113.1', user_agent: 'First browser', success: true, reason: 'ok' });
+    expect(attempts.map((a) => a.reason)).toEqual([
+      'ok',
+      'account_disabled',
+      'throttled',
+      'bad_password',
+      'bad_password',
+      'bad_password',
+      'bad_password',
+      'ok',
+    ]);
+    expect(attempts[7]).toEqual({
+      time: expect.any(String),
+      ip_address: '203.0.113.1',
+      user_agent: 'First browser',
+      success: true,
+      reason: 'ok',
+    });
     expect(attempts[2]).toMatchObject({ ip_address: '203.0.113.3', success: false });
     expect(Object.keys(attempts[0]).sort()).toEqual(['ip_address', 'reason', 'success', 'time', 'user_agent']);
     expect(JSON.stringify(res.body)).not.toContain('wrong password');
@@ -37,7 +52,12 @@ describe('GET /login_activity', () => {
 
   it('returns the latest 50 only', async () => {
     const user = await signup(t.http);
-    for (let i = 0; i < 55; i++) await request(t.http).post('/login').set('X-Forwarded-For', `198.51.100.${i + 1}`).send({ email: user.email, password: user.password }).expect(200);
+    for (let i = 0; i < 55; i++)
+      await request(t.http)
+        .post('/login')
+        .set('X-Forwarded-For', `198.51.100.${i + 1}`)
+        .send({ email: user.email, password: user.password })
+        .expect(200);
     const { cookie } = await login(t.http, user);
     const res = await request(t.http).get('/login_activity').set('Cookie', cookie).expect(200);
     expect(res.body.attempts).toHaveLength(50);

@@ -40,11 +40,17 @@ describe('OpenAPI document', () => {
     expect(links.filter((l) => /^(https?:)?\/\//.test(l))).toEqual([]);
     const css = links.find((l) => l.endsWith('.css'));
     expect(css).toBeDefined();
-    await request(t.http).get(`/${css!.replace(/^\.\//, '')}`).expect(200);
+    await request(t.http)
+      .get(`/${css!.replace(/^\.\//, '')}`)
+      .expect(200);
   });
 
   it('describes the cookie and bearer security schemes', () => {
-    expect(doc.components.securitySchemes.session_cookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'session_token' });
+    expect(doc.components.securitySchemes.session_cookie).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'session_token',
+    });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -78,10 +84,26 @@ describe('OpenAPI document', () => {
     const ada = await signup(t.http, { name: 'Ada' });
     const grace = await signup(t.http, { name: 'Grace' });
     const other = await signup(t.http);
-    check('post', '/signup', await request(t.http).post('/signup').send({ name: 'X', phone: '5551234', email: ada.email, password: 'password123' }));
+    check(
+      'post',
+      '/signup',
+      await request(t.http)
+        .post('/signup')
+        .send({ name: 'X', phone: '5551234', email: ada.email, password: 'password123' }),
+    );
     check('post', '/signup', await request(t.http).post('/signup').send({}));
-    check('post', '/signup', await request(t.http).post('/signup').send({ name: 'New', phone: '5551234', email: 'new@example.com', password: 'password123' }));
-    check('post', '/login', await request(t.http).post('/login').send({ email: ada.email, password: 'wrong password' }));
+    check(
+      'post',
+      '/signup',
+      await request(t.http)
+        .post('/signup')
+        .send({ name: 'New', phone: '5551234', email: 'new@example.com', password: 'password123' }),
+    );
+    check(
+      'post',
+      '/login',
+      await request(t.http).post('/login').send({ email: ada.email, password: 'wrong password' }),
+    );
     check('post', '/login', await request(t.http).post('/login').send({ email: ada.email, password: ada.password }));
     const { cookie } = await login(t.http, ada);
     const second = await login(t.http, ada, 'second');
@@ -105,13 +127,28 @@ describe('OpenAPI document', () => {
     check('post', '/global_chat', await as(request(t.http).post('/global_chat')).send({ message: '' }));
     check('get', '/global_chat', await as(request(t.http).get('/global_chat')));
     check('get', '/global_chat', await as(request(t.http).get('/global_chat?before_id=abc')));
-    check('delete', '/active_sessions/{id}', await as(request(t.http).delete(`/active_sessions/${graceLogin.body.session.id}`)));
+    check(
+      'delete',
+      '/active_sessions/{id}',
+      await as(request(t.http).delete(`/active_sessions/${graceLogin.body.session.id}`)),
+    );
     check('delete', '/active_sessions/{id}', await as(request(t.http).delete('/active_sessions/abc')));
-    check('delete', '/active_sessions/{id}', await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)));
+    check(
+      'delete',
+      '/active_sessions/{id}',
+      await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)),
+    );
     check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
     check('get', '/login_activity', await as(request(t.http).get('/login_activity')));
     check('get', '/login_activity', await request(t.http).get('/login_activity'));
-    check('post', '/change_password', await as(request(t.http).post('/change_password')).send({ current_password: 'wrong', new_password: 'a new password 1' }));
+    check(
+      'post',
+      '/change_password',
+      await as(request(t.http).post('/change_password')).send({
+        current_password: 'wrong',
+        new_password: 'a new password 1',
+      }),
+    );
     check('post', '/change_password', await as(request(t.http).post('/change_password')).send({}));
     check('get', '/health', await request(t.http).get('/health'));
     check('post', '/logout', await as(request(t.http).post('/logout')));
@@ -135,7 +172,11 @@ describe('OpenAPI document', () => {
 
     const ada = await signup(t.http);
     const { cookie } = await login(t.http, ada);
-    for (const [path, auth] of [['/signup_page', ''], ['/login_page', ''], ['/userpage', cookie]]) {
+    for (const [path, auth] of [
+      ['/signup_page', ''],
+      ['/login_page', ''],
+      ['/userpage', cookie],
+    ]) {
       const res = await request(t.http).get(path).set('Accept', 'text/html').set('Cookie', auth).expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
     }

@@ -17,18 +17,31 @@ describe('Browser pages', () => {
 
   describe('GET /signup_page and /login_page', () => {
     it('serve HTML forms with the API field names, labels, autocomplete hints and the contract limits', async () => {
-      const signupPage = await request(t.http).get('/signup_page').expect(200).expect('Content-Type', 'text/html; charset=utf-8');
+      const signupPage = await request(t.http)
+        .get('/signup_page')
+        .expect(200)
+        .expect('Content-Type', 'text/html; charset=utf-8');
       expect(signupPage.text).toContain('<form id="auth-form" class="stack" method="post" action="/signup"');
-      for (const [name, autocomplete] of [['name', 'name'], ['phone', 'tel'], ['email', 'email'], ['password', 'new-password']]) {
+      for (const [name, autocomplete] of [
+        ['name', 'name'],
+        ['phone', 'tel'],
+        ['email', 'email'],
+        ['password', 'new-password'],
+      ]) {
         expect(signupPage.text).toMatch(new RegExp(`<label for="${name}">`));
-        expect(signupPage.text).toMatch(new RegExp(`<input id="${name}" name="${name}"[^>]*autocomplete="${autocomplete}"`));
+        expect(signupPage.text).toMatch(
+          new RegExp(`<input id="${name}" name="${name}"[^>]*autocomplete="${autocomplete}"`),
+        );
       }
       expect(signupPage.text).toMatch(/name="name"[^>]*maxlength="100"/);
       expect(signupPage.text).toMatch(/name="phone"[^>]*minlength="7" maxlength="20"/);
       expect(signupPage.text).toMatch(/name="email"[^>]*maxlength="254"/);
       expect(signupPage.text).toMatch(/name="password"[^>]*minlength="8" data-max-bytes="72"/);
 
-      const loginPage = await request(t.http).get('/login_page').expect(200).expect('Content-Type', 'text/html; charset=utf-8');
+      const loginPage = await request(t.http)
+        .get('/login_page')
+        .expect(200)
+        .expect('Content-Type', 'text/html; charset=utf-8');
       expect(loginPage.text).toContain('method="post" action="/login"');
       expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
       expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
@@ -48,7 +61,10 @@ describe('Browser pages', () => {
       const user = await signup(t.http);
       const first = await login(t.http, user);
       const second = await login(t.http, user);
-      await request(t.http).delete(`/active_sessions/${first.body.session.id}`).set('Cookie', second.cookie).expect(204);
+      await request(t.http)
+        .delete(`/active_sessions/${first.body.session.id}`)
+        .set('Cookie', second.cookie)
+        .expect(204);
       const revoked = await request(t.http).get('/login_page').set('Cookie', first.cookie).expect(200);
       expect(revoked.text).toContain('You were signed out from another device.');
 
@@ -67,26 +83,45 @@ describe('Browser pages', () => {
 
   describe('plain HTML form posts from a browser', () => {
     it('sign up: 303 to the sign-in page on success, setting no cookie', async () => {
-      const res = await formPost('/signup', { name: 'Form Person', phone: '555 0100', email: 'form.person@example.com', password: 'correct horse' }).expect(303);
+      const res = await formPost('/signup', {
+        name: 'Form Person',
+        phone: '555 0100',
+        email: 'form.person@example.com',
+        password: 'correct horse',
+      }).expect(303);
       expect(res.headers.location).toBe('/login_page?notice=account_created');
       expect(res.headers['set-cookie']).toBeUndefined();
     });
 
     it('sign up: errors come back on the page under the API status, with typed values escaped and never the password', async () => {
-      const res = await formPost('/signup', { name: '<script>x()</script>', phone: '12', email: 'nope', password: 'hunter2-secret-but-ok' }).expect(400);
+      const res = await formPost('/signup', {
+        name: '<script>x()</script>',
+        phone: '12',
+        email: 'nope',
+        password: 'hunter2-secret-but-ok',
+      }).expect(400);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(res.text).toContain('value="&lt;script&gt;x()&lt;/script&gt;"');
       expect(res.text).not.toContain('<script>x()');
       expect(res.text).toContain('value="12"');
-      expect(res.text).toContain('<p class="field-error" id="phone-error">Phone must be 7-20 characters of digits, spaces, +, -, ( and ).</p>');
+      expect(res.text).toContain(
+        '<p class="field-error" id="phone-error">Phone must be 7-20 characters of digits, spaces, +, -, ( and ).</p>',
+      );
       expect(res.text).toContain('<p class="field-error" id="email-error">Email must be an email address.</p>');
       expect(res.text).toMatch(/id="phone"[^>]*aria-invalid="true"/);
       expect(res.text).toMatch(/id="name"[^>]*aria-invalid="false"/);
       expect(res.text).not.toContain('hunter2');
 
       const taken = await signup(t.http);
-      const conflict = await formPost('/signup', { name: 'Again', phone: '555 0100', email: taken.email, password: 'correct horse' }).expect(409);
-      expect(conflict.text).toContain('<p class="field-error" id="email-error">An account with this email already exists.</p>');
+      const conflict = await formPost('/signup', {
+        name: 'Again',
+        phone: '555 0100',
+        email: taken.email,
+        password: 'correct horse',
+      }).expect(409);
+      expect(conflict.text).toContain(
+        '<p class="field-error" id="email-error">An account with this email already exists.</p>',
+      );
     });
 
     it('sign in: 303 to the dashboard with the cookie; a wrong password gives the page again (401), then throttling (429 with the wait)', async () => {
@@ -108,20 +143,41 @@ describe('Browser pages', () => {
     it('sign out: 303 to the sign-in page, the session ended and the cookie cleared', async () => {
       const user = await signup(t.http);
       const { cookie, body } = await login(t.http, user);
-      const res = await request(t.http).post('/logout').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).type('form').send('').expect(303);
+      const res = await request(t.http)
+        .post('/logout')
+        .set('Accept', BROWSER_ACCEPT)
+        .set('Cookie', cookie)
+        .type('form')
+        .send('')
+        .expect(303);
       expect(res.headers.location).toBe('/login_page?notice=signed_out');
       expect(sessionSetCookie(res.headers['set-cookie'])).toMatch(/^session_token=;/);
-      expect((await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).endReason).toBe('logged_out');
+      expect((await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).endReason).toBe(
+        'logged_out',
+      );
     });
 
     it('leave the JSON API as it was for every other client, form posts included', async () => {
       const user = await signup(t.http);
-      const plain = await request(t.http).post('/login').type('form').send({ email: user.email, password: user.password }).expect(200);
+      const plain = await request(t.http)
+        .post('/login')
+        .type('form')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
       expect(plain.body.user.email).toBe(user.email);
-      const json = await request(t.http).post('/login').set('Accept', 'application/json').type('form').send({ email: user.email, password: user.password }).expect(200);
+      const json = await request(t.http)
+        .post('/login')
+        .set('Accept', 'application/json')
+        .type('form')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
       expect(json.body.session.current).toBe(true);
       // A script posting JSON gets JSON, whatever it accepts.
-      const script = await request(t.http).post('/login').set('Accept', BROWSER_ACCEPT).send({ email: user.email, password: 'wrong!' }).expect(401);
+      const script = await request(t.http)
+        .post('/login')
+        .set('Accept', BROWSER_ACCEPT)
+        .send({ email: user.email, password: 'wrong!' })
+        .expect(401);
       expect(script.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid email or password' });
       const bad = await request(t.http).post('/signup').type('form').send({ name: 'x' }).expect(400);
       expect(bad.headers['content-type']).toMatch(/^application\/json/);
@@ -133,7 +189,11 @@ describe('Browser pages', () => {
     it('gives a signed-in browser the dashboard, with user text escaped, and JSON to everyone else', async () => {
       const user = await signup(t.http, { name: '<img src=x onerror=alert(1)> Mallory' });
       const { cookie } = await login(t.http, user);
-      const page = await request(t.http).get('/userpage').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).expect(200);
+      const page = await request(t.http)
+        .get('/userpage')
+        .set('Accept', BROWSER_ACCEPT)
+        .set('Cookie', cookie)
+        .expect(200);
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(page.headers.vary).toMatch(/Accept/);
       expect(page.text).toContain('<h1 id="page-title">&lt;img src=x onerror=alert(1)&gt; Mallory</h1>');
@@ -148,13 +208,23 @@ describe('Browser pages', () => {
 
   describe('/assets', () => {
     it("serves the pages' files and the user-agent parser, and nothing else", async () => {
-      await request(t.http).get('/assets/app.css').expect(200).expect('Content-Type', /text\/css/);
-      await request(t.http).get('/assets/dashboard.js').expect(200).expect('Content-Type', /javascript/);
+      await request(t.http)
+        .get('/assets/app.css')
+        .expect(200)
+        .expect('Content-Type', /text\/css/);
+      await request(t.http)
+        .get('/assets/dashboard.js')
+        .expect(200)
+        .expect('Content-Type', /javascript/);
       const parser = await request(t.http).get('/assets/vendor/ua-parser.min.js').expect(200);
       expect(parser.text).toContain('UAParser');
       await request(t.http).get('/assets/nope.js').expect(404).expect('Content-Type', /json/);
       // A path that climbs out of the folder is refused (@fastify/static answers 403 for "..").
-      for (const path of ['/assets/../app.module.js', '/assets/%2e%2e/pages.controller.js', '/assets/vendor/../../pages/html.js']) {
+      for (const path of [
+        '/assets/../app.module.js',
+        '/assets/%2e%2e/pages.controller.js',
+        '/assets/vendor/../../pages/html.js',
+      ]) {
         const res = await request(t.http).get(path);
         expect([403, 404]).toContain(res.status);
         expect(res.headers['content-type']).toMatch(/json/);

@@ -53,12 +53,14 @@ function expectSafe(res: Response, what: string, opts: { redirect?: boolean } = 
     return;
   }
   if (s >= 400) {
-    if (!/^application\/json\b/.test(String(res.headers['content-type']))) fail(`${what}: error is not JSON: ${res.headers['content-type']} ${show(res)}`);
+    if (!/^application\/json\b/.test(String(res.headers['content-type'])))
+      fail(`${what}: error is not JSON: ${res.headers['content-type']} ${show(res)}`);
     const body = res.body as Record<string, unknown>;
     if (body.statusCode !== s) fail(`${what}: statusCode ${String(body.statusCode)} in a ${s} answer: ${show(res)}`);
     if (typeof body.error !== 'string' || body.error === '') fail(`${what}: no "error" in ${show(res)}`);
     const message = body.message;
-    const messageOk = typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string'));
+    const messageOk =
+      typeof message === 'string' || (Array.isArray(message) && message.every((m) => typeof m === 'string'));
     if (!messageOk) fail(`${what}: no "message" in ${show(res)}`);
     if ('stack' in body) fail(`${what}: a stack in ${show(res)}`);
     for (const leak of LEAKS) if (leak.test(res.text)) fail(`${what}: ${leak} in ${show(res)}`);
@@ -114,8 +116,42 @@ const anyCodePoint = fc
   .filter((c) => c < 0xd800 || c > 0xdfff)
   .map((c) => String.fromCodePoint(c));
 const trickyChar = fc.constantFrom(
-  ' ', '\t', '\n', '\r', '\u00a0', '\u200b', '\ufeff', '\u2028', '\u3000', '\0', '%', '"', '\\', '<', '>', "'", '&', ';', '=', '+',
-  '/', '?', '#', '.', '@', '𝄞', '😀', 'é', 'e\u0301', 'İ', 'ß', 'ﬁ', 'Ω', '١', '１', '\u202e',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u00a0',
+  '\u200b',
+  '\ufeff',
+  '\u2028',
+  '\u3000',
+  '\0',
+  '%',
+  '"',
+  '\\',
+  '<',
+  '>',
+  "'",
+  '&',
+  ';',
+  '=',
+  '+',
+  '/',
+  '?',
+  '#',
+  '.',
+  '@',
+  '𝄞',
+  '😀',
+  'é',
+  'e\u0301',
+  'İ',
+  'ß',
+  'ﬁ',
+  'Ω',
+  '١',
+  '１',
+  '\u202e',
 );
 /** One character for text fields: ASCII mostly, any code point, and tricky ones. */
 const unicodeUnit = fc.oneof(
@@ -129,18 +165,28 @@ const unicodeString = (maxLength: number, minLength = 0): fc.Arbitrary<string> =
     { arbitrary: fc.string({ unit: unicodeUnit, minLength, maxLength }), weight: 8 },
     {
       arbitrary: fc
-        .tuple(fc.string({ unit: unicodeUnit, minLength: Math.max(0, minLength - 1), maxLength: Math.max(0, maxLength - 1) }), loneSurrogate, fc.nat())
+        .tuple(
+          fc.string({
+            unit: unicodeUnit,
+            minLength: Math.max(0, minLength - 1),
+            maxLength: Math.max(0, maxLength - 1),
+          }),
+          loneSurrogate,
+          fc.nat(),
+        )
         .map(([text, lone, at]) => text.slice(0, at % (text.length + 1)) + lone + text.slice(at % (text.length + 1))),
       weight: 1,
     },
   );
 
 /** Characters Node lets through in a header value (tab, printable ASCII, Latin-1). */
-const headerChar = fc.oneof(
-  { arbitrary: fc.integer({ min: 0x20, max: 0x7e }), weight: 10 },
-  { arbitrary: fc.constant(0x09), weight: 1 },
-  { arbitrary: fc.integer({ min: 0x80, max: 0xff }), weight: 1 },
-).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .oneof(
+    { arbitrary: fc.integer({ min: 0x20, max: 0x7e }), weight: 10 },
+    { arbitrary: fc.constant(0x09), weight: 1 },
+    { arbitrary: fc.integer({ min: 0x80, max: 0xff }), weight: 1 },
+  )
+  .map((c) => String.fromCharCode(c));
 const headerString = (maxLength: number, minLength = 0) => fc.string({ unit: headerChar, minLength, maxLength });
 
 /** JSON text for a value, including things JSON.stringify would never write. */
@@ -150,9 +196,39 @@ const jsonValueText: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.stringMatching(/^-?[1-9][0-9]{15,400}(\.[0-9]{1,50})?([eE][+-]?[0-9]{1,4})?$/), weight: 2 },
   {
     arbitrary: fc.constantFrom(
-      'null', 'true', 'false', '[]', '{}', '""', '" "', '0', '-0', '1', '2', '3', '-1', '1.5', '1e400', '-1e400', '1e-400', '2147483647',
-      '2147483648', '9007199254740993', '"1"', '"2"', '"abc"', '[1]', '["1"]', '{"a":1}', '"\\u0000"', '"\\ud800"', '"\\udc00\\ud800"',
-      '"correct horse battery"', '"user@example.com"', '"+1 555 0100"', '"Ada"',
+      'null',
+      'true',
+      'false',
+      '[]',
+      '{}',
+      '""',
+      '" "',
+      '0',
+      '-0',
+      '1',
+      '2',
+      '3',
+      '-1',
+      '1.5',
+      '1e400',
+      '-1e400',
+      '1e-400',
+      '2147483647',
+      '2147483648',
+      '9007199254740993',
+      '"1"',
+      '"2"',
+      '"abc"',
+      '[1]',
+      '["1"]',
+      '{"a":1}',
+      '"\\u0000"',
+      '"\\ud800"',
+      '"\\udc00\\ud800"',
+      '"correct horse battery"',
+      '"user@example.com"',
+      '"+1 555 0100"',
+      '"Ada"',
     ),
     weight: 4,
   },
@@ -161,8 +237,29 @@ const jsonValueText: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.integer({ min: 1000, max: 120_000 }).map((n) => JSON.stringify('x'.repeat(n))), weight: 1 },
 );
 
-const FIELD_NAMES = ['name', 'phone', 'email', 'password', 'receiver_id', 'message', 'current_password', 'new_password'];
-const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'id', 'is_active', 'user_id', 'created_at', 'password_hash', ''];
+const FIELD_NAMES = [
+  'name',
+  'phone',
+  'email',
+  'password',
+  'receiver_id',
+  'message',
+  'current_password',
+  'new_password',
+];
+const HOSTILE_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'id',
+  'is_active',
+  'user_id',
+  'created_at',
+  'password_hash',
+  '',
+];
 const bodyKey = fc.oneof(
   { arbitrary: fc.constantFrom(...FIELD_NAMES), weight: 8 },
   { arbitrary: fc.constantFrom(...HOSTILE_KEYS), weight: 2 },
@@ -181,7 +278,15 @@ const anyJsonBody: fc.Arbitrary<string | undefined> = fc.oneof(
   { arbitrary: fc.object({ maxDepth: 3 }).map((v) => JSON.stringify(v)), weight: 1 },
   {
     arbitrary: fc
-      .anything({ maxDepth: 3, withBoxedValues: true, withMap: true, withSet: true, withSparseArray: true, withNullPrototype: true, withDate: true })
+      .anything({
+        maxDepth: 3,
+        withBoxedValues: true,
+        withMap: true,
+        withSet: true,
+        withSparseArray: true,
+        withNullPrototype: true,
+        withDate: true,
+      })
       .map((v) => JSON.stringify(v) as string | undefined),
     weight: 1,
   },
@@ -192,7 +297,7 @@ const anyJsonBody: fc.Arbitrary<string | undefined> = fc.oneof(
 // The app
 // ---------------------------------------------------------------------------------------------
 
-describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx or another user\'s data', () => {
+describe("Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx or another user's data", () => {
   let t: TestApp;
   const users = () => t.dataSource.getRepository(User);
   const sessions = () => t.dataSource.getRepository(Session);
@@ -233,7 +338,12 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const validBody = (path: (typeof BODY_ROUTES)[number]): Record<string, string> => {
       switch (path) {
         case '/signup':
-          return { name: 'Prop One', phone: '+1 555 0100', email: `prop1-new-${uniq()}@example.com`, password: 'correct horse battery' };
+          return {
+            name: 'Prop One',
+            phone: '+1 555 0100',
+            email: `prop1-new-${uniq()}@example.com`,
+            password: 'correct horse battery',
+          };
         case '/login':
           return { email: owner.email, password: owner.password };
         case '/chats':
@@ -246,7 +356,10 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
           return {};
       }
     };
-    type Damage = { kind: 'set'; key: string; value: string } | { kind: 'drop'; key: string } | { kind: 'add'; key: string; value: string };
+    type Damage =
+      | { kind: 'set'; key: string; value: string }
+      | { kind: 'drop'; key: string }
+      | { kind: 'add'; key: string; value: string };
     const damage: fc.Arbitrary<Damage> = fc.oneof(
       fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...FIELD_NAMES), value: jsonValueText }),
       fc.record({ kind: fc.constant('drop' as const), key: fc.constantFrom(...FIELD_NAMES) }),
@@ -254,7 +367,10 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     );
     /** JSON text of the valid body after the damage (values of the valid body are JSON text too). */
     const nearlyValid = (path: (typeof BODY_ROUTES)[number], damages: Damage[]): string => {
-      const entries: Array<[string, string]> = Object.entries(validBody(path)).map(([k, v]) => [k, k === 'receiver_id' ? v : JSON.stringify(v)]);
+      const entries: Array<[string, string]> = Object.entries(validBody(path)).map(([k, v]) => [
+        k,
+        k === 'receiver_id' ? v : JSON.stringify(v),
+      ]);
       for (const d of damages) {
         const i = entries.findIndex(([k]) => k === d.key);
         if (d.kind === 'drop' && i >= 0) entries.splice(i, 1);
@@ -271,33 +387,67 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     );
 
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...BODY_ROUTES), fc.boolean(), fc.constantFrom('cookie', 'bearer'), bodySpec, async (path, signedIn, carrier, spec) => {
-        const body = spec.kind === 'any' ? spec.body : nearlyValid(path, spec.damages);
-        // Routes that can end the session they carry get a session of their own.
-        let session: LoggedIn | undefined;
-        if (signedIn) session = path === '/change_password' ? await login(t.http, changer) : path === '/logout' || path === '/login' ? await login(t.http, owner) : shared;
-        let req = send('post', path).set('Content-Type', 'application/json');
-        if (session) req = carrier === 'cookie' ? req.set('Cookie', session.cookie) : req.set('Authorization', `Bearer ${session.token}`);
-        const res = await (body === undefined ? req : req.send(body));
-        const what = `POST ${path} (${signedIn ? 'signed in' : 'signed out'}) body ${body?.slice(0, 300)}`;
-        expectSafe(res, what);
-        // Logging out always works, with or without a session, unless the body could not be read
-        // (JSON that is not an object or array is refused as malformed, like broken JSON).
-        const unreadable = res.status === 413 || (res.status === 400 && res.body.message === 'Request body is not valid JSON');
-        if (path === '/logout' && !unreadable) expectStatus(res, 200, what);
-        // Signed out, a protected route never does anything but refuse: 401, unless the body could
-        // not even be read (the parsers run before the guard: 413, or 400 for text that is not JSON).
-        if (!signedIn && ['/chats', '/global_chat', '/change_password'].includes(path) && !unreadable) expectStatus(res, 401, what);
-        // The undamaged body of each route succeeds.
-        if (spec.kind === 'nearly' && spec.damages.length === 0 && (signedIn || ['/signup', '/login', '/logout'].includes(path))) {
-          expectStatus(res, { '/signup': 201, '/login': 200, '/chats': 201, '/global_chat': 201, '/change_password': 200, '/logout': 200 }[path], what);
-        }
-        if (res.status < 300 && (path === '/chats' || path === '/global_chat')) {
-          const author = path === '/chats' ? res.body.chat.sender_id : res.body.message.user_id;
-          if (author !== owner.id) fail(`${what}: posted as user ${author}, not the caller ${owner.id}`);
-        }
-        if (res.status === 200 && path === '/change_password') changer.password = (JSON.parse(body!) as { new_password: string }).new_password;
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES),
+        fc.boolean(),
+        fc.constantFrom('cookie', 'bearer'),
+        bodySpec,
+        async (path, signedIn, carrier, spec) => {
+          const body = spec.kind === 'any' ? spec.body : nearlyValid(path, spec.damages);
+          // Routes that can end the session they carry get a session of their own.
+          let session: LoggedIn | undefined;
+          if (signedIn)
+            session =
+              path === '/change_password'
+                ? await login(t.http, changer)
+                : path === '/logout' || path === '/login'
+                  ? await login(t.http, owner)
+                  : shared;
+          let req = send('post', path).set('Content-Type', 'application/json');
+          if (session)
+            req =
+              carrier === 'cookie'
+                ? req.set('Cookie', session.cookie)
+                : req.set('Authorization', `Bearer ${session.token}`);
+          const res = await (body === undefined ? req : req.send(body));
+          const what = `POST ${path} (${signedIn ? 'signed in' : 'signed out'}) body ${body?.slice(0, 300)}`;
+          expectSafe(res, what);
+          // Logging out always works, with or without a session, unless the body could not be read
+          // (JSON that is not an object or array is refused as malformed, like broken JSON).
+          const unreadable =
+            res.status === 413 || (res.status === 400 && res.body.message === 'Request body is not valid JSON');
+          if (path === '/logout' && !unreadable) expectStatus(res, 200, what);
+          // Signed out, a protected route never does anything but refuse: 401, unless the body could
+          // not even be read (the parsers run before the guard: 413, or 400 for text that is not JSON).
+          if (!signedIn && ['/chats', '/global_chat', '/change_password'].includes(path) && !unreadable)
+            expectStatus(res, 401, what);
+          // The undamaged body of each route succeeds.
+          if (
+            spec.kind === 'nearly' &&
+            spec.damages.length === 0 &&
+            (signedIn || ['/signup', '/login', '/logout'].includes(path))
+          ) {
+            expectStatus(
+              res,
+              {
+                '/signup': 201,
+                '/login': 200,
+                '/chats': 201,
+                '/global_chat': 201,
+                '/change_password': 200,
+                '/logout': 200,
+              }[path],
+              what,
+            );
+          }
+          if (res.status < 300 && (path === '/chats' || path === '/global_chat')) {
+            const author = path === '/chats' ? res.body.chat.sender_id : res.body.message.user_id;
+            if (author !== owner.id) fail(`${what}: posted as user ${author}, not the caller ${owner.id}`);
+          }
+          if (res.status === 200 && path === '/change_password')
+            changer.password = (JSON.parse(body!) as { new_password: string }).new_password;
+        },
+      ),
       { numRuns: 500 },
     );
 
@@ -352,24 +502,44 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       { arbitrary: anyJsonBody.map((b) => b ?? ''), weight: 3 },
       {
         arbitrary: fc
-          .array(fc.tuple(fc.constantFrom(...FIELD_NAMES, ...HOSTILE_KEYS, 'a[b]', 'a[]'), unicodeString(20)), { maxLength: 6 })
+          .array(fc.tuple(fc.constantFrom(...FIELD_NAMES, ...HOSTILE_KEYS, 'a[b]', 'a[]'), unicodeString(20)), {
+            maxLength: 6,
+          })
           .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${percentEncode(v)}`).join('&')),
         weight: 2,
       },
       { arbitrary: fc.stringMatching(/^[%&=+a-z0-9[\]]{0,60}$/), weight: 1 },
     );
-    const contentType = fc.oneof({ arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 4 }, { arbitrary: headerString(40), weight: 1 });
+    const contentType = fc.oneof(
+      { arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 4 },
+      { arbitrary: headerString(40), weight: 1 },
+    );
 
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...RAW_ROUTES), fc.boolean(), contentType, rawBody, async ([method, path], signedIn, type, body) => {
-        const session = signedIn ? (path === '/logout' || path === '/login' ? await login(t.http, owner) : shared) : undefined;
-        let req = send(method, path).set('Content-Type', type);
-        if (session) req = req.set('Cookie', session.cookie);
-        // The bytes as they are: superagent must not re-encode a body sent under a JSON type.
-        const res = await req.serialize((raw: unknown) => raw as string).send(body as string);
-        const shown = Buffer.isBuffer(body) ? `bytes ${body.toString('hex').slice(0, 200)}` : JSON.stringify(body.slice(0, 200));
-        expectSafe(res, `${method.toUpperCase()} ${path} (${signedIn ? 'signed in' : 'signed out'}) Content-Type ${JSON.stringify(type)} body ${shown}`);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...RAW_ROUTES),
+        fc.boolean(),
+        contentType,
+        rawBody,
+        async ([method, path], signedIn, type, body) => {
+          const session = signedIn
+            ? path === '/logout' || path === '/login'
+              ? await login(t.http, owner)
+              : shared
+            : undefined;
+          let req = send(method, path).set('Content-Type', type);
+          if (session) req = req.set('Cookie', session.cookie);
+          // The bytes as they are: superagent must not re-encode a body sent under a JSON type.
+          const res = await req.serialize((raw: unknown) => raw as string).send(body as string);
+          const shown = Buffer.isBuffer(body)
+            ? `bytes ${body.toString('hex').slice(0, 200)}`
+            : JSON.stringify(body.slice(0, 200));
+          expectSafe(
+            res,
+            `${method.toUpperCase()} ${path} (${signedIn ? 'signed in' : 'signed out'}) Content-Type ${JSON.stringify(type)} body ${shown}`,
+          );
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -380,15 +550,50 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
 
   /** Header names generated freely must leave out what changes transport or the cross-site verdict. */
   const EXCLUDED_HEADERS = new Set([
-    'origin', 'sec-fetch-site', 'x-forwarded-for', 'content-length', 'transfer-encoding', 'content-encoding', 'host', 'connection',
-    'cookie', 'authorization', 'expect', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'http2-settings',
+    'origin',
+    'sec-fetch-site',
+    'x-forwarded-for',
+    'content-length',
+    'transfer-encoding',
+    'content-encoding',
+    'host',
+    'connection',
+    'cookie',
+    'authorization',
+    'expect',
+    'upgrade',
+    'te',
+    'trailer',
+    'keep-alive',
+    'proxy-connection',
+    'http2-settings',
   ]);
   const headerName = fc
     .oneof(
       fc.constantFrom(
-        'accept', 'accept-language', 'accept-encoding', 'user-agent', 'referer', 'x-request-id', 'x-correlation-id', 'x-forwarded-proto',
-        'x-forwarded-host', 'x-real-ip', 'forwarded', 'x-csrf-token', 'x-http-method-override', 'if-none-match', 'if-modified-since',
-        'range', 'pragma', 'cache-control', 'content-type', 'sec-fetch-mode', 'sec-fetch-dest', 'x-session-token', 'session_token',
+        'accept',
+        'accept-language',
+        'accept-encoding',
+        'user-agent',
+        'referer',
+        'x-request-id',
+        'x-correlation-id',
+        'x-forwarded-proto',
+        'x-forwarded-host',
+        'x-real-ip',
+        'forwarded',
+        'x-csrf-token',
+        'x-http-method-override',
+        'if-none-match',
+        'if-modified-since',
+        'range',
+        'pragma',
+        'cache-control',
+        'content-type',
+        'sec-fetch-mode',
+        'sec-fetch-dest',
+        'x-session-token',
+        'session_token',
       ),
       fc.stringMatching(/^[a-z][a-z0-9_-]{0,24}$/),
     )
@@ -406,7 +611,7 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     { method: 'delete', path: '/active_sessions/999999', ok: 404 },
   ];
 
-  it('3. any cookie, Authorization or other header → 401, or a 2xx for exactly a real valid token and only its owner\'s data', async () => {
+  it("3. any cookie, Authorization or other header → 401, or a 2xx for exactly a real valid token and only its owner's data", async () => {
     const agentP = `prop3-P-${uniq()}`;
     const agentQ = `prop3-Q-${uniq()}`;
     const p = await signup(t.http, { email: `prop3-p-${uniq()}@example.com` });
@@ -417,13 +622,17 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const pSession = await login(t.http, p, agentP);
     await send('delete', `/active_sessions/${revoked.body.session.id}`).set('Cookie', pSession.cookie).expect(204);
     const qSession = await login(t.http, q, agentQ);
-    await send('post', '/chats').set('Cookie', pSession.cookie).send({ receiver_id: q.id, message: 'p to q' }).expect(201);
+    await send('post', '/chats')
+      .set('Cookie', pSession.cookie)
+      .send({ receiver_id: q.id, message: 'p to q' })
+      .expect(201);
 
     const owners = [
       { user: p, session: pSession, agent: agentP, other: q },
       { user: q, session: qSession, agent: agentQ, other: p },
     ];
-    const sessionIdsOf = async (userId: number) => new Set((await sessions().find({ where: { userId } })).map((s) => s.id));
+    const sessionIdsOf = async (userId: number) =>
+      new Set((await sessions().find({ where: { userId } })).map((s) => s.id));
     const ownSessionIds = new Map<number, Set<number>>([
       [p.id, await sessionIdsOf(p.id)],
       [q.id, await sessionIdsOf(q.id)],
@@ -433,7 +642,11 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
 
     const base64url = fc.stringMatching(/^[A-Za-z0-9_-]{43}$/);
     const mutated = fc
-      .tuple(fc.constantFrom(...real, ...Object.keys(dead)), fc.nat({ max: 42 }), fc.oneof(fc.constantFrom(...'ABCxyz019-_'.split('')), headerChar))
+      .tuple(
+        fc.constantFrom(...real, ...Object.keys(dead)),
+        fc.nat({ max: 42 }),
+        fc.oneof(fc.constantFrom(...'ABCxyz019-_'.split('')), headerChar),
+      )
       .map(([token, i, ch]) => token.slice(0, i) + ch + token.slice(i + 1))
       .filter((token) => !real.includes(token));
     const candidate = fc.oneof(
@@ -443,11 +656,39 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       { arbitrary: mutated, weight: 4 },
       { arbitrary: fc.base64String({ maxLength: 64 }), weight: 1 },
       { arbitrary: headerString(80), weight: 2 },
-      { arbitrary: fc.tuple(fc.constantFrom(...real), fc.constantFrom('', ' ', 'x', '=', '==', ';', '%20', '\t', '.', ',')).map(([tok, s]) => tok + s), weight: 1 },
-      { arbitrary: fc.tuple(fc.constantFrom(' ', 'x', '"', 'j:', 's:', '%', 'Bearer '), fc.constantFrom(...real)).map(([s, tok]) => s + tok), weight: 1 },
+      {
+        arbitrary: fc
+          .tuple(fc.constantFrom(...real), fc.constantFrom('', ' ', 'x', '=', '==', ';', '%20', '\t', '.', ','))
+          .map(([tok, s]) => tok + s),
+        weight: 1,
+      },
+      {
+        arbitrary: fc
+          .tuple(fc.constantFrom(' ', 'x', '"', 'j:', 's:', '%', 'Bearer '), fc.constantFrom(...real))
+          .map(([s, tok]) => s + tok),
+        weight: 1,
+      },
       { arbitrary: fc.constantFrom(...real).map((tok) => `j:${JSON.stringify(tok)}`), weight: 1 },
       { arbitrary: fc.constantFrom(...real).map((tok) => tok.slice(0, 42)), weight: 1 },
-      { arbitrary: fc.constantFrom('', ' ', 'null', 'undefined', '[object Object]', 'j:{}', 'j:[1]', 'j:null', 'j:{"a":', 's:x.y', '%', '%ZZ', '%00', '"'), weight: 1 },
+      {
+        arbitrary: fc.constantFrom(
+          '',
+          ' ',
+          'null',
+          'undefined',
+          '[object Object]',
+          'j:{}',
+          'j:[1]',
+          'j:null',
+          'j:{"a":',
+          's:x.y',
+          '%',
+          '%ZZ',
+          '%00',
+          '"',
+        ),
+        weight: 1,
+      },
     );
 
     type Carrier =
@@ -463,15 +704,36 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
         kind: fc.constant('cookie' as const),
         name: fc.oneof(
           { arbitrary: fc.constant('session_token'), weight: 6 },
-          { arbitrary: fc.constantFrom(' session_token', '__Host-session_token', 'Session_Token', 'SESSION_TOKEN', 'session_token2', 'session-token', 'sid', 'token'), weight: 2 },
+          {
+            arbitrary: fc.constantFrom(
+              ' session_token',
+              '__Host-session_token',
+              'Session_Token',
+              'SESSION_TOKEN',
+              'session_token2',
+              'session-token',
+              'sid',
+              'token',
+            ),
+            weight: 2,
+          },
         ),
         value: candidate,
         rest: fc.option(headerString(40)),
       }),
       fc.record({
         kind: fc.constant('bearer' as const),
-        scheme: fc.oneof({ arbitrary: fc.constant('Bearer'), weight: 6 }, { arbitrary: fc.constantFrom('bearer', 'BEARER', 'Basic', 'Token', 'Bearer:', 'Bearer,', 'Digest', ''), weight: 2 }),
-        sep: fc.oneof({ arbitrary: fc.constant(' '), weight: 6 }, { arbitrary: fc.constantFrom('', '  ', '\t', ' \t '), weight: 1 }),
+        scheme: fc.oneof(
+          { arbitrary: fc.constant('Bearer'), weight: 6 },
+          {
+            arbitrary: fc.constantFrom('bearer', 'BEARER', 'Basic', 'Token', 'Bearer:', 'Bearer,', 'Digest', ''),
+            weight: 2,
+          },
+        ),
+        sep: fc.oneof(
+          { arbitrary: fc.constant(' '), weight: 6 },
+          { arbitrary: fc.constantFrom('', '  ', '\t', ' \t '), weight: 1 },
+        ),
         value: candidate,
         tail: fc.oneof({ arbitrary: fc.constant(''), weight: 6 }, { arbitrary: headerString(10), weight: 1 }),
       }),
@@ -509,13 +771,17 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
         for (const [name, value] of Object.entries(extras)) req = req.set(name, value);
         if (cookie !== undefined) req = req.set('Cookie', cookie);
         if (auth !== undefined) req = req.set('Authorization', auth);
-        const res = await (route.method === 'post' ? req.send(JSON.stringify({ message: 'hello from property 3' })) : req);
+        const res = await (route.method === 'post'
+          ? req.send(JSON.stringify({ message: 'hello from property 3' }))
+          : req);
 
         const what = `${route.method.toUpperCase()} ${route.path} Cookie ${JSON.stringify(cookie)} Authorization ${JSON.stringify(auth)} extras ${JSON.stringify(extras).slice(0, 300)}`;
         expectSafe(res, what, { redirect: route.path === '/userpage' });
 
         // The owners of every real valid token the request carries anywhere.
-        const carried = owners.filter((o) => (cookie ?? '').includes(o.session.token) || (auth ?? '').includes(o.session.token));
+        const carried = owners.filter(
+          (o) => (cookie ?? '').includes(o.session.token) || (auth ?? '').includes(o.session.token),
+        );
         const plainHeaders = !Object.keys(extras).some((n) => n === 'content-type' || n === 'accept');
         const canonical =
           (c.kind === 'cookie' && c.name === 'session_token' && c.rest === null && real.includes(c.value)) ||
@@ -525,7 +791,8 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
         if (carried.length === 0) {
           // No real valid token anywhere in the request: refused, whatever else it carries.
           if (plainHeaders) expectStatus(res, 401, what);
-          else if (authenticated && res.status !== 400 && res.status !== 415) fail(`${what}: not refused without a valid token: ${show(res)}`);
+          else if (authenticated && res.status !== 400 && res.status !== 415)
+            fail(`${what}: not refused without a valid token: ${show(res)}`);
           if (res.status === 401 && route.path === '/session_status' && c.kind !== 'both') {
             const value =
               c.kind === 'cookie' && c.name === 'session_token' && c.rest === null
@@ -533,13 +800,16 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
                 : c.kind === 'bearer' && c.scheme === 'Bearer' && c.sep === ' ' && c.tail === ''
                   ? c.value
                   : undefined;
-            if (value !== undefined && value in dead && res.body.reason !== dead[value]) fail(`${what}: reason ${res.body.reason}, expected ${dead[value]}`);
-            if (c.kind === 'none' && res.body.reason !== 'missing') fail(`${what}: reason ${res.body.reason}, expected missing`);
+            if (value !== undefined && value in dead && res.body.reason !== dead[value])
+              fail(`${what}: reason ${res.body.reason}, expected ${dead[value]}`);
+            if (c.kind === 'none' && res.body.reason !== 'missing')
+              fail(`${what}: reason ${res.body.reason}, expected missing`);
           }
           return;
         }
         if (canonical && plainHeaders) expectStatus(res, route.ok, what);
-        if (!authenticated || !/^application\/json\b/.test(String(res.headers['content-type'])) || res.status >= 400) return;
+        if (!authenticated || !/^application\/json\b/.test(String(res.headers['content-type'])) || res.status >= 400)
+          return;
 
         // Authenticated: everything in the answer belongs to one of the users whose token was carried.
         const ownerIds = carried.map((o) => o.user.id);
@@ -551,19 +821,28 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
           attempts?: Array<{ user_agent: string | null }>;
           message?: { user_id: number };
         };
-        const who = body.user?.id ?? (route.path === '/global_chat' && route.method === 'post' ? body.message?.user_id : undefined);
-        if (who !== undefined && !ownerIds.includes(who)) fail(`${what}: answered as user ${who}, carried tokens of ${ownerIds.join(', ')}: ${show(res)}`);
+        const who =
+          body.user?.id ??
+          (route.path === '/global_chat' && route.method === 'post' ? body.message?.user_id : undefined);
+        if (who !== undefined && !ownerIds.includes(who))
+          fail(`${what}: answered as user ${who}, carried tokens of ${ownerIds.join(', ')}: ${show(res)}`);
         const ownerId = who ?? (carried.length === 1 ? carried[0].user.id : undefined);
         if (ownerId !== undefined) {
           const own = ownSessionIds.get(ownerId)!;
-          if (body.session && !own.has(body.session.id)) fail(`${what}: session ${body.session.id} is not user ${ownerId}'s`);
-          for (const s of body.sessions ?? []) if (!own.has(s.id)) fail(`${what}: listed session ${s.id} of another user`);
+          if (body.session && !own.has(body.session.id))
+            fail(`${what}: session ${body.session.id} is not user ${ownerId}'s`);
+          for (const s of body.sessions ?? [])
+            if (!own.has(s.id)) fail(`${what}: listed session ${s.id} of another user`);
           for (const conv of body.conversations ?? []) {
-            if (conv.last_message.sender_id !== ownerId && conv.last_message.receiver_id !== ownerId) fail(`${what}: another user's conversation`);
+            if (conv.last_message.sender_id !== ownerId && conv.last_message.receiver_id !== ownerId)
+              fail(`${what}: another user's conversation`);
           }
           const owner = owners.find((o) => o.user.id === ownerId)!;
-          for (const a of body.attempts ?? []) if (a.user_agent !== owner.agent) fail(`${what}: a sign-in attempt of another account: ${JSON.stringify(a)}`);
-          if (carried.length === 1 && res.text.includes(owner.other.email)) fail(`${what}: the other user's email in ${show(res)}`);
+          for (const a of body.attempts ?? [])
+            if (a.user_agent !== owner.agent)
+              fail(`${what}: a sign-in attempt of another account: ${JSON.stringify(a)}`);
+          if (carried.length === 1 && res.text.includes(owner.other.email))
+            fail(`${what}: the other user's email in ${show(res)}`);
         }
       }),
       { numRuns: 500 },
@@ -577,11 +856,19 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
   // 4. Isolation between users
   // -------------------------------------------------------------------------------------------
 
-  it('4. any sequence of A\'s requests never shows B\'s data and never ends B\'s sessions', async () => {
+  it("4. any sequence of A's requests never shows B's data and never ends B's sessions", async () => {
     const tag = uniq();
     const a = await signup(t.http, { email: `prop4-a-${tag}@example.com`, name: 'Alice Four' });
-    const b = await signup(t.http, { email: `prop4-b-secret-${tag}@example.com`, name: 'Bob Four', phone: '+99 (555) 424-2424' });
-    const c = await signup(t.http, { email: `prop4-c-secret-${tag}@example.com`, name: 'Carol Four', phone: '+98 (555) 313-1313' });
+    const b = await signup(t.http, {
+      email: `prop4-b-secret-${tag}@example.com`,
+      name: 'Bob Four',
+      phone: '+99 (555) 424-2424',
+    });
+    const c = await signup(t.http, {
+      email: `prop4-c-secret-${tag}@example.com`,
+      name: 'Carol Four',
+      phone: '+98 (555) 313-1313',
+    });
     const bAgent = `B-secret-agent-${tag}`;
 
     const aSessions: LoggedIn[] = [];
@@ -591,7 +878,10 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const cSession = await login(t.http, c, `C-agent-${tag}`);
     const aCurrent = aSessions[aSessions.length - 1];
     // A failed sign-in on B's account, from B's agent: it must not show in A's login activity.
-    await send('post', '/login').set('User-Agent', bAgent).send({ email: b.email, password: 'wrong password!' }).expect(401);
+    await send('post', '/login')
+      .set('User-Agent', bAgent)
+      .send({ email: b.email, password: 'wrong password!' })
+      .expect(401);
 
     const say = (from: LoggedIn, to: TestUser, message: string) =>
       send('post', '/chats').set('Cookie', from.cookie).send({ receiver_id: to.id, message }).expect(201);
@@ -603,17 +893,31 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     await say(cSession, a, 'c to a');
     await say(bSessions[1], c, `bc-secret-3-${tag}`);
     await send('post', '/global_chat').set('Cookie', aCurrent.cookie).send({ message: 'global from A' }).expect(201);
-    await send('post', '/global_chat').set('Cookie', bSessions[2].cookie).send({ message: 'global from B' }).expect(201);
+    await send('post', '/global_chat')
+      .set('Cookie', bSessions[2].cookie)
+      .send({ message: 'global from B' })
+      .expect(201);
 
     const bIds = bSessions.map((s) => s.body.session.id);
     const cIds = [cSession.body.session.id];
     const aActive = new Set(aSessions.slice(0, -1).map((s) => s.body.session.id));
     const aAll = new Set(aSessions.map((s) => s.body.session.id));
-    const secrets = [b.email, c.email, b.phone, c.phone, bAgent, `bc-secret-1-${tag}`, `bc-secret-2-${tag}`, `bc-secret-3-${tag}`];
+    const secrets = [
+      b.email,
+      c.email,
+      b.phone,
+      c.phone,
+      bAgent,
+      `bc-secret-1-${tag}`,
+      `bc-secret-2-${tag}`,
+      `bc-secret-3-${tag}`,
+    ];
 
     // Every session of every other user, as it is before A does anything.
     const snapshot = async () =>
-      (await sessions().createQueryBuilder('s').where('s.user_id <> :a', { a: a.id }).orderBy('s.id').getMany()).map((s) => [s.id, s.isActive, s.endReason]);
+      (await sessions().createQueryBuilder('s').where('s.user_id <> :a', { a: a.id }).orderBy('s.id').getMany()).map(
+        (s) => [s.id, s.isActive, s.endReason],
+      );
     const before = await snapshot();
 
     const sessionId = fc
@@ -634,9 +938,20 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       | { kind: 'delete'; id: number }
       | { kind: 'chat'; id: string; query: string };
     const command: fc.Arbitrary<Command> = fc.oneof(
-      fc.constantFrom<Command>({ kind: 'list' }, { kind: 'chats' }, { kind: 'userpage' }, { kind: 'status' }, { kind: 'activity' }, { kind: 'global' }),
+      fc.constantFrom<Command>(
+        { kind: 'list' },
+        { kind: 'chats' },
+        { kind: 'userpage' },
+        { kind: 'status' },
+        { kind: 'activity' },
+        { kind: 'global' },
+      ),
       fc.record({ kind: fc.constant('delete' as const), id: sessionId }),
-      fc.record({ kind: fc.constant('chat' as const), id: userId, query: fc.constantFrom('', '?limit=1', '?limit=100', '?before_id=1', '?limit=0') }),
+      fc.record({
+        kind: fc.constant('chat' as const),
+        id: userId,
+        query: fc.constantFrom('', '?limit=1', '?limit=100', '?before_id=1', '?limit=0'),
+      }),
     );
 
     await fc.assert(
@@ -649,8 +964,10 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
               res = await send('get', '/active_sessions').set('Cookie', cookie);
               expectStatus(res, 200, 'GET /active_sessions');
               const ids: number[] = res.body.sessions.map((s: { id: number }) => s.id);
-              for (const id of ids) if (!aAll.has(id)) fail(`A's session list has session ${id}, not A's: ${show(res)}`);
-              if (ids.length !== aActive.size + 1) fail(`A's session list has ${ids.length} sessions, expected ${aActive.size + 1}`);
+              for (const id of ids)
+                if (!aAll.has(id)) fail(`A's session list has session ${id}, not A's: ${show(res)}`);
+              if (ids.length !== aActive.size + 1)
+                fail(`A's session list has ${ids.length} sessions, expected ${aActive.size + 1}`);
               break;
             }
             case 'delete': {
@@ -658,17 +975,23 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
               const expected = cmd.id < 1 || cmd.id > MAX_ID ? 400 : aActive.has(cmd.id) ? 204 : 404;
               expectStatus(res, expected, `DELETE /active_sessions/${cmd.id}`);
               // Another user's session and an unknown id get the very same answer.
-              if (res.status === 404) expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Session not found' });
+              if (res.status === 404)
+                expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Session not found' });
               if (res.status === 204) aActive.delete(cmd.id);
               break;
             }
             case 'chats': {
               res = await send('get', '/chats').set('Cookie', cookie);
               expectStatus(res, 200, 'GET /chats');
-              for (const conv of res.body.conversations as Array<{ user: { id: number }; last_message: { sender_id: number; receiver_id: number } }>) {
+              for (const conv of res.body.conversations as Array<{
+                user: { id: number };
+                last_message: { sender_id: number; receiver_id: number };
+              }>) {
                 const m = conv.last_message;
-                if (m.sender_id !== a.id && m.receiver_id !== a.id) fail(`GET /chats shows a conversation A is not in: ${show(res)}`);
-                if (![m.sender_id, m.receiver_id].includes(conv.user.id)) fail(`GET /chats: partner ${conv.user.id} not in its last message`);
+                if (m.sender_id !== a.id && m.receiver_id !== a.id)
+                  fail(`GET /chats shows a conversation A is not in: ${show(res)}`);
+                if (![m.sender_id, m.receiver_id].includes(conv.user.id))
+                  fail(`GET /chats: partner ${conv.user.id} not in its last message`);
               }
               break;
             }
@@ -679,7 +1002,9 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
               if (res.status === 200) {
                 const other = Number(cmd.id);
                 for (const m of res.body.messages as Array<{ sender_id: number; receiver_id: number }>) {
-                  const between = (m.sender_id === a.id && m.receiver_id === other) || (m.sender_id === other && m.receiver_id === a.id);
+                  const between =
+                    (m.sender_id === a.id && m.receiver_id === other) ||
+                    (m.sender_id === other && m.receiver_id === a.id);
                   if (!between) fail(`GET ${path} shows a message not between A and ${other}: ${show(res)}`);
                 }
               }
@@ -688,18 +1013,24 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
             case 'userpage':
               res = await send('get', '/userpage').set('Cookie', cookie);
               expectStatus(res, 200, 'GET /userpage');
-              if (res.body.user.id !== a.id || res.body.user.email !== a.email) fail(`GET /userpage is not A's: ${show(res)}`);
-              if (res.body.active_sessions !== aActive.size + 1) fail(`GET /userpage counts ${res.body.active_sessions} sessions, expected ${aActive.size + 1}`);
+              if (res.body.user.id !== a.id || res.body.user.email !== a.email)
+                fail(`GET /userpage is not A's: ${show(res)}`);
+              if (res.body.active_sessions !== aActive.size + 1)
+                fail(`GET /userpage counts ${res.body.active_sessions} sessions, expected ${aActive.size + 1}`);
               break;
             case 'status':
               res = await send('get', '/session_status').set('Cookie', cookie);
               expectStatus(res, 200, 'GET /session_status');
-              if (res.body.user.id !== a.id || res.body.session.id !== aCurrent.body.session.id) fail(`GET /session_status is not A's: ${show(res)}`);
+              if (res.body.user.id !== a.id || res.body.session.id !== aCurrent.body.session.id)
+                fail(`GET /session_status is not A's: ${show(res)}`);
               break;
             case 'activity':
               res = await send('get', '/login_activity').set('Cookie', cookie);
               expectStatus(res, 200, 'GET /login_activity');
-              if (res.body.attempts.length !== aSessions.length) fail(`A's login activity has ${res.body.attempts.length} attempts, expected ${aSessions.length}: ${show(res)}`);
+              if (res.body.attempts.length !== aSessions.length)
+                fail(
+                  `A's login activity has ${res.body.attempts.length} attempts, expected ${aSessions.length}: ${show(res)}`,
+                );
               break;
             case 'global':
               res = await send('get', '/global_chat').set('Cookie', cookie);
@@ -707,7 +1038,9 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
               break;
           }
           expectSafe(res, `A's ${cmd.kind}`);
-          for (const secret of secrets) if (res.text.includes(secret)) fail(`A's ${JSON.stringify(cmd)} answer contains ${JSON.stringify(secret)}: ${show(res)}`);
+          for (const secret of secrets)
+            if (res.text.includes(secret))
+              fail(`A's ${JSON.stringify(cmd)} answer contains ${JSON.stringify(secret)}: ${show(res)}`);
         }
       }),
       { numRuns: 150 },
@@ -735,22 +1068,67 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
   }
 
   const numericInvalid = fc.oneof(
-    fc.constantFrom('0', '00', '-0', '-1', '1.5', '1.0', '1e3', '1E2', '0x10', '0b1', '0o7', '+1', ' 1', '1 ', '1_000', '1,5', 'Infinity', 'NaN', '2147483648',
-      '99999999999', '9007199254740993', '１', '١', '¹', '1\u0000', '.5', '5.', '--1', '1-', '+0', '%31'),
+    fc.constantFrom(
+      '0',
+      '00',
+      '-0',
+      '-1',
+      '1.5',
+      '1.0',
+      '1e3',
+      '1E2',
+      '0x10',
+      '0b1',
+      '0o7',
+      '+1',
+      ' 1',
+      '1 ',
+      '1_000',
+      '1,5',
+      'Infinity',
+      'NaN',
+      '2147483648',
+      '99999999999',
+      '9007199254740993',
+      '１',
+      '١',
+      '¹',
+      '1\u0000',
+      '.5',
+      '5.',
+      '--1',
+      '1-',
+      '+0',
+      '%31',
+    ),
     fc.integer({ min: -(2 ** 53), max: 0 }).map(String),
     fc.integer({ min: MAX_ID + 1, max: Number.MAX_SAFE_INTEGER }).map(String),
-    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)).map(String),
+    fc
+      .double({ noNaN: true, noDefaultInfinity: true })
+      .filter((d) => !Number.isInteger(d))
+      .map(String),
     fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: -5, max: 5 })).map(([m, e]) => `${m}e${e}`),
   );
-  const anySegment = fc.oneof(
-    { arbitrary: unicodeString(60, 1), weight: 4 },
-    { arbitrary: numericInvalid, weight: 4 },
-    { arbitrary: fc.integer({ min: 1, max: MAX_ID }).map(String), weight: 2 },
-    { arbitrary: fc.integer({ min: 1, max: 30 }).map(String), weight: 2 },
-    { arbitrary: fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 999 })).map(([z, n]) => '0'.repeat(z) + n), weight: 1 },
-    { arbitrary: fc.tuple(fc.constantFrom('9', 'a', '%', 'é', '𝄞', '%25', '%2F'), fc.integer({ min: 100, max: 2000 })).map(([s, n]) => s.repeat(n)), weight: 1 },
-    { arbitrary: fc.stringMatching(/^(%[0-9A-Fa-f]{2}|[%A-Za-z0-9])+$/), weight: 2 },
-  )
+  const anySegment = fc
+    .oneof(
+      { arbitrary: unicodeString(60, 1), weight: 4 },
+      { arbitrary: numericInvalid, weight: 4 },
+      { arbitrary: fc.integer({ min: 1, max: MAX_ID }).map(String), weight: 2 },
+      { arbitrary: fc.integer({ min: 1, max: 30 }).map(String), weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 999 }))
+          .map(([z, n]) => '0'.repeat(z) + n),
+        weight: 1,
+      },
+      {
+        arbitrary: fc
+          .tuple(fc.constantFrom('9', 'a', '%', 'é', '𝄞', '%25', '%2F'), fc.integer({ min: 100, max: 2000 }))
+          .map(([s, n]) => s.repeat(n)),
+        weight: 1,
+      },
+      { arbitrary: fc.stringMatching(/^(%[0-9A-Fa-f]{2}|[%A-Za-z0-9])+$/), weight: 2 },
+    )
     // '.' and '..' are path steps, not values; and at most 2000 UTF-8 bytes (6 kB percent-encoded),
     // so a request line stays inside Node's 16 kB header limit (past it Node answers 431 itself).
     .filter((s) => s !== '.' && s !== '..' && Buffer.byteLength(s, 'utf8') <= 2000);
@@ -767,8 +1145,12 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const d = await signup(t.http, { email: `prop5-d-${uniq()}@example.com` });
     const partner = await signup(t.http, { email: `prop5-e-${uniq()}@example.com` });
     let dSession = await login(t.http, d);
-    await send('post', '/chats').set('Cookie', dSession.cookie).send({ receiver_id: partner.id, message: 'hi' }).expect(201);
-    const maxUserId = async () => (await users().createQueryBuilder('u').select('MAX(u.id)', 'max').getRawOne<{ max: number }>())!.max;
+    await send('post', '/chats')
+      .set('Cookie', dSession.cookie)
+      .send({ receiver_id: partner.id, message: 'hi' })
+      .expect(201);
+    const maxUserId = async () =>
+      (await users().createQueryBuilder('u').select('MAX(u.id)', 'max').getRawOne<{ max: number }>())!.max;
 
     /** Sent as written: percent signs with or without two hex digits, bytes that are not UTF-8. */
     const rawSegment = fc
@@ -779,7 +1161,10 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       });
     type Param = { kind: 'encoded'; segment: string; all: boolean } | { kind: 'raw'; text: string };
     const param: fc.Arbitrary<Param> = fc.oneof(
-      { arbitrary: fc.record({ kind: fc.constant('encoded' as const), segment: anySegment, all: fc.boolean() }), weight: 4 },
+      {
+        arbitrary: fc.record({ kind: fc.constant('encoded' as const), segment: anySegment, all: fc.boolean() }),
+        weight: 4,
+      },
       { arbitrary: fc.record({ kind: fc.constant('raw' as const), text: rawSegment }), weight: 1 },
     );
 
@@ -808,7 +1193,8 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
         } else expectStatus(res, route === 'chat' ? [200, 400, 404] : [204, 400, 404], what);
         if (res.status === 400) expect(res.body.message).toMatch(/must be a positive integer/);
         if (route === 'chat' && res.status === 200) {
-          for (const m of res.body.messages) if (m.sender_id !== d.id && m.receiver_id !== d.id) fail(`${what}: a message D is not in`);
+          for (const m of res.body.messages)
+            if (m.sender_id !== d.id && m.receiver_id !== d.id) fail(`${what}: a message D is not in`);
         }
         // Ending D's own current session is a logout: sign in again for the next run.
         if (route === 'delete' && res.status === 204) dSession = await login(t.http, d);
@@ -822,8 +1208,14 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const partner = await signup(t.http, { email: `prop5b-e-${uniq()}@example.com` });
     const dSession = await login(t.http, d);
     for (let i = 0; i < 5; i++) {
-      await send('post', '/chats').set('Cookie', dSession.cookie).send({ receiver_id: partner.id, message: `m${i}` }).expect(201);
-      await send('post', '/global_chat').set('Cookie', dSession.cookie).send({ message: `g${i}` }).expect(201);
+      await send('post', '/chats')
+        .set('Cookie', dSession.cookie)
+        .send({ receiver_id: partner.id, message: `m${i}` })
+        .expect(201);
+      await send('post', '/global_chat')
+        .set('Cookie', dSession.cookie)
+        .send({ message: `g${i}` })
+        .expect(201);
     }
 
     const paramValue = fc.oneof(
@@ -848,14 +1240,18 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
           if (limit !== undefined) pairs.push(['limit', limit]);
           if (beforeId !== undefined) pairs.push(['before_id', beforeId]);
           if (duplicate && limit !== undefined) pairs.push(['limit', limit]);
-          for (const [k, v] of extras) if (!['limit', 'before_id'].includes(k.replace(/\p{Cs}/gu, '\ufffd'))) pairs.push([k, v]);
-          const query = pairs.map(([k, v]) => `${percentEncode(k, encodeAll)}=${percentEncode(v, encodeAll)}`).join('&');
+          for (const [k, v] of extras)
+            if (!['limit', 'before_id'].includes(k.replace(/\p{Cs}/gu, '\ufffd'))) pairs.push([k, v]);
+          const query = pairs
+            .map(([k, v]) => `${percentEncode(k, encodeAll)}=${percentEncode(v, encodeAll)}`)
+            .join('&');
           const path = `${route === 'global' ? '/global_chat' : `/chats/${partner.id}`}${query ? `?${query}` : ''}`;
           const res = await send('get', path).set('Cookie', dSession.cookie);
           const what = `GET ${path.slice(0, 400)}`;
           expectSafe(res, what);
 
-          const judge = (v: string | undefined, max: number) => (v === undefined || v === '' ? 'valid' : judgeNumber(v.replace(/\p{Cs}/gu, '\ufffd'), 1, max));
+          const judge = (v: string | undefined, max: number) =>
+            v === undefined || v === '' ? 'valid' : judgeNumber(v.replace(/\p{Cs}/gu, '\ufffd'), 1, max);
           const verdicts = [judge(limit, 100), judge(beforeId, MAX_ID)];
           if (duplicate && limit !== undefined) expectStatus(res, [200, 400], what);
           else if (verdicts.includes('invalid')) expectStatus(res, 400, what);
@@ -866,11 +1262,15 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
             const ids: number[] = res.body.messages.map((m: { id: number }) => m.id);
             const max = limit && judgeNumber(limit, 1, 100) !== 'invalid' ? Number(limit) : 50;
             if (ids.length > max) fail(`${what}: ${ids.length} messages, limit ${max}`);
-            for (let i = 1; i < ids.length; i++) if (!(ids[i] < ids[i - 1])) fail(`${what}: not newest first: ${ids.join(', ')}`);
-            if (beforeId && judgeNumber(beforeId, 1, MAX_ID) !== 'invalid') for (const id of ids) if (id >= Number(beforeId)) fail(`${what}: id ${id} not before ${beforeId}`);
+            for (let i = 1; i < ids.length; i++)
+              if (!(ids[i] < ids[i - 1])) fail(`${what}: not newest first: ${ids.join(', ')}`);
+            if (beforeId && judgeNumber(beforeId, 1, MAX_ID) !== 'invalid')
+              for (const id of ids) if (id >= Number(beforeId)) fail(`${what}: id ${id} not before ${beforeId}`);
             if (route === 'chat') {
               for (const m of res.body.messages) {
-                const between = (m.sender_id === d.id && m.receiver_id === partner.id) || (m.sender_id === partner.id && m.receiver_id === d.id);
+                const between =
+                  (m.sender_id === d.id && m.receiver_id === partner.id) ||
+                  (m.sender_id === partner.id && m.receiver_id === d.id);
                 if (!between) fail(`${what}: a message not between D and the partner`);
               }
             }
@@ -890,24 +1290,64 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
     const name = fc.oneof(
       { arbitrary: fc.string({ unit: unicodeUnit, minLength: 1, maxLength: 100 }), weight: 6 },
       { arbitrary: unicodeString(110), weight: 3 },
-      { arbitrary: fc.tuple(fc.stringMatching(/^[ \t\n\u00a0\u3000\ufeff]{0,3}$/), unicodeString(12, 1), fc.stringMatching(/^[ \t\n\u00a0\u3000]{0,3}$/)).map(([l, s, r]) => l + s + r), weight: 3 },
-      { arbitrary: fc.tuple(fc.constantFrom('a', 'é', '𝄞', '😀', 'e\u0301'), fc.integer({ min: 95, max: 105 })).map(([ch, n]) => ch.repeat(n)), weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(
+            fc.stringMatching(/^[ \t\n\u00a0\u3000\ufeff]{0,3}$/),
+            unicodeString(12, 1),
+            fc.stringMatching(/^[ \t\n\u00a0\u3000]{0,3}$/),
+          )
+          .map(([l, s, r]) => l + s + r),
+        weight: 3,
+      },
+      {
+        arbitrary: fc
+          .tuple(fc.constantFrom('a', 'é', '𝄞', '😀', 'e\u0301'), fc.integer({ min: 95, max: 105 }))
+          .map(([ch, n]) => ch.repeat(n)),
+        weight: 2,
+      },
       { arbitrary: fc.stringMatching(/^[ \t\n\u00a0\u2028\u3000]{0,5}$/), weight: 1 },
       { arbitrary: fc.constantFrom<unknown>(undefined, null, 42, true, [], {}, ['Ada'], { first: 'Ada' }), weight: 1 },
     );
     const phone = fc.oneof(
       { arbitrary: fc.stringMatching(/^[0-9 +\-()]{7,20}$/), weight: 8 },
       { arbitrary: alphabetPhone, weight: 4 },
-      { arbitrary: fc.tuple(fc.stringMatching(/^[ \t]{0,2}$/), fc.stringMatching(/^[0-9 +\-()]{5,22}$/), fc.stringMatching(/^[ \t]{0,2}$/)).map(([l, s, r]) => l + s + r), weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(
+            fc.stringMatching(/^[ \t]{0,2}$/),
+            fc.stringMatching(/^[0-9 +\-()]{5,22}$/),
+            fc.stringMatching(/^[ \t]{0,2}$/),
+          )
+          .map(([l, s, r]) => l + s + r),
+        weight: 2,
+      },
       { arbitrary: unicodeString(25), weight: 2 },
-      { arbitrary: fc.stringMatching(/^[0-9]{7,20}$/).chain((s) => fc.tuple(fc.nat({ max: s.length - 1 }), unicodeUnit).map(([i, ch]) => s.slice(0, i) + ch + s.slice(i + 1))), weight: 2 },
+      {
+        arbitrary: fc
+          .stringMatching(/^[0-9]{7,20}$/)
+          .chain((s) =>
+            fc.tuple(fc.nat({ max: s.length - 1 }), unicodeUnit).map(([i, ch]) => s.slice(0, i) + ch + s.slice(i + 1)),
+          ),
+        weight: 2,
+      },
       { arbitrary: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), weight: 2 },
-      { arbitrary: fc.constantFrom<unknown>(undefined, null, 1.5, -1234567, -12345678901, 1e21, true, [], {}, ['5550100']), weight: 1 },
+      {
+        arbitrary: fc.constantFrom<unknown>(undefined, null, 1.5, -1234567, -12345678901, 1e21, true, [], {}, [
+          '5550100',
+        ]),
+        weight: 1,
+      },
     );
     const password = fc.oneof(
       { arbitrary: fc.string({ unit: 'grapheme', minLength: 8, maxLength: 40 }), weight: 6 },
       { arbitrary: unicodeString(80), weight: 4 },
-      { arbitrary: fc.array(fc.constantFrom('a', 'é', '€', '𝄞', ' '), { minLength: 1, maxLength: 40 }).map((a) => a.join('')), weight: 3 },
+      {
+        arbitrary: fc
+          .array(fc.constantFrom('a', 'é', '€', '𝄞', ' '), { minLength: 1, maxLength: 40 })
+          .map((a) => a.join('')),
+        weight: 3,
+      },
       { arbitrary: fc.integer({ min: 5, max: 80 }).map((n) => 'p'.repeat(n)), weight: 2 },
       { arbitrary: fc.constantFrom<unknown>(undefined, null, 12345678, true, [], {}, ['password123']), weight: 1 },
     );
@@ -928,8 +1368,27 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
           kind: fc.constant('raw' as const),
           value: fc.oneof(
             unicodeString(40),
-            fc.constantFrom('noatsign', 'a@b', '@example.com', 'a@', 'a@@example.com', 'a b@example.com', 'a@exa mple.com', 'a@example', '', ' ', 'a@.com', 'user@example.com'),
-            fc.tuple(fc.stringMatching(/^[a-z0-9._%+-]{1,12}$/), fc.stringMatching(/^[a-z0-9-]{1,10}$/), fc.constantFrom('com', 'org', 'io', 'x')).map(([l, d, tld]) => `${l}@${d}.${tld}`),
+            fc.constantFrom(
+              'noatsign',
+              'a@b',
+              '@example.com',
+              'a@',
+              'a@@example.com',
+              'a b@example.com',
+              'a@exa mple.com',
+              'a@example',
+              '',
+              ' ',
+              'a@.com',
+              'user@example.com',
+            ),
+            fc
+              .tuple(
+                fc.stringMatching(/^[a-z0-9._%+-]{1,12}$/),
+                fc.stringMatching(/^[a-z0-9-]{1,10}$/),
+                fc.constantFrom('com', 'org', 'io', 'x'),
+              )
+              .map(([l, d, tld]) => `${l}@${d}.${tld}`),
             fc.constantFrom<unknown>(undefined, null, 42, true, [], {}, ['a@example.com']),
           ),
         }),
@@ -953,7 +1412,8 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       if (!phoneOk && !phoneEither) bad.push('phone');
       if (phoneEither) either.push('phone');
       const pw = fields.password;
-      if (!(typeof pw === 'string' && Buffer.byteLength(pw, 'utf8') >= 8 && Buffer.byteLength(pw, 'utf8') <= 72)) bad.push('password');
+      if (!(typeof pw === 'string' && Buffer.byteLength(pw, 'utf8') >= 8 && Buffer.byteLength(pw, 'utf8') <= 72))
+        bad.push('password');
       return { bad, either, lone };
     }
     /** Fails a simple check every valid address passes (a dotted domain after the last @, no spaces in it). */
@@ -963,69 +1423,106 @@ describe('Property tests (fast-check): any input gives a 2xx or 4xx, never a 5xx
       const at = norm.lastIndexOf('@');
       if (at <= 0) return true;
       const domain = norm.slice(at + 1);
-      return domain === '' || !domain.includes('.') || /\s/.test(domain) || domain.startsWith('.') || domain.endsWith('.');
+      return (
+        domain === '' || !domain.includes('.') || /\s/.test(domain) || domain.startsWith('.') || domain.endsWith('.')
+      );
     }
 
     await fc.assert(
-      fc.asyncProperty(name, phone, email, password, fc.boolean(), async (nameValue, phoneValue, emailSpec, passwordValue, asForm) => {
-        let emailValue: unknown;
-        if (emailSpec.kind === 'good') {
-          const plain = `prop6.${uniq()}@example.com`;
-          emailValue = emailSpec.left + Array.from(plain, (ch, i) => (emailSpec.upper[i] ? ch.toUpperCase() : ch)).join('') + emailSpec.right;
-        } else emailValue = emailSpec.value;
-        const fields: Record<string, unknown> = { name: nameValue, phone: phoneValue, email: emailValue, password: passwordValue };
+      fc.asyncProperty(
+        name,
+        phone,
+        email,
+        password,
+        fc.boolean(),
+        async (nameValue, phoneValue, emailSpec, passwordValue, asForm) => {
+          let emailValue: unknown;
+          if (emailSpec.kind === 'good') {
+            const plain = `prop6.${uniq()}@example.com`;
+            emailValue =
+              emailSpec.left +
+              Array.from(plain, (ch, i) => (emailSpec.upper[i] ? ch.toUpperCase() : ch)).join('') +
+              emailSpec.right;
+          } else emailValue = emailSpec.value;
+          const fields: Record<string, unknown> = {
+            name: nameValue,
+            phone: phoneValue,
+            email: emailValue,
+            password: passwordValue,
+          };
 
-        // A form post carries strings only (and UTF-8 cannot carry a lone surrogate: it arrives as U+FFFD).
-        const formable = Object.values(fields).every((v) => typeof v === 'string');
-        const form = asForm && formable;
-        const sent: Record<string, unknown> = form
-          ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, (v as string).replace(/\p{Cs}/gu, '\ufffd')]))
-          : fields;
+          // A form post carries strings only (and UTF-8 cannot carry a lone surrogate: it arrives as U+FFFD).
+          const formable = Object.values(fields).every((v) => typeof v === 'string');
+          const form = asForm && formable;
+          const sent: Record<string, unknown> = form
+            ? Object.fromEntries(
+                Object.entries(fields).map(([k, v]) => [k, (v as string).replace(/\p{Cs}/gu, '\ufffd')]),
+              )
+            : fields;
 
-        const verdict = model(sent);
-        const emailBad = obviouslyBadEmail(sent.email);
-        const normEmail = typeof sent.email === 'string' ? sent.email.trim().toLowerCase() : undefined;
-        const taken = normEmail !== undefined && (await users().existsBy({ email: normEmail }));
+          const verdict = model(sent);
+          const emailBad = obviouslyBadEmail(sent.email);
+          const normEmail = typeof sent.email === 'string' ? sent.email.trim().toLowerCase() : undefined;
+          const taken = normEmail !== undefined && (await users().existsBy({ email: normEmail }));
 
-        const req = send('post', '/signup');
-        const res = form
-          ? await req.type('form').send(new URLSearchParams(sent as Record<string, string>).toString())
-          : await req.set('Content-Type', 'application/json').send(JSON.stringify(fields));
-        const what = `POST /signup ${form ? 'form' : 'JSON'} ${JSON.stringify(sent)}`;
-        expectSafe(res, what);
+          const req = send('post', '/signup');
+          const res = form
+            ? await req.type('form').send(new URLSearchParams(sent as Record<string, string>).toString())
+            : await req.set('Content-Type', 'application/json').send(JSON.stringify(fields));
+          const what = `POST /signup ${form ? 'form' : 'JSON'} ${JSON.stringify(sent)}`;
+          expectSafe(res, what);
 
-        if (verdict.lone) {
-          expectStatus(res, 400, `${what} (text that is not valid Unicode)`);
-          return;
-        }
-        const bad = [...verdict.bad, ...(emailBad ? ['email'] : [])];
-        if (bad.length > 0) {
-          expectStatus(res, 400, `${what} (model: bad ${bad.join(', ')})`);
-          const messages: string[] = Array.isArray(res.body.message) ? res.body.message : [res.body.message];
-          for (const field of bad) if (!messages.some((m) => m.includes(field))) fail(`${what}: the 400 does not name ${field}: ${show(res)}`);
-          return;
-        }
-        // name, phone and password are valid (or a case the contract leaves open), and the email passes the simple check.
-        const open = [...verdict.either, ...(emailSpec.kind === 'good' ? [] : ['email'])];
-        if (open.length === 0) expectStatus(res, taken ? 409 : 201, `${what} (model: valid)`);
-        else expectStatus(res, taken ? [400, 409] : [201, 400], `${what} (model: valid unless ${open.join(' or ')} is refused)`);
-        if (res.status === 400) {
-          const messages: string[] = Array.isArray(res.body.message) ? res.body.message : [res.body.message];
-          for (const m of messages) if (!open.some((f) => m.includes(f))) fail(`${what}: refused for something other than ${open.join(' or ')}: ${show(res)}`);
-        }
-        if (res.status !== 201) return;
+          if (verdict.lone) {
+            expectStatus(res, 400, `${what} (text that is not valid Unicode)`);
+            return;
+          }
+          const bad = [...verdict.bad, ...(emailBad ? ['email'] : [])];
+          if (bad.length > 0) {
+            expectStatus(res, 400, `${what} (model: bad ${bad.join(', ')})`);
+            const messages: string[] = Array.isArray(res.body.message) ? res.body.message : [res.body.message];
+            for (const field of bad)
+              if (!messages.some((m) => m.includes(field)))
+                fail(`${what}: the 400 does not name ${field}: ${show(res)}`);
+            return;
+          }
+          // name, phone and password are valid (or a case the contract leaves open), and the email passes the simple check.
+          const open = [...verdict.either, ...(emailSpec.kind === 'good' ? [] : ['email'])];
+          if (open.length === 0) expectStatus(res, taken ? 409 : 201, `${what} (model: valid)`);
+          else
+            expectStatus(
+              res,
+              taken ? [400, 409] : [201, 400],
+              `${what} (model: valid unless ${open.join(' or ')} is refused)`,
+            );
+          if (res.status === 400) {
+            const messages: string[] = Array.isArray(res.body.message) ? res.body.message : [res.body.message];
+            for (const m of messages)
+              if (!open.some((f) => m.includes(f)))
+                fail(`${what}: refused for something other than ${open.join(' or ')}: ${show(res)}`);
+          }
+          if (res.status !== 201) return;
 
-        const expected = {
-          name: (sent.name as string).trim(),
-          email: normEmail,
-          phone: typeof sent.phone === 'number' ? String(sent.phone) : sent.phone,
-        };
-        const row = await users().findOneByOrFail({ id: res.body.user.id });
-        const stored = { name: row.name, email: row.email, phone: row.phone };
-        if (JSON.stringify(stored) !== JSON.stringify(expected)) fail(`${what}: stored ${JSON.stringify(stored)}, expected ${JSON.stringify(expected)}`);
-        expect(res.body.user).toMatchObject({ id: row.id, ...expected, is_active: true, last_login: null });
-        expect(Object.keys(res.body.user).sort()).toEqual(['created_at', 'email', 'id', 'is_active', 'last_login', 'name', 'phone']);
-      }),
+          const expected = {
+            name: (sent.name as string).trim(),
+            email: normEmail,
+            phone: typeof sent.phone === 'number' ? String(sent.phone) : sent.phone,
+          };
+          const row = await users().findOneByOrFail({ id: res.body.user.id });
+          const stored = { name: row.name, email: row.email, phone: row.phone };
+          if (JSON.stringify(stored) !== JSON.stringify(expected))
+            fail(`${what}: stored ${JSON.stringify(stored)}, expected ${JSON.stringify(expected)}`);
+          expect(res.body.user).toMatchObject({ id: row.id, ...expected, is_active: true, last_login: null });
+          expect(Object.keys(res.body.user).sort()).toEqual([
+            'created_at',
+            'email',
+            'id',
+            'is_active',
+            'last_login',
+            'name',
+            'phone',
+          ]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -41,18 +41,30 @@ describe('Query plans on SQLite without statistics', () => {
   function planOf(sql: string): string[] {
     const connection = (t.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
     const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
-    return connection.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((row) => row.detail);
+    return connection
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => row.detail);
   }
 
   it("GET /active_sessions reads the caller's sessions through the (user_id, is_active) index", async () => {
     const user = await signup(t.http);
     const { cookie } = await login(t.http, user);
-    const statements = await statementsOf(() => request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200));
-    const listing = statements.filter((sql) => /^SELECT/i.test(sql) && /FROM "sessions"/.test(sql) && !/token_hash\s*=/.test(sql));
+    const statements = await statementsOf(() =>
+      request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200),
+    );
+    const listing = statements.filter(
+      (sql) => /^SELECT/i.test(sql) && /FROM "sessions"/.test(sql) && !/token_hash\s*=/.test(sql),
+    );
     expect(listing.length).toBeGreaterThan(0);
     for (const sql of listing) {
       const plan = planOf(sql);
-      expect({ sql, plan }).toEqual({ sql, plan: expect.arrayContaining([expect.stringMatching(/USING INDEX ix_sessions_user_active \(user_id=\? AND is_active=\?\)/)]) });
+      expect({ sql, plan }).toEqual({
+        sql,
+        plan: expect.arrayContaining([
+          expect.stringMatching(/USING INDEX ix_sessions_user_active \(user_id=\? AND is_active=\?\)/),
+        ]),
+      });
       expect(plan.join('\n')).not.toMatch(/ix_sessions_active_expires|SCAN sessions/);
     }
   });

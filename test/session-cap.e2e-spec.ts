@@ -36,7 +36,12 @@ describe('Sessions per user (MAX_SESSIONS_PER_USER)', () => {
   it('never leaves more than the cap active under concurrent logins', async () => {
     const user = await signup(t.http);
     const responses = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => request(t.http).post('/login').set('User-Agent', `device ${i}`).send({ email: user.email, password: user.password })),
+      Array.from({ length: 8 }, (_, i) =>
+        request(t.http)
+          .post('/login')
+          .set('User-Agent', `device ${i}`)
+          .send({ email: user.email, password: user.password }),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
     expect(await activeCount(user.id)).toBe(3);
@@ -44,7 +49,7 @@ describe('Sessions per user (MAX_SESSIONS_PER_USER)', () => {
     expect(evicted.map((s) => s.endReason)).toEqual(Array(5).fill('revoked'));
   });
 
-  it('does not count other users\' sessions', async () => {
+  it("does not count other users' sessions", async () => {
     const one = await signup(t.http);
     const two = await signup(t.http);
     for (let i = 0; i < 3; i++) await login(t.http, one);
@@ -62,12 +67,21 @@ describe('Sessions per user (MAX_SESSIONS_PER_USER)', () => {
       const db = await createScratchDatabase(adminUrl, 'session_cap');
       // The failed-login limit per account and address (5) counts attempts in flight, so eight at
       // once could meet it while the hashes queue; this test is about the cap, not the throttle.
-      const pg = await createTestApp({ DATABASE_URL: db.url, MAX_SESSIONS_PER_USER: '3', LOGIN_LIMIT_ACCOUNT_ADDRESS: '100' });
+      const pg = await createTestApp({
+        DATABASE_URL: db.url,
+        MAX_SESSIONS_PER_USER: '3',
+        LOGIN_LIMIT_ACCOUNT_ADDRESS: '100',
+      });
       try {
         const user = await signup(pg.http);
         for (let round = 0; round < 3; round++) {
           const statuses = await Promise.all(
-            Array.from({ length: 8 }, () => request(pg.http).post('/login').send({ email: user.email, password: user.password }).then((r) => r.status)),
+            Array.from({ length: 8 }, () =>
+              request(pg.http)
+                .post('/login')
+                .send({ email: user.email, password: user.password })
+                .then((r) => r.status),
+            ),
           );
           expect(statuses).toEqual(Array(8).fill(200));
           expect(await pg.dataSource.getRepository(Session).countBy({ userId: user.id, isActive: true })).toBe(3);

@@ -81,7 +81,10 @@ describe('The session guard', () => {
       const b = await login(t.http, user);
       await t.app.get(AuthService).deactivateAccount(user.id);
       expect(await t.dataSource.getRepository(Session).countBy({ userId: user.id, isActive: true })).toBe(0);
-      for (const s of [a, b]) expect((await request(t.http).get('/session_status').set('Cookie', s.cookie).expect(401)).body.reason).toBe('account_disabled');
+      for (const s of [a, b])
+        expect((await request(t.http).get('/session_status').set('Cookie', s.cookie).expect(401)).body.reason).toBe(
+          'account_disabled',
+        );
       await request(t.http).post('/login').send({ email: user.email, password: user.password }).expect(403);
     });
 
@@ -91,11 +94,24 @@ describe('The session guard', () => {
       const other = await createTestApp({ SECRET_KEY: 'another-secret-key-that-is-long-enough-9876543210' });
       try {
         // Copy the session row (with its hash) into the other server's database.
-        const row = await t.dataSource.getRepository(Session).createQueryBuilder('s').addSelect('s.tokenHash').where('s.id = :id', { id: body.session.id }).getOneOrFail();
-        const u = await t.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: user.id }).getOneOrFail();
+        const row = await t.dataSource
+          .getRepository(Session)
+          .createQueryBuilder('s')
+          .addSelect('s.tokenHash')
+          .where('s.id = :id', { id: body.session.id })
+          .getOneOrFail();
+        const u = await t.dataSource
+          .getRepository(User)
+          .createQueryBuilder('u')
+          .addSelect('u.passwordHash')
+          .where('u.id = :id', { id: user.id })
+          .getOneOrFail();
         await other.dataSource.getRepository(User).insert({ ...u });
         await other.dataSource.getRepository(Session).insert({ ...row });
-        const res = await request(other.http).get('/session_status').set('Authorization', `Bearer ${token}`).expect(401);
+        const res = await request(other.http)
+          .get('/session_status')
+          .set('Authorization', `Bearer ${token}`)
+          .expect(401);
         expect(res.body.reason).toBe('invalid');
       } finally {
         await other.close();
@@ -105,7 +121,8 @@ describe('The session guard', () => {
     it('writes last_activity at most once a minute', async () => {
       const user = await signup(t.http);
       const { cookie, body } = await login(t.http, user);
-      const read = async () => (await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).lastActivity.getTime();
+      const read = async () =>
+        (await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).lastActivity.getTime();
       const loginActivity = await read();
       t.clock.advance(30);
       await request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200);
@@ -141,7 +158,8 @@ describe('The session guard', () => {
     it('coalesces activity writes to at most a quarter of the idle timeout', async () => {
       const user = await signup(t.http);
       const { cookie, body } = await login(t.http, user);
-      const read = async () => (await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).lastActivity.getTime();
+      const read = async () =>
+        (await t.dataSource.getRepository(Session).findOneByOrFail({ id: body.session.id })).lastActivity.getTime();
       const start = await read();
       t.clock.advance(31); // past 120 / 4 = 30 s
       await request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200);

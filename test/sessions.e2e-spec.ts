@@ -21,16 +21,27 @@ describe('Sessions on several devices', () => {
 
   it('lets one user be signed in on several devices at once, listed newest first with the current one marked', async () => {
     const { laptop, phone, tablet } = await threeDevices();
-    for (const device of [laptop, phone, tablet]) await request(t.http).get('/session_status').set('Cookie', device.cookie).expect(200);
+    for (const device of [laptop, phone, tablet])
+      await request(t.http).get('/session_status').set('Cookie', device.cookie).expect(200);
     const res = await request(t.http).get('/active_sessions').set('Cookie', phone.cookie).expect(200);
     expect(res.body.sessions.map((s: { user_agent: string }) => s.user_agent)).toEqual(['Tablet', 'Phone', 'Laptop']);
     expect(res.body.sessions.map((s: { current: boolean }) => s.current)).toEqual([false, true, false]);
     expect(Object.keys(res.body.sessions[0]).sort()).toEqual(
-      ['current', 'expires_at', 'id', 'ip_address', 'is_active', 'last_activity', 'login_time', 'logout_time', 'user_agent'].sort(),
+      [
+        'current',
+        'expires_at',
+        'id',
+        'ip_address',
+        'is_active',
+        'last_activity',
+        'login_time',
+        'logout_time',
+        'user_agent',
+      ].sort(),
     );
   });
 
-  it('shows only the caller\'s own sessions', async () => {
+  it("shows only the caller's own sessions", async () => {
     const a = await threeDevices();
     const b = await signup(t.http);
     const bSession = await login(t.http, b);
@@ -53,21 +64,33 @@ describe('Sessions on several devices', () => {
 
   it('ending the current session is a logout: reason logged_out and the cookie cleared', async () => {
     const { laptop } = await threeDevices();
-    const res = await request(t.http).delete(`/active_sessions/${laptop.body.session.id}`).set('Cookie', laptop.cookie).expect(204);
+    const res = await request(t.http)
+      .delete(`/active_sessions/${laptop.body.session.id}`)
+      .set('Cookie', laptop.cookie)
+      .expect(204);
     expect(sessionSetCookie(res.headers['set-cookie'])).toMatch(/^session_token=;/);
     const status = await request(t.http).get('/session_status').set('Cookie', laptop.cookie).expect(401);
     expect(status.body.reason).toBe('logged_out');
   });
 
-  it('answers 404 for another user\'s session, an unknown id and an already ended one, and changes nothing', async () => {
+  it("answers 404 for another user's session, an unknown id and an already ended one, and changes nothing", async () => {
     const a = await threeDevices();
     const b = await signup(t.http);
     const bSession = await login(t.http, b);
-    await request(t.http).delete(`/active_sessions/${a.phone.body.session.id}`).set('Cookie', bSession.cookie).expect(404);
+    await request(t.http)
+      .delete(`/active_sessions/${a.phone.body.session.id}`)
+      .set('Cookie', bSession.cookie)
+      .expect(404);
     await request(t.http).get('/session_status').set('Cookie', a.phone.cookie).expect(200);
     await request(t.http).delete('/active_sessions/999999').set('Cookie', bSession.cookie).expect(404);
-    await request(t.http).delete(`/active_sessions/${a.phone.body.session.id}`).set('Cookie', a.laptop.cookie).expect(204);
-    const again = await request(t.http).delete(`/active_sessions/${a.phone.body.session.id}`).set('Cookie', a.laptop.cookie).expect(404);
+    await request(t.http)
+      .delete(`/active_sessions/${a.phone.body.session.id}`)
+      .set('Cookie', a.laptop.cookie)
+      .expect(204);
+    const again = await request(t.http)
+      .delete(`/active_sessions/${a.phone.body.session.id}`)
+      .set('Cookie', a.laptop.cookie)
+      .expect(404);
     expect(again.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Session not found' });
   });
 

@@ -48,7 +48,8 @@ describe('Login throttling', () => {
   it('allows 20 failures per address across accounts', async () => {
     const net = freshNet();
     const ip = `${net}.1`;
-    for (let i = 0; i < 20; i++) await attempt(t.http, `victim${i}-${net}@example.com`, 'wrong password', ip).expect(401);
+    for (let i = 0; i < 20; i++)
+      await attempt(t.http, `victim${i}-${net}@example.com`, 'wrong password', ip).expect(401);
     const user = await signup(t.http);
     await attempt(t.http, user.email, user.password, ip).expect(429);
     await attempt(t.http, user.email, user.password, `${net}.2`).expect(200);
@@ -61,7 +62,7 @@ describe('Login throttling', () => {
     await attempt(t.http, user.email, user.password, `${net}.200`).expect(429);
   });
 
-  it('clears the account\'s count for that address on a success', async () => {
+  it("clears the account's count for that address on a success", async () => {
     const user = await signup(t.http);
     const ip = freshIp();
     for (let i = 0; i < 4; i++) await attempt(t.http, user.email, 'wrong password', ip).expect(401);
@@ -73,7 +74,8 @@ describe('Login throttling', () => {
   it('does not count 400s', async () => {
     const user = await signup(t.http);
     const ip = freshIp();
-    for (let i = 0; i < 10; i++) await request(t.http).post('/login').set('X-Forwarded-For', ip).send({ email: user.email }).expect(400);
+    for (let i = 0; i < 10; i++)
+      await request(t.http).post('/login').set('X-Forwarded-For', ip).send({ email: user.email }).expect(400);
     await attempt(t.http, user.email, user.password, ip).expect(200);
   });
 
@@ -91,7 +93,9 @@ describe('Login throttling', () => {
   it('holds under a burst of concurrent guesses: no more than 5 are checked', async () => {
     const user = await signup(t.http);
     const ip = freshIp();
-    const statuses = (await Promise.all(Array.from({ length: 15 }, () => attempt(t.http, user.email, 'wrong password', ip)))).map((r) => r.status);
+    const statuses = (
+      await Promise.all(Array.from({ length: 15 }, () => attempt(t.http, user.email, 'wrong password', ip)))
+    ).map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
@@ -101,8 +105,17 @@ describe('Login throttling', () => {
     const ip = freshIp();
     for (let i = 0; i < 5; i++) await attempt(t.http, user.email, 'wrong password', ip).expect(401);
     await attempt(t.http, user.email, user.password, ip).expect(429);
-    const rows = await t.dataSource.getRepository(LoginAttempt).find({ where: { userId: user.id }, order: { id: 'ASC' } });
-    expect(rows.map((r) => r.reason)).toEqual(['bad_password', 'bad_password', 'bad_password', 'bad_password', 'bad_password', 'throttled']);
+    const rows = await t.dataSource
+      .getRepository(LoginAttempt)
+      .find({ where: { userId: user.id }, order: { id: 'ASC' } });
+    expect(rows.map((r) => r.reason)).toEqual([
+      'bad_password',
+      'bad_password',
+      'bad_password',
+      'bad_password',
+      'bad_password',
+      'throttled',
+    ]);
     expect(rows.every((r) => r.ipAddress === ip && r.success === false)).toBe(true);
     const dump = JSON.stringify(await t.dataSource.query('SELECT * FROM login_attempts'));
     expect(dump).not.toContain('wrong password');
@@ -113,7 +126,12 @@ describe('Login throttling', () => {
 describe('Login throttling, configured', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ TRUST_PROXY: 'loopback', LOGIN_LIMIT_ACCOUNT_ADDRESS: '2', LOGIN_LIMIT_WINDOW: '60', AUTH_RATE_LIMIT: '8' });
+    t = await createTestApp({
+      TRUST_PROXY: 'loopback',
+      LOGIN_LIMIT_ACCOUNT_ADDRESS: '2',
+      LOGIN_LIMIT_WINDOW: '60',
+      AUTH_RATE_LIMIT: '8',
+    });
   });
   afterAll(() => t.close());
 
@@ -134,7 +152,11 @@ describe('Login throttling, configured', () => {
     expect(statuses.slice(0, 8)).toEqual(Array(8).fill(400));
     expect(statuses.slice(8)).toEqual([429, 429]);
     const limited = await request(t.http).post('/login').set('X-Forwarded-For', ip).send({}).expect(429);
-    expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Too many requests; try again later' });
+    expect(limited.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too many requests; try again later',
+    });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     await request(t.http).post('/signup').set('X-Forwarded-For', '203.0.113.51').send({}).expect(400);
   });
@@ -143,14 +165,21 @@ describe('Login throttling, configured', () => {
 describe('Login throttling and the hashing queue', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ TRUST_PROXY: 'loopback', LOGIN_LIMIT_ACCOUNT_ADDRESS: '3', BCRYPT_ROUNDS: '10', BCRYPT_MAX_PENDING: '0' });
+    t = await createTestApp({
+      TRUST_PROXY: 'loopback',
+      LOGIN_LIMIT_ACCOUNT_ADDRESS: '3',
+      BCRYPT_ROUNDS: '10',
+      BCRYPT_MAX_PENDING: '0',
+    });
   });
   afterAll(() => t.close());
 
   it('does not count a login turned away with 503 (its password was never checked) as a failure', async () => {
     const user = await signup(t.http);
     const ip = '203.0.113.77';
-    const burst = (await Promise.all(Array.from({ length: 12 }, () => attempt(t.http, user.email, 'wrong password', ip)))).map((r) => r.status);
+    const burst = (
+      await Promise.all(Array.from({ length: 12 }, () => attempt(t.http, user.email, 'wrong password', ip)))
+    ).map((r) => r.status);
     expect(burst).toContain(503);
     let unauthorized = burst.filter((s) => s === 401).length;
     for (let i = 0; i < 5; i++) {

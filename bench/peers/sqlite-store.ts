@@ -15,12 +15,17 @@ export class SqliteStore extends session.Store {
   private readonly touchStmt: Database.Statement;
   private readonly destroyStmt: Database.Statement;
 
-  constructor(file: string, private readonly defaultTtlMs = 86_400_000) {
+  constructor(
+    file: string,
+    private readonly defaultTtlMs = 86_400_000,
+  ) {
     super();
     this.db = new Database(file);
     // WAL, like the server's own SQLite setup (TypeORM's enableWAL), with the default synchronous mode.
     this.db.pragma('journal_mode = WAL');
-    this.db.exec('CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY NOT NULL, sess TEXT NOT NULL, expire INTEGER NOT NULL)');
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY NOT NULL, sess TEXT NOT NULL, expire INTEGER NOT NULL)',
+    );
     this.getStmt = this.db.prepare('SELECT sess FROM sessions WHERE sid = ? AND expire > ?');
     this.setStmt = this.db.prepare('INSERT OR REPLACE INTO sessions (sid, sess, expire) VALUES (?, ?, ?)');
     this.touchStmt = this.db.prepare('UPDATE sessions SET expire = ? WHERE sid = ? AND expire > ?');

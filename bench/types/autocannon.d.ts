@@ -58,12 +58,18 @@ declare module 'autocannon' {
 
     interface Instance extends EventEmitter {
       stop(): void;
-      on(event: 'response', listener: (client: Client, statusCode: number, bytes: number, responseTimeMs: number) => void): this;
+      on(
+        event: 'response',
+        listener: (client: Client, statusCode: number, bytes: number, responseTimeMs: number) => void,
+      ): this;
       on(event: 'start' | 'done' | 'tick', listener: (...args: unknown[]) => void): this;
       on(event: 'reqError', listener: (error: Error) => void): this;
     }
   }
 
-  function autocannon(options: autocannon.Options, callback: (error: Error | null, result: autocannon.Result) => void): autocannon.Instance;
+  function autocannon(
+    options: autocannon.Options,
+    callback: (error: Error | null, result: autocannon.Result) => void,
+  ): autocannon.Instance;
   export = autocannon;
 }

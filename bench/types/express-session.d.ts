@@ -23,7 +23,13 @@ declare module 'express-session' {
       resave?: boolean;
       saveUninitialized?: boolean;
       rolling?: boolean;
-      cookie?: { httpOnly?: boolean; sameSite?: boolean | 'lax' | 'strict' | 'none'; secure?: boolean; maxAge?: number; path?: string };
+      cookie?: {
+        httpOnly?: boolean;
+        sameSite?: boolean | 'lax' | 'strict' | 'none';
+        secure?: boolean;
+        maxAge?: number;
+        path?: string;
+      };
     }
 
     /** req.session */

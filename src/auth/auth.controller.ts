@@ -1,10 +1,26 @@
 import { Body, Controller, Get, Head, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-docs';
 import { ApiSession } from './api-session';
-import { CurrentAuth, CurrentSession, CurrentUser, OptionalSession, Public, RequestClient, type RequestAuth } from './auth.decorators';
+import {
+  CurrentAuth,
+  CurrentSession,
+  CurrentUser,
+  OptionalSession,
+  Public,
+  RequestClient,
+  type RequestAuth,
+} from './auth.decorators';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { SessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo } from '../sessions/sessions.service';
@@ -48,7 +64,8 @@ export class AuthController {
   @HttpCode(200)
   @BrowserForm({ page: 'login', redirectTo: '/userpage' })
   @ApiOperation({
-    summary: 'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
+    summary:
+      'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
     description:
       'A session the request already carried is ended first (reason `logged_out`). Wrong password and unknown email give the same 401. ' +
       'Failed logins are limited (defaults: 5 per account from one address, 20 per address, 100 per account, each per 15 minutes; ' +
@@ -59,7 +76,10 @@ export class AuthController {
   })
   @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: LoginDto })
-  @ApiOkResponse({ type: LoginResponseDto, headers: { 'Set-Cookie': { description: 'The session token.', schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    type: LoginResponseDto,
+    headers: { 'Set-Cookie': { description: 'The session token.', schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 401, 403, 413, 415, 429, 503)
   async login(
     @Body() dto: LoginDto,
@@ -105,19 +125,28 @@ export class AuthController {
   @ApiSession()
   sessionStatus(@CurrentAuth() auth: RequestAuth): SessionStatusDto {
     const { user, session, expiresIn } = this.auth.status(auth);
-    return { authenticated: true, user: toUserDto(user), session: toSessionDto(session, session.id), expires_in: expiresIn };
+    return {
+      authenticated: true,
+      user: toUserDto(user),
+      session: toSessionDto(session, session.id),
+      expires_in: expiresIn,
+    };
   }
 
   @Post('change_password')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Changes the password. Every other session ends (reason `revoked`); the caller gets a fresh session and cookie.',
+    summary:
+      'Changes the password. Every other session ends (reason `revoked`); the caller gets a fresh session and cookie.',
     description:
       'A wrong current password gives 401 and changes nothing; wrong current passwords count against the same failed-login limits as POST /login (429 with Retry-After). ' +
       'The new password follows the signup rule (8–72 bytes).',
   })
   @ApiBody({ type: ChangePasswordDto })
-  @ApiOkResponse({ type: RevokedCountDto, headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    type: RevokedCountDto,
+    headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 403, 413, 415, 429, 503)
   @ApiSession('the current password is wrong.')
   async changePassword(
@@ -133,7 +162,10 @@ export class AuthController {
   }
 
   @Get('login_activity')
-  @ApiOperation({ summary: "The latest 50 sign-in attempts on the caller's account, failed and throttled ones included, newest first." })
+  @ApiOperation({
+    summary:
+      "The latest 50 sign-in attempts on the caller's account, failed and throttled ones included, newest first.",
+  })
   @ApiOkResponse({ type: LoginActivityDto })
   @ApiSession()
   async loginActivity(@CurrentUser() user: User): Promise<LoginActivityDto> {

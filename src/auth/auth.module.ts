@@ -26,7 +26,14 @@ import { SessionGuard } from './session.guard';
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
         // One budget per address shared by both routes (not one per route).
-        throttlers: [{ name: 'default', ttl: 60_000, limit: config.authRateLimit, generateKey: (_ctx, tracker) => `auth:${tracker}` }],
+        throttlers: [
+          {
+            name: 'default',
+            ttl: 60_000,
+            limit: config.authRateLimit,
+            generateKey: (_ctx, tracker) => `auth:${tracker}`,
+          },
+        ],
         errorMessage: 'Too many requests; try again later',
         getTracker: (req: Record<string, unknown>) => (req as unknown as FastifyRequest).ip ?? 'unknown',
       }),

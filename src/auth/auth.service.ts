@@ -61,10 +61,16 @@ export class AuthService {
     const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager) =>
       this.attempts.record({ email: dto.email, userId: found?.id ?? null, reason, client }, manager);
 
-    const passwordOk = await this.verifyThrottled(dto.email, client.ipAddress, dto.password, found?.passwordHash, async (retryAfter) => {
-      await attempt('throttled');
-      this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
-    });
+    const passwordOk = await this.verifyThrottled(
+      dto.email,
+      client.ipAddress,
+      dto.password,
+      found?.passwordHash,
+      async (retryAfter) => {
+        await attempt('throttled');
+        this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
+      },
+    );
     if (!found || !passwordOk) {
       await attempt('bad_password');
       this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
@@ -99,11 +105,20 @@ export class AuthService {
    * Changes the password after checking the current one, ends every other session of the user,
    * and replaces the caller's session with a fresh one (new token), all in one transaction.
    */
-  async changePassword(auth: Required<Pick<RequestAuth, 'user' | 'session'>>, dto: ChangePasswordDto, client: ClientInfo): Promise<{ revoked: number; session: Session; token: string }> {
+  async changePassword(
+    auth: Required<Pick<RequestAuth, 'user' | 'session'>>,
+    dto: ChangePasswordDto,
+    client: ClientInfo,
+  ): Promise<{ revoked: number; session: Session; token: string }> {
     const stored = await this.users.findWithPasswordHashById(auth.user.id);
     // The current password is guessed under the same limits as a login, so a stolen session
     // cannot be used to try passwords faster than the sign-in form allows.
-    const currentOk = await this.verifyThrottled(auth.user.email, client.ipAddress, dto.current_password, stored?.passwordHash);
+    const currentOk = await this.verifyThrottled(
+      auth.user.email,
+      client.ipAddress,
+      dto.current_password,
+      stored?.passwordHash,
+    );
     if (!stored || !currentOk) throw new UnauthorizedException('Current password is incorrect');
     this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
@@ -166,7 +181,8 @@ export class AuthService {
 
   /** Ends the caller's session if it has one; logging out without one is not an error. */
   async logout(auth: RequestAuth): Promise<void> {
-    if (auth.session && (await this.sessions.end(auth.session.id, 'logged_out'))) this.events.logout(auth.session.userId, auth.session.id);
+    if (auth.session && (await this.sessions.end(auth.session.id, 'logged_out')))
+      this.events.logout(auth.session.userId, auth.session.id);
   }
 
   /** The caller's session, or the 401 that says why there is none. */

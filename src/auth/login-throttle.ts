@@ -79,7 +79,9 @@ export class InMemoryLoginFailureStore implements LoginFailureStore {
  */
 export type ThrottleOutcome = 'failure' | 'success' | 'cancelled';
 
-export type ThrottleDecision = { allowed: true; settle: (outcome: ThrottleOutcome) => Promise<void> } | { allowed: false; retryAfterSeconds: number };
+export type ThrottleDecision =
+  | { allowed: true; settle: (outcome: ThrottleOutcome) => Promise<void> }
+  | { allowed: false; retryAfterSeconds: number };
 
 /**
  * The contract's three failed-login limits (per account from one address, per address, per
@@ -105,12 +107,16 @@ export class LoginThrottle {
       { key: `account:${email}`, limit: account },
     ];
     const reservation = await this.store.reserve(limits, windowSeconds * 1000, this.clock.now().getTime());
-    if (!reservation.allowed) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
+    if (!reservation.allowed)
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
     return {
       allowed: true,
       settle: async (outcome) => {
         if (outcome === 'failure') return;
-        await this.store.release(limits.map((l) => l.key), reservation.at);
+        await this.store.release(
+          limits.map((l) => l.key),
+          reservation.at,
+        );
         if (outcome === 'success') await this.store.reset(limits[0].key);
       },
     };

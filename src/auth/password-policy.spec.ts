@@ -3,7 +3,7 @@ import { parseEnv } from '../config/app.config';
 import { PasswordPolicy } from './password-policy';
 
 describe('PasswordPolicy', () => {
-  it('accepts any password when PASSWORD_DENY_COMMON is off (the default: the contract\'s rule only)', () => {
+  it("accepts any password when PASSWORD_DENY_COMMON is off (the default: the contract's rule only)", () => {
     expect(() => new PasswordPolicy(parseEnv({})).assertAcceptable('password123', 'password')).not.toThrow();
   });
 
@@ -17,7 +17,9 @@ describe('PasswordPolicy', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(BadRequestException);
-      expect((error as BadRequestException).getResponse()).toMatchObject({ message: [expect.stringContaining('new_password')] });
+      expect((error as BadRequestException).getResponse()).toMatchObject({
+        message: [expect.stringContaining('new_password')],
+      });
     }
     expect(() => policy.assertAcceptable('correct horse battery staple 42', 'password')).not.toThrow();
   });

@@ -15,8 +15,11 @@ export class PasswordPolicy {
 
   assertAcceptable(password: string, field: string): void {
     if (!this.config.passwordDenyCommon) return;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a 49k-word list, loaded only when the rule is on
-    this.common ??= new Set((require('@zxcvbn-ts/language-common') as { dictionary: { passwords: string[] } }).dictionary.passwords);
+    // A 49k-word list, loaded only when the rule is on.
+    this.common ??= new Set(
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require('@zxcvbn-ts/language-common') as { dictionary: { passwords: string[] } }).dictionary.passwords,
+    );
     if (this.common.has(password.toLowerCase())) {
       throw new BadRequestException([`${field} is one of the most common passwords; choose another`]);
     }

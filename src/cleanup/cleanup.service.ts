@@ -60,7 +60,10 @@ export class CleanupService implements OnApplicationBootstrap {
       sessions_deleted: await this.sessions.deleteEndedBefore(cutoff),
       login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
     };
-    this.logger.info({ event: 'cleanup', ...report, retention_days: this.config.retentionDays, duration_ms: Date.now() - started }, 'cleanup');
+    this.logger.info(
+      { event: 'cleanup', ...report, retention_days: this.config.retentionDays, duration_ms: Date.now() - started },
+      'cleanup',
+    );
     return report;
   }
 

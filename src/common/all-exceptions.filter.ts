@@ -24,7 +24,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpErrorWithHeaders) reply.headers(exception.headers);
 
     const body = this.toBody(exception);
-    if (body.statusCode === (HttpStatus.SERVICE_UNAVAILABLE as number) && !reply.getHeader('retry-after')) reply.header('retry-after', '5');
+    if (body.statusCode === (HttpStatus.SERVICE_UNAVAILABLE as number) && !reply.getHeader('retry-after'))
+      reply.header('retry-after', '5');
     this.send(host, body);
   }
 

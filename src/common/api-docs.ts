@@ -26,8 +26,6 @@ const DESCRIPTIONS: Record<number, string> = {
 /** Documents the error responses a route can give, all in the shared error shape. */
 export function ApiErrors(...statuses: number[]) {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: ErrorDto }),
-    ),
+    ...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: ErrorDto })),
   );
 }

@@ -31,7 +31,11 @@ function mediaType(header: string | undefined): { type: string; charset?: string
   let charset: string | undefined;
   for (const param of params) {
     const [name, value] = param.split('=');
-    if (name?.trim().toLowerCase() === 'charset') charset = (value ?? '').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (name?.trim().toLowerCase() === 'charset')
+      charset = (value ?? '')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
   }
   return { type: type.trim().toLowerCase(), charset };
 }
@@ -57,7 +61,8 @@ export function unsupportedBody(req: FastifyRequest): ErrorBody | undefined {
   }
   if (charset !== undefined && charset !== 'utf-8') return errorBody(415, 'Request body must be UTF-8');
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding !== 'identity' && !DECODERS[encoding]) return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
+  if (encoding !== 'identity' && !DECODERS[encoding])
+    return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
   return undefined;
 }
 
@@ -94,7 +99,9 @@ export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undef
       if (text === '') return finish(undefined);
       try {
         const value: unknown = JSON.parse(text);
-        finish(typeof value === 'object' && value !== null ? undefined : errorBody(400, 'Request body is not valid JSON'));
+        finish(
+          typeof value === 'object' && value !== null ? undefined : errorBody(400, 'Request body is not valid JSON'),
+        );
       } catch {
         finish(errorBody(400, 'Request body is not valid JSON'));
       }
@@ -146,14 +153,16 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     if (body === '') return done(null, undefined);
     void jsonParser(req, body as string, (error, value) => {
       if (error) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
-      if (typeof value !== 'object' || value === null) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
+      if (typeof value !== 'object' || value === null)
+        return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
       done(null, value);
     });
   });
 
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
-    if (text.split('&').length > FORM_FIELD_LIMIT) return done(new BodyError(413, `A form may have at most ${FORM_FIELD_LIMIT} fields`), undefined);
+    if (text.split('&').length > FORM_FIELD_LIMIT)
+      return done(new BodyError(413, `A form may have at most ${FORM_FIELD_LIMIT} fields`), undefined);
     done(null, text === '' ? undefined : { ...parseQueryString(text, '&', '=', { maxKeys: FORM_FIELD_LIMIT }) });
   });
 }

@@ -18,7 +18,8 @@ export function answerClientErrorAsJson(error: NodeJS.ErrnoException, socket: Du
     return;
   }
   const status = STATUS_BY_CODE[error.code ?? ''] ?? 400;
-  const message = status === 431 ? 'Request headers are too large' : status === 408 ? 'Request timed out' : 'Malformed HTTP request';
+  const message =
+    status === 431 ? 'Request headers are too large' : status === 408 ? 'Request timed out' : 'Malformed HTTP request';
   const body = JSON.stringify(errorBody(status, message));
   const reason = errorBody(status, '').error;
   socket.end(

@@ -3,7 +3,15 @@ import { decideCrossSite, isLogoutPath, type CrossSiteFacts } from './cross-site
 const ALLOWED = new Set(['https://app.example.com']);
 
 function facts(overrides: Partial<CrossSiteFacts>): CrossSiteFacts {
-  return { method: 'POST', path: '/global_chat', protocol: 'http', host: 'api.example.com', origin: undefined, secFetchSite: undefined, ...overrides };
+  return {
+    method: 'POST',
+    path: '/global_chat',
+    protocol: 'http',
+    host: 'api.example.com',
+    origin: undefined,
+    secFetchSite: undefined,
+    ...overrides,
+  };
 }
 
 describe('decideCrossSite', () => {
@@ -11,19 +19,39 @@ describe('decideCrossSite', () => {
     // Safe methods never change state.
     ['GET cross-site', 'allowed', { method: 'GET', secFetchSite: 'cross-site', origin: 'https://evil.example' }],
     ['HEAD cross-site', 'allowed', { method: 'HEAD', secFetchSite: 'cross-site' }],
-    ['OPTIONS cross-site (a preflight)', 'allowed', { method: 'OPTIONS', secFetchSite: 'cross-site', origin: 'https://evil.example' }],
+    [
+      'OPTIONS cross-site (a preflight)',
+      'allowed',
+      { method: 'OPTIONS', secFetchSite: 'cross-site', origin: 'https://evil.example' },
+    ],
     // ...except GET /logout, which ends the session.
     ['GET /logout cross-site', 'refused', { method: 'GET', path: '/logout', secFetchSite: 'cross-site' }],
     ['GET /logout/ cross-site', 'refused', { method: 'GET', path: '/logout/', secFetchSite: 'cross-site' }],
     ['GET /LOGOUT cross-site', 'refused', { method: 'GET', path: '/LOGOUT', secFetchSite: 'cross-site' }],
-    ['HEAD /logout cross-site (Express runs the GET handler)', 'refused', { method: 'HEAD', path: '/logout', secFetchSite: 'cross-site' }],
-    ['GET /logout cross-site from an allowed origin', 'allowed', { method: 'GET', path: '/logout', secFetchSite: 'cross-site', origin: 'https://app.example.com' }],
+    [
+      'HEAD /logout cross-site (Express runs the GET handler)',
+      'refused',
+      { method: 'HEAD', path: '/logout', secFetchSite: 'cross-site' },
+    ],
+    [
+      'GET /logout cross-site from an allowed origin',
+      'allowed',
+      { method: 'GET', path: '/logout', secFetchSite: 'cross-site', origin: 'https://app.example.com' },
+    ],
     ['GET /logout same-site', 'allowed', { method: 'GET', path: '/logout', secFetchSite: 'same-site' }],
     ['GET /logout same-origin', 'allowed', { method: 'GET', path: '/logout', secFetchSite: 'same-origin' }],
-    ['GET /logout none (typed in the address bar)', 'allowed', { method: 'GET', path: '/logout', secFetchSite: 'none' }],
+    [
+      'GET /logout none (typed in the address bar)',
+      'allowed',
+      { method: 'GET', path: '/logout', secFetchSite: 'none' },
+    ],
     ['GET /logout without headers', 'allowed', { method: 'GET', path: '/logout' }],
     ['OPTIONS /logout cross-site', 'allowed', { method: 'OPTIONS', path: '/logout', secFetchSite: 'cross-site' }],
-    ['GET /logout_page cross-site (not /logout)', 'allowed', { method: 'GET', path: '/logout_page', secFetchSite: 'cross-site' }],
+    [
+      'GET /logout_page cross-site (not /logout)',
+      'allowed',
+      { method: 'GET', path: '/logout_page', secFetchSite: 'cross-site' },
+    ],
     // Fetch Metadata decides when present.
     ['POST same-origin', 'allowed', { secFetchSite: 'same-origin' }],
     ['POST none', 'allowed', { secFetchSite: 'none' }],
@@ -31,24 +59,52 @@ describe('decideCrossSite', () => {
     ['POST cross-site', 'refused', { secFetchSite: 'cross-site' }],
     ['POST with an unknown Sec-Fetch-Site', 'refused', { secFetchSite: 'sideways' }],
     ['POST Sec-Fetch-Site in capitals', 'allowed', { secFetchSite: 'Same-Origin' }],
-    ['POST same-origin whatever Origin says', 'allowed', { secFetchSite: 'same-origin', origin: 'https://evil.example' }],
-    ['POST cross-site from the server\'s own Origin (Fetch Metadata wins)', 'refused', { secFetchSite: 'cross-site', origin: 'http://api.example.com' }],
+    [
+      'POST same-origin whatever Origin says',
+      'allowed',
+      { secFetchSite: 'same-origin', origin: 'https://evil.example' },
+    ],
+    [
+      "POST cross-site from the server's own Origin (Fetch Metadata wins)",
+      'refused',
+      { secFetchSite: 'cross-site', origin: 'http://api.example.com' },
+    ],
     // An allowed origin passes whatever Sec-Fetch-Site says.
-    ['POST cross-site from an allowed origin', 'allowed', { secFetchSite: 'cross-site', origin: 'https://app.example.com' }],
-    ['POST same-site from an allowed origin', 'allowed', { secFetchSite: 'same-site', origin: 'https://app.example.com' }],
+    [
+      'POST cross-site from an allowed origin',
+      'allowed',
+      { secFetchSite: 'cross-site', origin: 'https://app.example.com' },
+    ],
+    [
+      'POST same-site from an allowed origin',
+      'allowed',
+      { secFetchSite: 'same-site', origin: 'https://app.example.com' },
+    ],
     ['POST from an allowed origin without Fetch Metadata', 'allowed', { origin: 'https://app.example.com' }],
-    ['POST from an allowed origin but another scheme', 'refused', { secFetchSite: 'cross-site', origin: 'http://app.example.com' }],
+    [
+      'POST from an allowed origin but another scheme',
+      'refused',
+      { secFetchSite: 'cross-site', origin: 'http://app.example.com' },
+    ],
     ['POST from an allowed origin but another port', 'refused', { origin: 'https://app.example.com:8443' }],
     ['POST from a subdomain of an allowed origin', 'refused', { origin: 'https://evil.app.example.com' }],
     // Without Fetch Metadata, Origin decides.
     ['POST with neither header (curl)', 'allowed', {}],
     ['POST with an empty Origin and Sec-Fetch-Site', 'allowed', { origin: '', secFetchSite: '' }],
-    ['POST from the server\'s own origin', 'allowed', { origin: 'http://api.example.com' }],
-    ['POST from the server\'s own origin, default port spelled out', 'allowed', { origin: 'http://api.example.com:80' }],
-    ['POST from the server\'s own origin, Host in capitals', 'allowed', { origin: 'http://api.example.com', host: 'API.Example.com' }],
-    ['POST from the server\'s host but https (scheme differs)', 'refused', { origin: 'https://api.example.com' }],
-    ['POST from the server\'s host and scheme behind a TLS proxy', 'allowed', { origin: 'https://api.example.com', protocol: 'https' }],
-    ['POST from the server\'s host on another port', 'refused', { origin: 'http://api.example.com:8080' }],
+    ["POST from the server's own origin", 'allowed', { origin: 'http://api.example.com' }],
+    ["POST from the server's own origin, default port spelled out", 'allowed', { origin: 'http://api.example.com:80' }],
+    [
+      "POST from the server's own origin, Host in capitals",
+      'allowed',
+      { origin: 'http://api.example.com', host: 'API.Example.com' },
+    ],
+    ["POST from the server's host but https (scheme differs)", 'refused', { origin: 'https://api.example.com' }],
+    [
+      "POST from the server's host and scheme behind a TLS proxy",
+      'allowed',
+      { origin: 'https://api.example.com', protocol: 'https' },
+    ],
+    ["POST from the server's host on another port", 'refused', { origin: 'http://api.example.com:8080' }],
     ['POST from another origin', 'refused', { origin: 'https://evil.example' }],
     ['POST with Origin: null (sandboxed frame, data: URL)', 'refused', { origin: 'null' }],
     ['POST with a malformed Origin', 'refused', { origin: 'not a url' }],
@@ -87,7 +143,9 @@ describe('decideCrossSite', () => {
   });
 
   it('trusts nothing when no origin is allowed', () => {
-    expect(decideCrossSite(facts({ origin: 'https://app.example.com', secFetchSite: 'cross-site' }), new Set()).allowed).toBe(false);
+    expect(
+      decideCrossSite(facts({ origin: 'https://app.example.com', secFetchSite: 'cross-site' }), new Set()).allowed,
+    ).toBe(false);
   });
 });
 

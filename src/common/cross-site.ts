@@ -67,7 +67,9 @@ export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet
   if (trusted) return ALLOW;
   if (site !== undefined) {
     if (site === 'same-origin' || site === 'none') return ALLOW;
-    return refuse(site === 'cross-site' || site === 'same-site' ? `Sec-Fetch-Site is ${site}` : 'Sec-Fetch-Site is not same-origin');
+    return refuse(
+      site === 'cross-site' || site === 'same-site' ? `Sec-Fetch-Site is ${site}` : 'Sec-Fetch-Site is not same-origin',
+    );
   }
   // No Fetch Metadata: an older browser, or not a browser at all. Fall back to Origin.
   if (origin === undefined) return ALLOW;

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import { pino, stdSerializers, stdTimeFunctions, type DestinationStream, type LevelWithSilent, type Logger, type SerializedRequest, type SerializedResponse } from 'pino';
+import {
+  pino,
+  stdSerializers,
+  stdTimeFunctions,
+  type DestinationStream,
+  type LevelWithSilent,
+  type Logger,
+  type SerializedRequest,
+  type SerializedResponse,
+} from 'pino';
 import type { AppConfig } from '../config/app.config';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -61,10 +70,18 @@ const LOGGED_RESPONSE_HEADERS = ['content-length', 'location', 'retry-after', 's
 const serializers = {
   // The path only: a query string may carry a token a client put there (the server refuses it,
   // but it must not reach the logs either).
-  req: ({ id, method, url, headers, remoteAddress }: SerializedRequest) => ({ id, method, url: url.split('?')[0], headers, remoteAddress }),
+  req: ({ id, method, url, headers, remoteAddress }: SerializedRequest) => ({
+    id,
+    method,
+    url: url.split('?')[0],
+    headers,
+    remoteAddress,
+  }),
   res: ({ statusCode, headers }: SerializedResponse) => ({
     statusCode,
-    headers: Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => LOGGED_RESPONSE_HEADERS.includes(name))),
+    headers: Object.fromEntries(
+      Object.entries(headers ?? {}).filter(([name]) => LOGGED_RESPONSE_HEADERS.includes(name)),
+    ),
   }),
 };
 
@@ -122,5 +139,8 @@ export function endRequestLog(logger: Logger, req: FastifyRequest, reply: Fastif
   const failed = reply.statusCode >= 500;
   const level = failed ? 'error' : 'info';
   if (!logger.isLevelEnabled(level)) return;
-  (req.log as Logger)[level]({ req: req.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) }, failed ? 'request errored' : 'request completed');
+  (req.log as Logger)[level](
+    { req: req.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
+    failed ? 'request errored' : 'request completed',
+  );
 }

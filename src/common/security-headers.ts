@@ -21,8 +21,11 @@ export function vary(reply: FastifyReply, field: string): void {
     reply.header('vary', field);
     return;
   }
-  const fields = String(current).split(',').map((f) => f.trim().toLowerCase());
-  if (!fields.includes(field.toLowerCase()) && !fields.includes('*')) reply.header('vary', `${String(current)}, ${field}`);
+  const fields = String(current)
+    .split(',')
+    .map((f) => f.trim().toLowerCase());
+  if (!fields.includes(field.toLowerCase()) && !fields.includes('*'))
+    reply.header('vary', `${String(current)}, ${field}`);
 }
 
 function isDocsPath(path: string): boolean {
@@ -74,7 +77,10 @@ export function securityHeaders(options: { https: boolean }): (req: FastifyReque
   // all files. So /docs alone also allows inline styles (never inline scripts).
   const docs = helmet({
     ...common,
-    contentSecurityPolicy: { useDefaults: false, directives: { ...directives, 'style-src': ["'self'", "'unsafe-inline'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...directives, 'style-src': ["'self'", "'unsafe-inline'"] },
+    },
   });
   // helmet only sets headers on the Node response (synchronously); Fastify sends them with its own.
   const next = (): void => undefined;

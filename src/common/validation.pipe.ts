@@ -14,7 +14,8 @@ function bodyProblem(value: unknown): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 1]];
   for (let item = stack.pop(); item; item = stack.pop()) {
     const [node, depth] = item;
-    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return 'Request body contains text that is not valid Unicode';
+    if (typeof node === 'string' && LONE_SURROGATE.test(node))
+      return 'Request body contains text that is not valid Unicode';
     if (typeof node !== 'object' || node === null) continue;
     if (depth > MAX_BODY_DEPTH) return `Request body is nested too deeply (more than ${MAX_BODY_DEPTH} levels)`;
     for (const [key, child] of Object.entries(node)) stack.push([key, depth + 1], [child, depth + 1]);
@@ -45,7 +46,8 @@ export class AppValidationPipe implements PipeTransform {
     if (metadata.type === 'body') {
       // No body at all is validated as an empty object, so the error names every required field.
       const body = value ?? {};
-      if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('Request body must be a JSON object');
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw new BadRequestException('Request body must be a JSON object');
       const problem = bodyProblem(body);
       if (problem) throw new BadRequestException(problem);
       return this.body.transform(body, metadata);

@@ -37,4 +37,5 @@ export function ByteLength(min: number, max: number, options?: ValidationOptions
 }
 
 /** Trims strings; leaves anything else for the type check to refuse. */
-export const Trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));

@@ -34,7 +34,9 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY is required/);
     const config = parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32) });
     expect(config.cookieSecure).toBe(true);
-    expect(parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32), SESSION_COOKIE_SECURE: 'false' }).cookieSecure).toBe(false);
+    expect(
+      parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32), SESSION_COOKIE_SECURE: 'false' }).cookieSecure,
+    ).toBe(false);
   });
 
   it.each([
@@ -86,7 +88,11 @@ describe('parseEnv', () => {
   });
 
   it('treats an empty value as not set', () => {
-    expect(parseEnv({ PORT: '', SESSION_TIMEOUT: '', SECRET_KEY: '' })).toMatchObject({ port: 5000, sessionTimeout: 86400, usingDevelopmentSecret: true });
+    expect(parseEnv({ PORT: '', SESSION_TIMEOUT: '', SECRET_KEY: '' })).toMatchObject({
+      port: 5000,
+      sessionTimeout: 86400,
+      usingDevelopmentSecret: true,
+    });
   });
 });
 

@@ -1,14 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { registerAs } from '@nestjs/config';
-import {
-  IsIn,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, validateSync } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { isIP } from 'node:net';
 
@@ -27,10 +19,12 @@ const INTEGER = /^\d+$/;
  * rule is written against the text; `parseEnv` turns the checked text into typed values.
  */
 class EnvironmentVariables {
-  @IsOptional() @IsIn(['development', 'production', 'test'])
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'PORT must be an integer between 1 and 65535' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'PORT must be an integer between 1 and 65535' })
   PORT?: string;
 
   @IsOptional()
@@ -40,43 +34,58 @@ class EnvironmentVariables {
   })
   DATABASE_URL?: string;
 
-  @IsOptional() @IsString() @MinLength(32, { message: 'SECRET_KEY must be at least 32 characters long' })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'SECRET_KEY must be at least 32 characters long' })
   SECRET_KEY?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'SESSION_TIMEOUT must be a whole number of seconds' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'SESSION_TIMEOUT must be a whole number of seconds' })
   SESSION_TIMEOUT?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'SESSION_IDLE_TIMEOUT must be a whole number of seconds (0 = off)' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'SESSION_IDLE_TIMEOUT must be a whole number of seconds (0 = off)' })
   SESSION_IDLE_TIMEOUT?: string;
 
-  @IsOptional() @Matches(BOOLEAN, { message: 'SESSION_COOKIE_SECURE must be true or false' })
+  @IsOptional()
+  @Matches(BOOLEAN, { message: 'SESSION_COOKIE_SECURE must be true or false' })
   SESSION_COOKIE_SECURE?: string;
 
-  @IsOptional() @IsString() @MaxLength(4000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(4000)
   ALLOWED_ORIGINS?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'MAX_SESSIONS_PER_USER must be a whole number' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'MAX_SESSIONS_PER_USER must be a whole number' })
   MAX_SESSIONS_PER_USER?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'BCRYPT_ROUNDS must be a whole number between 4 and 15' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'BCRYPT_ROUNDS must be a whole number between 4 and 15' })
   BCRYPT_ROUNDS?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'BCRYPT_MAX_PENDING must be a whole number' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'BCRYPT_MAX_PENDING must be a whole number' })
   BCRYPT_MAX_PENDING?: string;
 
-  @IsOptional() @Matches(INTEGER, { message: 'BCRYPT_CONCURRENCY must be a whole number' })
+  @IsOptional()
+  @Matches(INTEGER, { message: 'BCRYPT_CONCURRENCY must be a whole number' })
   BCRYPT_CONCURRENCY?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   TRUST_PROXY?: string;
 
-  @IsOptional() @Matches(BOOLEAN, { message: 'PASSWORD_DENY_COMMON must be true or false' })
+  @IsOptional()
+  @Matches(BOOLEAN, { message: 'PASSWORD_DENY_COMMON must be true or false' })
   PASSWORD_DENY_COMMON?: string;
 
-  @IsOptional() @Matches(BOOLEAN, { message: 'MIGRATIONS_RUN must be true or false' })
+  @IsOptional()
+  @Matches(BOOLEAN, { message: 'MIGRATIONS_RUN must be true or false' })
   MIGRATIONS_RUN?: string;
 
-  @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  @IsOptional()
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL?: string;
 }
 
@@ -122,7 +131,14 @@ export class ConfigError extends Error {
   }
 }
 
-function intIn(name: string, text: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+function intIn(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -135,13 +151,18 @@ function intIn(name: string, text: string | undefined, fallback: number, min: nu
 function parseOrigins(text: string | undefined, problems: string[]): string[] {
   if (!text) return [];
   const origins: string[] = [];
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     try {
       const url = new URL(raw);
       if (!['http:', 'https:'].includes(url.protocol) || url.origin !== raw.replace(/\/$/, '')) throw new Error();
       origins.push(url.origin);
     } catch {
-      problems.push(`ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${raw}")`);
+      problems.push(
+        `ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${raw}")`,
+      );
     }
   }
   return origins;
@@ -164,7 +185,9 @@ function parseTrustProxy(text: string | undefined, problems: string[]): boolean 
     return INTEGER.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
   });
   if (!valid) {
-    problems.push(`TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal (got "${text}")`);
+    problems.push(
+      `TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal (got "${text}")`,
+    );
     return false;
   }
   return items.join(', ');
@@ -184,7 +207,10 @@ export function defaultBcryptConcurrency(cores = availableParallelism()): number
 
 export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig {
   // An empty value (PORT= in a .env file) means "not set": the default applies.
-  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as Record<string, string | undefined>;
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as Record<
+    string,
+    string | undefined
+  >;
   const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
   const problems = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false }).flatMap((e) =>
     Object.values(e.constraints ?? {}),

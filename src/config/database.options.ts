@@ -15,7 +15,9 @@ export const entities = [User, Session, Chat, GlobalChat, LoginAttempt];
  * `sqlite:///relative.db` (relative to the working directory), `sqlite:////absolute/path.db`,
  * `sqlite:///:memory:`, or a `postgres://` / `postgresql://` URL.
  */
-export function parseDatabaseUrl(url: string): { type: 'better-sqlite3'; database: string } | { type: 'postgres'; url: string } {
+export function parseDatabaseUrl(
+  url: string,
+): { type: 'better-sqlite3'; database: string } | { type: 'postgres'; url: string } {
   if (url.startsWith('sqlite:///')) {
     const path = url.slice('sqlite:///'.length);
     if (path === ':memory:') return { type: 'better-sqlite3', database: ':memory:' };

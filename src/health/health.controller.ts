@@ -37,7 +37,9 @@ export class HealthController {
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
-      throw new ServiceUnavailableException(errorBody(503, 'The database is unreachable', { status: 'error', database: 'down' }));
+      throw new ServiceUnavailableException(
+        errorBody(503, 'The database is unreachable', { status: 'error', database: 'down' }),
+      );
     }
     return { status: 'ok', database: 'up' };
   }

@@ -40,7 +40,11 @@ class FormRedirectInterceptor implements NestInterceptor {
     return next.handle().pipe(
       map(() => {
         // The handler has set its cookies; the redirect keeps them. No body: browsers follow at once.
-        void http.getResponse<FastifyReply>().status(303).header('location', this.location).type('text/html; charset=utf-8');
+        void http
+          .getResponse<FastifyReply>()
+          .status(303)
+          .header('location', this.location)
+          .type('text/html; charset=utf-8');
         return '';
       }),
     );
@@ -76,7 +80,8 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
     const other: string[] = [];
     for (const message of messages) {
       const field = /^(\w+) /.exec(message)?.[1];
-      if (field && fields.includes(field) && !fieldErrors[field]) fieldErrors[field] = `${message[0].toUpperCase()}${message.slice(1)}.`;
+      if (field && fields.includes(field) && !fieldErrors[field])
+        fieldErrors[field] = `${message[0].toUpperCase()}${message.slice(1)}.`;
       else other.push(message);
     }
     const error = other.length > 0 ? other.join('. ') : 'Please correct the fields marked below.';
@@ -113,7 +118,9 @@ class FormPageFilter extends AllExceptionsFilter {
  * redirected to `redirectTo` on success and, where `page` is given, shown that form again on error.
  */
 export function BrowserForm(options: { redirectTo: string; page?: FormPage }) {
-  const onError = options.page ? ` On an error it gets the ${options.page} page again (text/html) with the message, under the same status.` : '';
+  const onError = options.page
+    ? ` On an error it gets the ${options.page} page again (text/html) with the message, under the same status.`
+    : '';
   return applyDecorators(
     UseInterceptors(new FormRedirectInterceptor(options.redirectTo)),
     ...(options.page ? [UseFilters(new FormPageFilter(options.page))] : []),

@@ -3,14 +3,23 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, Api
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiSession } from '../auth/api-session';
 import { prefersHtml } from '../common/content-negotiation';
-import { CurrentAuth, CurrentUser, OptionalSession, Public, RedirectBrowsersTo, type RequestAuth } from '../auth/auth.decorators';
+import {
+  CurrentAuth,
+  CurrentUser,
+  OptionalSession,
+  Public,
+  RedirectBrowsersTo,
+  type RequestAuth,
+} from '../auth/auth.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { endedNotice, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
 
 /** See prefersHtml: a browser gets the dashboard page, every other client JSON. */
-const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) => prefersHtml(ctx.switchToHttp().getRequest<FastifyRequest>()));
+const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  prefersHtml(ctx.switchToHttp().getRequest<FastifyRequest>()),
+);
 
 const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
 
@@ -43,18 +52,26 @@ export class PagesController {
       'When the browser still carries the cookie of a session that has ended, the page says why in words ' +
       '("You were signed out from another device", "Your session expired", ...); with a valid session, it says who is signed in.',
   })
-  @ApiQuery({ name: 'notice', required: false, enum: Object.keys(NOTICES), description: 'A fixed notice to show; anything else is ignored.' })
+  @ApiQuery({
+    name: 'notice',
+    required: false,
+    enum: Object.keys(NOTICES),
+    description: 'A fixed notice to show; anything else is ignored.',
+  })
   @ApiProduces('text/html')
   @ApiOkResponse(HTML_PAGE)
   loginPage(@CurrentAuth() auth: RequestAuth, @Query('notice') notice: unknown): string {
-    const signedIn = auth.user ? `You are signed in as ${auth.user.name}. Signing in again ends that session first.` : '';
+    const signedIn = auth.user
+      ? `You are signed in as ${auth.user.name}. Signing in again ends that session first.`
+      : '';
     return renderFormPage('login', { notice: noticeFor(notice) || signedIn || endedNotice(auth.failure) });
   }
 
   @Get('userpage')
   @RedirectBrowsersTo('/login_page')
   @ApiOperation({
-    summary: 'The protected user dashboard: the user and the number of active sessions (JSON), or the dashboard page for a browser.',
+    summary:
+      'The protected user dashboard: the user and the number of active sessions (JSON), or the dashboard page for a browser.',
     description:
       'A client that prefers HTML (`Accept: text/html`, a browser navigating) gets the dashboard page; every other client gets JSON. ' +
       'A signed-out browser is redirected (302) to /login_page instead of getting 401.',
@@ -62,11 +79,18 @@ export class PagesController {
   @ApiProduces('application/json', 'text/html')
   @ApiOkResponse({
     description: 'The user and their session count; or, for a browser, the dashboard page.',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/UserPageDto' } }, 'text/html': { schema: { type: 'string' } } },
+    content: {
+      'application/json': { schema: { $ref: '#/components/schemas/UserPageDto' } },
+      'text/html': { schema: { type: 'string' } },
+    },
   })
   @ApiExtraModels(UserPageDto)
   @ApiSession()
-  async userpage(@CurrentUser() user: User, @PrefersHtml() html: boolean, @Res({ passthrough: true }) res: FastifyReply): Promise<UserPageDto | string> {
+  async userpage(
+    @CurrentUser() user: User,
+    @PrefersHtml() html: boolean,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<UserPageDto | string> {
     const page: UserPageDto = { user: toUserDto(user), active_sessions: await this.sessions.countUsable(user.id) };
     if (!html) return page;
     void res.type('text/html; charset=utf-8');

@@ -5,7 +5,9 @@ import { errorBody } from '../common/http-error';
 
 describe('page views', () => {
   it('escapes every value for element content and quoted attributes', () => {
-    expect(escapeHtml(`<a href="x" onclick='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" onclick='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
   });
 
   it('inserts only rendered views unescaped', () => {
@@ -27,7 +29,9 @@ describe('page views', () => {
 
   it('fails loudly on a missing value or a value with no placeholder', () => {
     expect(() => renderView('layout', { page: 'x', title: 'T' })).toThrow('no value for {{body}}');
-    expect(() => renderView('layout', { page: 'x', title: 'T', body: new SafeHtml(''), nmae: 'typo' })).toThrow('no placeholder for nmae');
+    expect(() => renderView('layout', { page: 'x', title: 'T', body: new SafeHtml(''), nmae: 'typo' })).toThrow(
+      'no placeholder for nmae',
+    );
   });
 
   it('renders both form pages with no state', () => {
@@ -45,17 +49,32 @@ describe('page views', () => {
   });
 
   it('puts validation messages beside their fields and never keeps the password', () => {
-    const body = errorBody(400, ['email must be an email address', 'password must be between 8 and 72 bytes (UTF-8)', 'property id should not exist']);
+    const body = errorBody(400, [
+      'email must be an email address',
+      'password must be between 8 and 72 bytes (UTF-8)',
+      'property id should not exist',
+    ]);
     const state = formStateFor('signup', body, undefined, { name: 'Ada', email: 'x', password: 'secret', id: '1' });
     expect(state.values).toEqual({ name: 'Ada', email: 'x' });
-    expect(state.fieldErrors).toEqual({ email: 'Email must be an email address.', password: 'Password must be between 8 and 72 bytes (UTF-8).' });
+    expect(state.fieldErrors).toEqual({
+      email: 'Email must be an email address.',
+      password: 'Password must be between 8 and 72 bytes (UTF-8).',
+    });
     expect(state.error).toBe('property id should not exist');
   });
 
   it('tells the wait of a throttled or busy answer in words', () => {
-    expect(formStateFor('login', errorBody(429, 'x'), '899', {}).error).toBe('Too many attempts. Try again in 15 minutes.');
-    expect(formStateFor('login', errorBody(429, 'x'), '30', {}).error).toBe('Too many attempts. Try again in 30 seconds.');
-    expect(formStateFor('login', errorBody(503, 'x'), '1', {}).error).toBe('The server is busy. Try again in 1 second.');
-    expect(formStateFor('login', errorBody(401, 'Invalid email or password'), undefined, {}).error).toBe('Invalid email or password');
+    expect(formStateFor('login', errorBody(429, 'x'), '899', {}).error).toBe(
+      'Too many attempts. Try again in 15 minutes.',
+    );
+    expect(formStateFor('login', errorBody(429, 'x'), '30', {}).error).toBe(
+      'Too many attempts. Try again in 30 seconds.',
+    );
+    expect(formStateFor('login', errorBody(503, 'x'), '1', {}).error).toBe(
+      'The server is busy. Try again in 1 second.',
+    );
+    expect(formStateFor('login', errorBody(401, 'Invalid email or password'), undefined, {}).error).toBe(
+      'Invalid email or password',
+    );
   });
 });

@@ -49,7 +49,12 @@ export class AuthEvents {
 
   /** `revoked` counts the other sessions ended; the caller's session was replaced by a new one. */
   passwordChanged(userId: number, revoked: number, oldSessionId: number, newSessionId: number): void {
-    this.emit('info', 'password_changed', { user_id: userId, revoked, session_id: oldSessionId, new_session_id: newSessionId });
+    this.emit('info', 'password_changed', {
+      user_id: userId,
+      revoked,
+      session_id: oldSessionId,
+      new_session_id: newSessionId,
+    });
   }
 
   private emit(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): void {

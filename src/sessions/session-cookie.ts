@@ -21,7 +21,11 @@ function attributes(secure: boolean): CookieSerializeOptions {
 function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, now: Date, secure: boolean): void {
   const maxAge = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
   // Max-Age for browsers, Expires (the same moment) for older clients that only read that.
-  void reply.setCookie(sessionCookieName(secure), token, { ...attributes(secure), maxAge, expires: new Date(now.getTime() + maxAge * 1000) });
+  void reply.setCookie(sessionCookieName(secure), token, {
+    ...attributes(secure),
+    maxAge,
+    expires: new Date(now.getTime() + maxAge * 1000),
+  });
 }
 
 /**

@@ -4,7 +4,18 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';
 
-const SESSION_COLUMNS = ['id', 'user_id', 'ip_address', 'user_agent', 'login_time', 'last_activity', 'logout_time', 'is_active', 'expires_at', 'end_reason'];
+const SESSION_COLUMNS = [
+  'id',
+  'user_id',
+  'ip_address',
+  'user_agent',
+  'login_time',
+  'last_activity',
+  'logout_time',
+  'is_active',
+  'expires_at',
+  'end_reason',
+];
 const USER_COLUMNS = ['id', 'name', 'phone', 'email', 'created_at', 'last_login', 'is_active'];
 
 const SELECT =
@@ -58,7 +69,9 @@ export class SessionLookup {
 
   /** The session whose token hashes to `tokenHash`, with its user; undefined if there is none. */
   async byTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
-    const row = this.sqlite ? (this.sqliteSelect().get(tokenHash) as Row | undefined) : (await this.dataSource.query<Row[]>(`${SELECT}$1`, [tokenHash]))[0];
+    const row = this.sqlite
+      ? (this.sqliteSelect().get(tokenHash) as Row | undefined)
+      : (await this.dataSource.query<Row[]>(`${SELECT}$1`, [tokenHash]))[0];
     if (!row) return undefined;
     const session = this.hydrate(new Session(), 's_', this.sessionColumns, row);
     const user = this.hydrate(new User(), 'u_', this.userColumns, row);
@@ -85,7 +98,8 @@ export class SessionLookup {
 
   /** Prepares the statements on the current connection (again, if TypeORM has opened a new one). */
   private prepareOnce(): void {
-    const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
+      .databaseConnection;
     if (connection === this.preparedOn) return;
     this.select = connection.prepare(`${SELECT}?`);
     this.touchStatement = connection.prepare(`${TOUCH}? WHERE id = ? AND is_active = ?`);

@@ -2,7 +2,13 @@ import { activityWriteInterval, judgeSession, type SessionState } from './sessio
 
 const t0 = new Date('2026-11-27T12:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
-const active = (over: Partial<SessionState> = {}): SessionState => ({ isActive: true, endReason: null, expiresAt: at(3600), lastActivity: t0, ...over });
+const active = (over: Partial<SessionState> = {}): SessionState => ({
+  isActive: true,
+  endReason: null,
+  expiresAt: at(3600),
+  lastActivity: t0,
+  ...over,
+});
 
 describe('judgeSession', () => {
   it('accepts an active session before expires_at', () => {
@@ -27,8 +33,16 @@ describe('judgeSession', () => {
   });
 
   it('keeps the recorded reason of an ended session and does not end it again', () => {
-    expect(judgeSession(active({ isActive: false, endReason: 'revoked' }), at(1), 0)).toEqual({ ok: false, reason: 'revoked', endNow: false });
-    expect(judgeSession(active({ isActive: false, endReason: null }), at(1), 0)).toEqual({ ok: false, reason: 'logged_out', endNow: false });
+    expect(judgeSession(active({ isActive: false, endReason: 'revoked' }), at(1), 0)).toEqual({
+      ok: false,
+      reason: 'revoked',
+      endNow: false,
+    });
+    expect(judgeSession(active({ isActive: false, endReason: null }), at(1), 0)).toEqual({
+      ok: false,
+      reason: 'logged_out',
+      endNow: false,
+    });
   });
 });
 

@@ -11,7 +11,8 @@ export interface SessionState {
   lastActivity: Date;
 }
 
-export type SessionVerdict = { ok: true } | { ok: false; reason: EndReason; endNow: false } | { ok: false; reason: TimeoutReason; endNow: true };
+export type SessionVerdict =
+  { ok: true } | { ok: false; reason: EndReason; endNow: false } | { ok: false; reason: TimeoutReason; endNow: true };
 
 /**
  * The session rules of the contract, as a pure function: an ended session keeps the reason it

@@ -19,7 +19,10 @@ describe('session tokens', () => {
     expect(hashSessionToken(token, 'key-two')).not.toBe(hash);
   });
 
-  it.each(['', 'short', 'a'.repeat(44), `${'a'.repeat(42)}=`, `${'a'.repeat(42)}/`])('rejects the malformed token %p', (token) => {
-    expect(isWellFormedToken(token)).toBe(false);
-  });
+  it.each(['', 'short', 'a'.repeat(44), `${'a'.repeat(42)}=`, `${'a'.repeat(42)}/`])(
+    'rejects the malformed token %p',
+    (token) => {
+      expect(isWellFormedToken(token)).toBe(false);
+    },
+  );
 });

@@ -40,7 +40,16 @@ export class SessionsCleanupService {
     const params = { now, idleSince: new Date(now.getTime() - this.config.sessionIdleTimeout * 1000) };
     const expired = await inBatches((size) => this.endBatch('expired', (s) => `${s}expiresAt <= :now`, params, size));
     const idleTimeout =
-      this.config.sessionIdleTimeout > 0 ? await inBatches((size) => this.endBatch('idle_timeout', (s) => `${s}lastActivity < :idleSince AND ${s}expiresAt > :now`, params, size)) : 0;
+      this.config.sessionIdleTimeout > 0
+        ? await inBatches((size) =>
+            this.endBatch(
+              'idle_timeout',
+              (s) => `${s}lastActivity < :idleSince AND ${s}expiresAt > :now`,
+              params,
+              size,
+            ),
+          )
+        : 0;
     return { expired, idle_timeout: idleTimeout };
   }
 
@@ -62,7 +71,12 @@ export class SessionsCleanupService {
    * RETURNING (SQLite 3.35+, PostgreSQL) tells exactly which rows this statement changed, so an
    * instance never logs a session that another one ended.
    */
-  private async endBatch(reason: TimeoutReason, due: Condition, params: { now: Date; idleSince: Date }, size: number): Promise<number> {
+  private async endBatch(
+    reason: TimeoutReason,
+    due: Condition,
+    params: { now: Date; idleSince: Date },
+    size: number,
+  ): Promise<number> {
     const condition: Condition = (s) => `${s}isActive = :active AND ${due(s)}`;
     const [sql, parameters] = this.sessions
       .createQueryBuilder()

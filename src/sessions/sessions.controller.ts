@@ -20,7 +20,9 @@ export class SessionsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's active, unexpired sessions, newest first; the caller's own is marked current." })
+  @ApiOperation({
+    summary: "The caller's active, unexpired sessions, newest first; the caller's own is marked current.",
+  })
   @ApiOkResponse({ type: SessionListDto })
   async list(@CurrentSession() current: Session): Promise<SessionListDto> {
     const sessions = await this.sessions.listUsable(current.userId);
@@ -38,7 +40,8 @@ export class SessionsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({
-    summary: "Ends one of the caller's sessions (reason `revoked`). Ending the current one is a logout: reason `logged_out`, cookie cleared.",
+    summary:
+      "Ends one of the caller's sessions (reason `revoked`). Ending the current one is a logout: reason `logged_out`, cookie cleared.",
   })
   @ApiNoContentResponse({ description: 'Ended.' })
   @ApiErrors(400, 403, 404)

@@ -12,9 +12,7 @@ import { EndReason, Session } from './session.entity';
 
 export type AuthFailureReason = EndReason | 'invalid';
 
-export type Authentication =
-  | { ok: true; user: User; session: Session }
-  | { ok: false; reason: AuthFailureReason };
+export type Authentication = { ok: true; user: User; session: Session } | { ok: false; reason: AuthFailureReason };
 
 export interface ClientInfo {
   ipAddress: string | null;
@@ -72,7 +70,11 @@ export class SessionsService {
   }
 
   /** Starts a session for a user; returns it with the raw token, which is never stored. */
-  async start(user: User, client: ClientInfo, manager: EntityManager = this.sessions.manager): Promise<{ session: Session; token: string }> {
+  async start(
+    user: User,
+    client: ClientInfo,
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<{ session: Session; token: string }> {
     const now = this.clock.now();
     const token = generateSessionToken();
     const session = manager.create(Session, {
@@ -92,19 +94,37 @@ export class SessionsService {
   }
 
   /** Marks one session ended, keeping the row so /session_status can tell why. */
-  async end(sessionId: number, reason: EndReason, now = this.clock.now(), manager: EntityManager = this.sessions.manager): Promise<boolean> {
-    const result = await manager.update(Session, { id: sessionId, isActive: true }, { isActive: false, logoutTime: now, endReason: reason });
+  async end(
+    sessionId: number,
+    reason: EndReason,
+    now = this.clock.now(),
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<boolean> {
+    const result = await manager.update(
+      Session,
+      { id: sessionId, isActive: true },
+      { isActive: false, logoutTime: now, endReason: reason },
+    );
     return (result.affected ?? 0) > 0;
   }
 
   /** Ends every active session of the user; returns how many ended. */
   async endAll(userId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
-    const result = await manager.update(Session, { userId, isActive: true }, { isActive: false, logoutTime: this.clock.now(), endReason: reason });
+    const result = await manager.update(
+      Session,
+      { userId, isActive: true },
+      { isActive: false, logoutTime: this.clock.now(), endReason: reason },
+    );
     return result.affected ?? 0;
   }
 
   /** Ends every active session of the user but `keepId`; returns how many ended. */
-  async endOthers(userId: number, keepId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
+  async endOthers(
+    userId: number,
+    keepId: number,
+    reason: EndReason,
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<number> {
     const result = await manager
       .createQueryBuilder()
       .update(Session)
@@ -167,7 +187,8 @@ export class SessionsService {
     // A session already past its expiry or idle limit is not in the list, so it is not found here
     // either; it is recorded as ended for the reason it really ended.
     if (session && verdict && !verdict.ok && verdict.endNow) await this.endTimedOut(session, verdict.reason, now);
-    if (!session || !verdict?.ok || !(await this.end(session.id, reason, now))) throw new NotFoundException('Session not found');
+    if (!session || !verdict?.ok || !(await this.end(session.id, reason, now)))
+      throw new NotFoundException('Session not found');
     if (reason === 'logged_out') this.events.logout(userId, sessionId);
     else this.events.sessionRevoked(userId, 'user', { sessionId });
   }
@@ -181,6 +202,7 @@ export class SessionsService {
 
   /** Records a session found past its time, and logs it if this call was the one that ended it. */
   private async endTimedOut(session: Session, reason: TimeoutReason, now: Date): Promise<void> {
-    if (await this.end(session.id, reason, now)) this.events.sessionTimedOut(reason, session.userId, session.id, 'request');
+    if (await this.end(session.id, reason, now))
+      this.events.sessionTimedOut(reason, session.userId, session.id, 'request');
   }
 }

@@ -39,7 +39,11 @@ export class UsersService {
 
   /** The one read that includes the password hash: for checking a password, nothing else. */
   async findWithPasswordHash(email: string): Promise<User | null> {
-    return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.email = :email', { email }).getOne();
+    return this.users
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.email = :email', { email })
+      .getOne();
   }
 
   async findWithPasswordHashById(id: number): Promise<User | null> {

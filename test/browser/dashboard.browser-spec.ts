@@ -44,7 +44,9 @@ describe('The dashboard', () => {
     await laptop.page.getByRole('button', { name: 'Sign out Firefox 133 on Windows' }).click();
     await expectText(laptop.page.locator('#page-status'), 'Signed out Firefox 133 on Windows.');
     await expectText(laptop.page.locator('#session-count'), '2');
-    expect(await laptop.page.locator('#session-list .device-name').allTextContents()).not.toContain('Firefox 133 on Windows');
+    expect(await laptop.page.locator('#session-list .device-name').allTextContents()).not.toContain(
+      'Firefox 133 on Windows',
+    );
 
     // The other browser learns at its next step (here: the window regains focus) and says why.
     await phone.page.evaluate(() => window.dispatchEvent(new Event('focus')));
@@ -81,7 +83,8 @@ describe('The dashboard', () => {
 
   it('marks failed and throttled sign-in attempts', async () => {
     const user = await signup(site.t.http);
-    for (let i = 0; i < 5; i++) await request(site.t.http).post('/login').send({ email: user.email, password: 'wrong password' }).expect(401);
+    for (let i = 0; i < 5; i++)
+      await request(site.t.http).post('/login').send({ email: user.email, password: 'wrong password' }).expect(401);
     await request(site.t.http).post('/login').send({ email: user.email, password: user.password }).expect(429);
     site.t.clock.advance(901); // past the throttling window
     const { context, page } = await newBrowser(site);
@@ -89,7 +92,11 @@ describe('The dashboard', () => {
     await page.goto('/userpage');
     const attempts = page.locator('#attempt-list .attempt');
     await expectText(attempts.first().locator('.result'), 'Signed in');
-    expect(await attempts.locator('.result').allTextContents()).toEqual(['Signed in', 'Blocked: too many attempts', ...Array(5).fill('Wrong password')]);
+    expect(await attempts.locator('.result').allTextContents()).toEqual([
+      'Signed in',
+      'Blocked: too many attempts',
+      ...Array(5).fill('Wrong password'),
+    ]);
     expect(await attempts.nth(0).getAttribute('class')).toContain('ok');
     expect(await attempts.nth(1).getAttribute('class')).toContain('throttled');
     expect(await attempts.nth(2).getAttribute('class')).toContain('failed');
@@ -187,7 +194,11 @@ describe('The dashboard', () => {
     it('pages back through older messages of the global room', async () => {
       const poster = await login(site.t.http, bob, 'poster');
       for (let i = 1; i <= 25; i++) {
-        await request(site.t.http).post('/global_chat').set('Cookie', poster.cookie).send({ message: `numbered ${i}` }).expect(201);
+        await request(site.t.http)
+          .post('/global_chat')
+          .set('Cookie', poster.cookie)
+          .send({ message: `numbered ${i}` })
+          .expect(201);
       }
       const { context, page } = await newBrowser(site);
       await signIn(context, bob);

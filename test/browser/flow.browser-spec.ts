@@ -50,7 +50,10 @@ describe('The browser flow of the original guide', () => {
     // Step 5 of the guide: the session status, as the browser shows it.
     const status = await page.goto('/session_status');
     expect(status?.status()).toBe(200);
-    expect(JSON.parse(await page.locator('body').innerText())).toMatchObject({ authenticated: true, user: { email: address } });
+    expect(JSON.parse(await page.locator('body').innerText())).toMatchObject({
+      authenticated: true,
+      user: { email: address },
+    });
 
     await page.goto('/userpage');
     const [row] = await site.t.dataSource.getRepository(Session).findBy({ userId: user.id });
@@ -176,7 +179,9 @@ describe('The browser flow of the original guide', () => {
     await page.waitForURL('/userpage');
 
     const cookies = await context.cookies();
-    expect(cookies).toEqual([expect.objectContaining({ name: 'session_token', httpOnly: true, sameSite: 'Lax', path: '/' })]);
+    expect(cookies).toEqual([
+      expect.objectContaining({ name: 'session_token', httpOnly: true, sameSite: 'Lax', path: '/' }),
+    ]);
     expect(await page.evaluate(() => document.cookie)).toBe('');
     // A script can still use the session (same origin, the browser attaches the cookie) but never read it.
     expect(await page.evaluate(async () => (await fetch('/session_status')).status)).toBe(200);

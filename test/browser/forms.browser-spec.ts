@@ -13,7 +13,8 @@ describe('Sign-in and sign-up forms with JavaScript', () => {
 
   /** Marks the loaded document, so a test can tell that no reload or navigation happened. */
   const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-  const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { marker?: number }).marker === 42);
+  const stillSameDocument = (page: Page) =>
+    page.evaluate(() => (window as unknown as { marker?: number }).marker === 42);
 
   it('checks fields as the user types, once they have left them', async () => {
     const { context, page, problems } = await newBrowser(site);
@@ -92,7 +93,11 @@ describe('Sign-in and sign-up forms with JavaScript', () => {
       route.fulfill({
         status: 503,
         headers: { 'Retry-After': '3', 'Content-Type': 'application/json' },
-        body: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'Too many sign-in requests at once; retry shortly' }),
+        body: JSON.stringify({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'Too many sign-in requests at once; retry shortly',
+        }),
       }),
     );
     await page.goto('/login_page');

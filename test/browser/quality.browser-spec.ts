@@ -1,7 +1,17 @@
 /// <reference lib="dom" />
 import request from 'supertest';
 import { login, signup } from '../utils/test-app';
-import { expectText, newBrowser, openSite, overflowsSideways, PHONE, screenshots, seriousAxeViolations, signIn, type Site } from './browser';
+import {
+  expectText,
+  newBrowser,
+  openSite,
+  overflowsSideways,
+  PHONE,
+  screenshots,
+  seriousAxeViolations,
+  signIn,
+  type Site,
+} from './browser';
 
 /**
  * Each page, as a person meets it: no serious accessibility violation (axe-core), nothing wider
@@ -18,7 +28,11 @@ describe('Each page', () => {
   it('is served with a strict CSP and no inline script or style', async () => {
     const user = await signup(site.t.http);
     const { cookie } = await login(site.t.http, user);
-    for (const [path, auth] of [['/signup_page', ''], ['/login_page', ''], ['/userpage', cookie]] as const) {
+    for (const [path, auth] of [
+      ['/signup_page', ''],
+      ['/login_page', ''],
+      ['/userpage', cookie],
+    ] as const) {
       const res = await request(site.t.http).get(path).set('Accept', 'text/html').set('Cookie', auth).expect(200);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       const csp = String(res.headers['content-security-policy']);
@@ -61,12 +75,28 @@ describe('Each page', () => {
   it('dashboard: accessible with sessions, attempts and chat showing, fits a phone, screenshots', async () => {
     const ada = await signup(site.t.http, { name: 'Ada Lovelace', email: 'ada@example.com' });
     const grace = await signup(site.t.http, { name: 'Grace Hopper' });
-    const graceSession = await login(site.t.http, grace, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15');
+    const graceSession = await login(
+      site.t.http,
+      grace,
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
+    );
     await login(site.t.http, ada, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0');
-    await login(site.t.http, ada, 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1');
+    await login(
+      site.t.http,
+      ada,
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    );
     await request(site.t.http).post('/login').send({ email: ada.email, password: 'a wrong guess' }).expect(401);
-    await request(site.t.http).post('/global_chat').set('Cookie', graceSession.cookie).send({ message: 'Has anyone seen the moth?' }).expect(201);
-    await request(site.t.http).post('/chats').set('Cookie', graceSession.cookie).send({ receiver_id: ada.id, message: 'Coffee at four?' }).expect(201);
+    await request(site.t.http)
+      .post('/global_chat')
+      .set('Cookie', graceSession.cookie)
+      .send({ message: 'Has anyone seen the moth?' })
+      .expect(201);
+    await request(site.t.http)
+      .post('/chats')
+      .set('Cookie', graceSession.cookie)
+      .send({ receiver_id: ada.id, message: 'Coffee at four?' })
+      .expect(201);
 
     const { context, page, problems } = await newBrowser(site);
     await signIn(context, ada);

@@ -17,20 +17,40 @@ export type Schema = {
 };
 
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }>; requestBody?: unknown; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+        requestBody?: unknown;
+        security?: unknown[];
+      }
+    >
+  >;
   components: { schemas: Record<string, Schema>; securitySchemes: Record<string, Record<string, unknown>> };
 }
 
 export function checkAgainstSchema(doc: OpenApiDocument, schema: Schema, value: unknown, path = '$'): string[] {
-  if (schema.$ref) return checkAgainstSchema(doc, doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')], value, path);
+  if (schema.$ref)
+    return checkAgainstSchema(
+      doc,
+      doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')],
+      value,
+      path,
+    );
   if (schema.allOf) return schema.allOf.flatMap((s) => checkAgainstSchema(doc, s, value, path));
-  if (schema.oneOf) return schema.oneOf.some((s) => checkAgainstSchema(doc, s, value, path).length === 0) ? [] : [`${path}: matches none of oneOf`];
+  if (schema.oneOf)
+    return schema.oneOf.some((s) => checkAgainstSchema(doc, s, value, path).length === 0)
+      ? []
+      : [`${path}: matches none of oneOf`];
   if (value === null) return schema.nullable ? [] : [`${path}: null but not nullable`];
   if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in enum`];
   switch (schema.type) {
     case 'string':
       if (typeof value !== 'string') return [`${path}: expected string`];
-      if (schema.format === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value)) return [`${path}: not an ISO-8601 UTC time`];
+      if (schema.format === 'date-time' && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value))
+        return [`${path}: not an ISO-8601 UTC time`];
       return [];
     case 'number':
       return typeof value === 'number' ? [] : [`${path}: expected number`];

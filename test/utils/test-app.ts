@@ -66,7 +66,10 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     .overrideProvider(LOG_DESTINATION)
     .useValue(logSink)
     .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: ['error'] });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
+    bodyParser: false,
+    logger: ['error'],
+  });
   const logs: string[] = [];
   if (options.captureLogs) {
     captured = logs;
@@ -127,8 +130,16 @@ export interface LoggedIn {
 }
 
 /** Logs in through the API (optionally as a given user agent) and returns the token and cookie. */
-export async function login(http: App, user: Pick<TestUser, 'email' | 'password'>, userAgent = 'jest-device'): Promise<LoggedIn> {
-  const res = await request(http).post('/login').set('User-Agent', userAgent).send({ email: user.email, password: user.password }).expect(200);
+export async function login(
+  http: App,
+  user: Pick<TestUser, 'email' | 'password'>,
+  userAgent = 'jest-device',
+): Promise<LoggedIn> {
+  const res = await request(http)
+    .post('/login')
+    .set('User-Agent', userAgent)
+    .send({ email: user.email, password: user.password })
+    .expect(200);
   const setCookie = sessionSetCookie(res.headers['set-cookie']);
   const token = /^session_token=([^;]*)/.exec(setCookie)?.[1];
   if (!token) throw new Error(`login set no session cookie: ${setCookie}`);

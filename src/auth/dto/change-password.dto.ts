@@ -10,7 +10,11 @@ export class ChangePasswordDto {
   @MaxLength(1024)
   current_password: string;
 
-  @ApiProperty({ format: 'password', example: 'battery staple horse', description: 'The signup rule: 8–72 bytes in UTF-8.' })
+  @ApiProperty({
+    format: 'password',
+    example: 'battery staple horse',
+    description: 'The signup rule: 8–72 bytes in UTF-8.',
+  })
   @IsString()
   @ByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
   new_password: string;

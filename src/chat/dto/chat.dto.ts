@@ -22,7 +22,12 @@ export class SendChatDto {
   @Max(MAX_ID)
   receiver_id: number;
 
-  @ApiProperty({ example: 'Hello!', description: 'Trimmed; 1–2000 characters (code points).', minLength: 1, maxLength: 2000 })
+  @ApiProperty({
+    example: 'Hello!',
+    description: 'Trimmed; 1–2000 characters (code points).',
+    minLength: 1,
+    maxLength: 2000,
+  })
   @Trim()
   @IsString()
   @CodePointLength(1, 2000)
@@ -30,7 +35,12 @@ export class SendChatDto {
 }
 
 export class PostGlobalChatDto {
-  @ApiProperty({ example: 'Hello, everyone!', description: 'Trimmed; 1–2000 characters (code points).', minLength: 1, maxLength: 2000 })
+  @ApiProperty({
+    example: 'Hello, everyone!',
+    description: 'Trimmed; 1–2000 characters (code points).',
+    minLength: 1,
+    maxLength: 2000,
+  })
   @Trim()
   @IsString()
   @CodePointLength(1, 2000)
@@ -46,7 +56,10 @@ export class PageQueryDto {
   @Max(100, { message: 'limit must be an integer between 1 and 100' })
   limit: number = 50;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'Return only messages older than this id (the last id of the previous page).' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    description: 'Return only messages older than this id (the last id of the previous page).',
+  })
   @QueryNumber()
   @IsOptional()
   @IsInt({ message: 'before_id must be a positive integer' })
@@ -102,9 +115,21 @@ export class GlobalChatListDto {
 }
 
 export function toChatMessageDto(chat: Chat): ChatMessageDto {
-  return { id: chat.id, sender_id: chat.senderId, receiver_id: chat.receiverId, message: chat.message, timestamp: chat.timestamp.toISOString() };
+  return {
+    id: chat.id,
+    sender_id: chat.senderId,
+    receiver_id: chat.receiverId,
+    message: chat.message,
+    timestamp: chat.timestamp.toISOString(),
+  };
 }
 
 export function toGlobalChatMessageDto(message: GlobalChat, userName: string): GlobalChatMessageDto {
-  return { id: message.id, user_id: message.userId, user_name: userName, message: message.message, timestamp: message.timestamp.toISOString() };
+  return {
+    id: message.id,
+    user_id: message.userId,
+    user_name: userName,
+    message: message.message,
+    timestamp: message.timestamp.toISOString(),
+  };
 }

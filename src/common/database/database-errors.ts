@@ -41,5 +41,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
   const raw = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
   const message = typeof raw === 'string' ? raw : '';
-  return /Connection terminated|connection timeout|The database connection is not open|Driver not Connected/i.test(message);
+  return /Connection terminated|connection timeout|The database connection is not open|Driver not Connected/i.test(
+    message,
+  );
 }

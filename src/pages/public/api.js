@@ -7,9 +7,20 @@ export async function api(method, path, body) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch {
-    return { ok: false, status: 0, body: null, retryAfter: undefined, message: 'Could not reach the server. Check your connection and try again.' };
+    return {
+      ok: false,
+      status: 0,
+      body: null,
+      retryAfter: undefined,
+      message: 'Could not reach the server. Check your connection and try again.',
+    };
   }
   let data = null;
   if (res.status !== 204) {

@@ -147,7 +147,8 @@ function showPreviousLogin(attempts) {
   slot.hidden = previous === undefined;
   if (!previous) return;
   setTime(slot.querySelector('time'), previous.time);
-  slot.querySelector('.meta').textContent = `· ${describeDevice(previous.user_agent)}, ${previous.ip_address ?? 'unknown address'}`;
+  slot.querySelector('.meta').textContent =
+    `· ${describeDevice(previous.user_agent)}, ${previous.ip_address ?? 'unknown address'}`;
 }
 
 /* ---- Password ---- */
@@ -320,7 +321,12 @@ const globalChat = messageList({
   older: $('global-older'),
   error: $('global-error'),
   path: () => '/global_chat',
-  toRow: (m) => messageRow(m, { author: m.user_name, authorId: m.user_id, onReply: () => openConversation({ id: m.user_id, name: m.user_name }) }),
+  toRow: (m) =>
+    messageRow(m, {
+      author: m.user_name,
+      authorId: m.user_id,
+      onReply: () => openConversation({ id: m.user_id, name: m.user_name }),
+    }),
 });
 
 composer($('global-form'), $('global-error'), async (text) => {
@@ -403,7 +409,13 @@ async function refresh() {
       again = false;
       const status = await call('GET', '/session_status');
       if (!status.ok) return;
-      await Promise.all([loadSessions(), loadActivity(), globalChat.refresh(), loadConversations(), partner ? privateChat.refresh() : null]);
+      await Promise.all([
+        loadSessions(),
+        loadActivity(),
+        globalChat.refresh(),
+        loadConversations(),
+        partner ? privateChat.refresh() : null,
+      ]);
       refreshRelativeTimes();
     } while (again && !leaving);
   })();

@@ -14,7 +14,12 @@ export class SessionDto {
       'Last request made with this session. Written at most once a minute per session (at most a quarter of SESSION_IDLE_TIMEOUT when that is set), so it may lag the latest request by up to that interval.',
   })
   last_activity: string;
-  @ApiProperty({ type: String, format: 'date-time', description: 'login_time + SESSION_TIMEOUT; activity never extends it.' }) expires_at: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: 'login_time + SESSION_TIMEOUT; activity never extends it.',
+  })
+  expires_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) logout_time: string | null;
   @ApiProperty({ example: true }) is_active: boolean;
   @ApiProperty({ description: 'True for the session that made this request.', example: true }) current: boolean;

@@ -8,13 +8,15 @@ export class UserDto {
   @ApiProperty({ example: 'ada@example.com' }) email: string;
   @ApiProperty({ example: '+44 20 7946 0958' }) phone: string;
   @ApiProperty({ type: String, format: 'date-time', example: '2026-11-27T18:00:00.000Z' }) created_at: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-27T18:05:00.000Z' }) last_login: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-27T18:05:00.000Z' }) last_login:
+    string | null;
   @ApiProperty({ example: true }) is_active: boolean;
 }
 
 export class UserPageDto {
   @ApiProperty({ type: UserDto }) user: UserDto;
-  @ApiProperty({ example: 2, description: "Number of the user's sessions that are active and unexpired." }) active_sessions: number;
+  @ApiProperty({ example: 2, description: "Number of the user's sessions that are active and unexpired." })
+  active_sessions: number;
 }
 
 export function toUserDto(user: User): UserDto {
