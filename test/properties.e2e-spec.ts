@@ -3,6 +3,7 @@ import request, { type Response, type Test } from 'supertest';
 import { Chat } from '../src/chat/chat.entity';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
+import { LEAKS } from './utils/leaks';
 import { createTestApp, login, signup, type LoggedIn, type TestApp, type TestUser } from './utils/test-app';
 
 /**
@@ -29,15 +30,6 @@ function show(res: Response): string {
   const text = typeof res.text === 'string' ? res.text : '';
   return `${res.status} ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`;
 }
-
-/** What must never reach a client: a stack trace, file paths, SQL driver or ORM errors. */
-const LEAKS: RegExp[] = [
-  /\bat [^\s()]+ \([^)]*:\d+:\d+\)/,
-  /\bat [^\s()]*\/[^\s()]+:\d+:\d+/,
-  /node_modules/,
-  /\/work\//,
-  /QueryFailedError|EntityNotFoundError|SQLITE_[A-Z]/,
-];
 
 /**
  * The answer is a 2xx or a 4xx (or a 302 where the caller says a redirect is allowed); a 4xx is
