@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
-import { inBatches } from '../common/database/batches';
+import { deleteInBatches } from '../common/database/batches';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AttemptReason, LoginAttempt } from './login-attempt.entity';
 
@@ -41,14 +41,6 @@ export class LoginAttemptsService {
    * once between them.
    */
   deleteOlderThan(cutoff: Date): Promise<number> {
-    return inBatches(async (size) => {
-      const old = this.attempts.createQueryBuilder('a').select('a.id').where('a.attemptedAt < :cutoff').limit(size);
-      const result = await this.attempts
-        .createQueryBuilder()
-        .delete()
-        .where(`attemptedAt < :cutoff AND id IN (${old.getQuery()})`, { cutoff })
-        .execute();
-      return result.affected ?? 0;
-    });
+    return deleteInBatches(this.attempts, (a) => `${a}attemptedAt < :cutoff`, { cutoff });
   }
 }

@@ -2,16 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type QueryResult } from 'typeorm';
 import { AuthEvents } from './auth-events';
-import { inBatches } from '../common/database/batches';
+import { deleteInBatches, inBatches, type BatchCondition } from '../common/database/batches';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { TimeoutReason } from './session-rules';
 import { Session } from './session.entity';
-
-/**
- * A condition on sessions written once for two places: the statement itself (`s` = '') and the
- * subquery that picks its batch (`s` = 's.').
- */
-type Condition = (s: string) => string;
 
 /**
  * The sessions half of the cleanup job (CleanupService schedules it): ends sessions whose time is
@@ -54,15 +48,10 @@ export class SessionsCleanupService {
   }
 
   /** Deletes ended sessions whose `logout_time` is before `cutoff`; returns how many. */
-  async deleteEndedBefore(cutoff: Date): Promise<number> {
-    const due: Condition = (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff`;
-    return inBatches(async (size) => {
-      const result = await this.sessions
-        .createQueryBuilder()
-        .delete()
-        .where(`${due('')} AND id IN (${this.pick(due, size)})`, { inactive: false, cutoff })
-        .execute();
-      return result.affected ?? 0;
+  deleteEndedBefore(cutoff: Date): Promise<number> {
+    return deleteInBatches(this.sessions, (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff`, {
+      inactive: false,
+      cutoff,
     });
   }
 
@@ -73,11 +62,11 @@ export class SessionsCleanupService {
    */
   private async endBatch(
     reason: TimeoutReason,
-    due: Condition,
+    due: BatchCondition,
     params: { now: Date; idleSince: Date },
     size: number,
   ): Promise<number> {
-    const condition: Condition = (s) => `${s}isActive = :active AND ${due(s)}`;
+    const condition: BatchCondition = (s) => `${s}isActive = :active AND ${due(s)}`;
     const [sql, parameters] = this.sessions
       .createQueryBuilder()
       .update(Session)
@@ -90,7 +79,7 @@ export class SessionsCleanupService {
   }
 
   /** A subquery picking the ids of up to `size` sessions matching `condition`, any order. */
-  private pick(condition: Condition, size: number): string {
+  private pick(condition: BatchCondition, size: number): string {
     return this.sessions.createQueryBuilder('s').select('s.id').where(condition('s.')).limit(size).getQuery();
   }
 

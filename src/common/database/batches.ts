@@ -1,3 +1,5 @@
+import type { ObjectLiteral, Repository } from 'typeorm';
+
 /** Rows per statement in bulk maintenance: small enough that no statement holds locks for long. */
 export const BATCH_SIZE = 500;
 
@@ -15,4 +17,32 @@ export async function inBatches(statement: (size: number) => Promise<number>, si
     if (done === 0) return total;
     total += done;
   }
+}
+
+/**
+ * A condition written once for both places it goes: the statement itself (`prefix` = '') and the
+ * subquery that picks its batch (`prefix` = 'b.'). Column names are the entity's property names.
+ */
+export type BatchCondition = (prefix: string) => string;
+
+/**
+ * Deletes the rows matching `condition`, a batch of ids per statement (see inBatches). The
+ * condition is repeated in the outer WHERE, so rows another instance deleted or changed meanwhile
+ * are left alone: safe with several instances running it at once.
+ */
+export function deleteInBatches<T extends ObjectLiteral>(
+  repository: Repository<T>,
+  condition: BatchCondition,
+  parameters: ObjectLiteral,
+  size = BATCH_SIZE,
+): Promise<number> {
+  return inBatches(async (batch) => {
+    const pick = repository.createQueryBuilder('b').select('b.id').where(condition('b.')).limit(batch).getQuery();
+    const result = await repository
+      .createQueryBuilder()
+      .delete()
+      .where(`${condition('')} AND id IN (${pick})`, parameters)
+      .execute();
+    return result.affected ?? 0;
+  }, size);
 }
