@@ -10,7 +10,6 @@ import {
   checkIgnoredBody,
   hasIgnoredBody,
   registerBodyParsers,
-  routePath,
   unsupportedBody,
 } from './common/body-parsing';
 import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
@@ -18,7 +17,14 @@ import { answerClientErrorAsJson } from './common/client-errors';
 import { errorBody } from './common/http-error';
 import type { Logger } from 'pino';
 import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
-import { cacheAndVaryHeaders, corsOptions, securityHeaders, vary } from './common/security-headers';
+import { routeKey } from './common/route-key';
+import {
+  cacheAndVaryHeaders,
+  corsOptions,
+  securityHeaders,
+  vary,
+  type SecurityHeaders,
+} from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
 import { sessionCookieName } from './sessions/session-cookie';
 
@@ -43,7 +49,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // URLs the router cannot take (bad percent-encoding, an over-long segment) get the contract's
     // error shape and the usual headers; Fastify answers them before any hook runs.
     frameworkErrors: (error: { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-      applyResponseHeaders(req, reply, security);
+      applyResponseHeaders(routeKey(req.url), req, reply, security);
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
       void reply
         .code(status)
@@ -62,15 +68,16 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
  * security headers, no-store and Vary.
  */
 function applyResponseHeaders(
+  route: string,
   req: FastifyRequest,
   reply: FastifyReply,
-  security: (req: FastifyRequest, reply: FastifyReply) => void,
+  security: SecurityHeaders,
 ): void {
   reply.header(REQUEST_ID_HEADER, req.id);
-  security(req, reply);
-  cacheAndVaryHeaders(req, reply);
+  security(route, req, reply);
+  cacheAndVaryHeaders(route, reply);
   // Whether GET /logout is honoured depends on Sec-Fetch-Site (state-changing methods are never cached).
-  if (isLogoutPath(routePath(req.url))) vary(reply, 'Sec-Fetch-Site');
+  if (isLogoutPath(route)) vary(reply, 'Sec-Fetch-Site');
 }
 
 /**
@@ -92,8 +99,9 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   const logger = app.get<Logger>(ROOT_LOGGER);
   adapter.setOnRequestHook((req, reply, done) => {
     startRequestLog(logger, req);
-    applyResponseHeaders(req, reply, security);
-    const refusal = crossSiteRefusal(req, allowedOrigins) ?? unsupportedBody(req);
+    const route = routeKey(req.url);
+    applyResponseHeaders(route, req, reply, security);
+    const refusal = crossSiteRefusal(req, route, allowedOrigins) ?? unsupportedBody(req, route);
     if (refusal) {
       void reply.code(refusal.statusCode).send(refusal);
       return;

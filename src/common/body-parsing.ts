@@ -20,6 +20,15 @@ const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
   br: createBrotliDecompress,
 };
 
+/** What the parsers answer for JSON they cannot take (not JSON, or not an object or array). */
+const NOT_JSON = 'Request body is not valid JSON';
+const TOO_LARGE = `Request body must not exceed ${BODY_LIMIT}`;
+
+/** The request's Content-Encoding, normalized (`identity` when there is none). */
+function contentEncoding(req: FastifyRequest): string {
+  return (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+}
+
 function hasBody(req: FastifyRequest): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -40,27 +49,21 @@ function mediaType(header: string | undefined): { type: string; charset?: string
   return { type: type.trim().toLowerCase(), charset };
 }
 
-/** The path of a request, without the query string, as routing sees it (a trailing slash ignored). */
-export function routePath(url: string): string {
-  const end = url.indexOf('?');
-  return (end === -1 ? url : url.slice(0, end)).replace(/(.)\/+$/, '$1');
-}
-
 /**
  * Refuses a body in a media type, charset or encoding the route does not take (415) before any
  * parser reads it: JSON everywhere, and URL-encoded forms only on the form routes; UTF-8 only;
  * gzip, deflate or br compression or none. Returns the error to send, or undefined to go on.
  */
-export function unsupportedBody(req: FastifyRequest): ErrorBody | undefined {
+export function unsupportedBody(req: FastifyRequest, route: string): ErrorBody | undefined {
   if (!hasBody(req)) return undefined;
   const { type, charset } = mediaType(req.headers['content-type']);
-  const formRoute = FORM_ROUTES.has(routePath(req.url).toLowerCase());
+  const formRoute = FORM_ROUTES.has(route);
   if (type !== 'application/json' && !(type === 'application/x-www-form-urlencoded' && formRoute)) {
     const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
     return errorBody(415, `Content-Type must be ${accepted}`);
   }
   if (charset !== undefined && charset !== 'utf-8') return errorBody(415, 'Request body must be UTF-8');
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = contentEncoding(req);
   if (encoding !== 'identity' && !DECODERS[encoding])
     return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
   return undefined;
@@ -74,8 +77,7 @@ export function unsupportedBody(req: FastifyRequest): ErrorBody | undefined {
  */
 export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undefined> {
   return new Promise((resolve) => {
-    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const decoder = DECODERS[encoding];
+    const decoder = DECODERS[contentEncoding(req)];
     const stream: NodeJS.ReadableStream = decoder ? req.raw.pipe(decoder()) : req.raw;
     const chunks: Buffer[] = [];
     let length = 0;
@@ -89,7 +91,7 @@ export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undef
     };
     stream.on('data', (chunk: Buffer) => {
       length += chunk.length;
-      if (length > BODY_LIMIT_BYTES) finish(errorBody(413, `Request body must not exceed ${BODY_LIMIT}`));
+      if (length > BODY_LIMIT_BYTES) finish(errorBody(413, TOO_LARGE));
       else chunks.push(chunk);
     });
     stream.on('error', () => finish(errorBody(400, 'Request body could not be read')));
@@ -99,11 +101,9 @@ export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undef
       if (text === '') return finish(undefined);
       try {
         const value: unknown = JSON.parse(text);
-        finish(
-          typeof value === 'object' && value !== null ? undefined : errorBody(400, 'Request body is not valid JSON'),
-        );
+        finish(typeof value === 'object' && value !== null ? undefined : errorBody(400, NOT_JSON));
       } catch {
-        finish(errorBody(400, 'Request body is not valid JSON'));
+        finish(errorBody(400, NOT_JSON));
       }
     });
   });
@@ -135,8 +135,7 @@ export class BodyError extends Error {
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addHook('preParsing', (req, _reply, payload, done) => {
-    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    const decoder = DECODERS[encoding];
+    const decoder = DECODERS[contentEncoding(req)];
     if (!decoder) return done(null, payload);
     const decoded = decoder() as NodeJS.ReadWriteStream & { receivedEncodedLength?: number };
     // Fastify compares the bytes that arrived, not the decoded ones, with Content-Length.
@@ -152,9 +151,7 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') return done(null, undefined);
     void jsonParser(req, body as string, (error, value) => {
-      if (error) return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
-      if (typeof value !== 'object' || value === null)
-        return done(new BodyError(400, 'Request body is not valid JSON'), undefined);
+      if (error || typeof value !== 'object' || value === null) return done(new BodyError(400, NOT_JSON), undefined);
       done(null, value);
     });
   });
@@ -174,7 +171,7 @@ export function bodyErrorBody(error: unknown): ErrorBody | undefined {
   if (typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return errorBody(413, `Request body must not exceed ${BODY_LIMIT}`);
+      return errorBody(413, TOO_LARGE);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
       return errorBody(415, 'Content-Type must be application/json');

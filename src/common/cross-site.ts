@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import { routePath } from './body-parsing';
 import { errorBody, type ErrorBody } from './http-error';
 
 /**
@@ -84,13 +83,17 @@ export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet
  * request's body is never read and nothing behind it (routing, the session guard, handlers) runs.
  * Returns the 403 to send, or undefined to go on.
  */
-export function crossSiteRefusal(req: FastifyRequest, allowed: ReadonlySet<string>): ErrorBody | undefined {
+export function crossSiteRefusal(
+  req: FastifyRequest,
+  route: string,
+  allowed: ReadonlySet<string>,
+): ErrorBody | undefined {
   const origin = req.headers.origin;
   const site = req.headers['sec-fetch-site'];
   const verdict = decideCrossSite(
     {
       method: req.method,
-      path: routePath(req.url),
+      path: route,
       protocol: req.protocol,
       host: req.host,
       origin: typeof origin === 'string' ? origin : undefined,

@@ -1,18 +1,12 @@
 import type { FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
-import { routePath } from './body-parsing';
 
 /** Where SwaggerUiModule serves the OpenAPI page and its assets (the JSON is at /docs-json). */
 export const DOCS_PATH = '/docs';
 
 /** Routes whose answer depends on Accept: a browser gets a page or a redirect, other clients JSON. */
 const NEGOTIATED_ROUTES = new Set(['/userpage']);
-
-function routeKey(url: string): string {
-  // Routing ignores case and a trailing slash, so the header rules do too.
-  return routePath(url).toLowerCase();
-}
 
 /** Adds a field to the response's Vary header (once). */
 export function vary(reply: FastifyReply, field: string): void {
@@ -28,9 +22,9 @@ export function vary(reply: FastifyReply, field: string): void {
     reply.header('vary', `${String(current)}, ${field}`);
 }
 
-function isDocsPath(path: string): boolean {
-  const key = routeKey(path);
-  return key === DOCS_PATH || key.startsWith(`${DOCS_PATH}/`);
+/** `route` is the request's routeKey (common/route-key.ts). */
+function isDocsPath(route: string): boolean {
+  return route === DOCS_PATH || route.startsWith(`${DOCS_PATH}/`);
 }
 
 /**
@@ -39,10 +33,10 @@ function isDocsPath(path: string): boolean {
  * get it too: the page is small, and one rule for every response is simpler to trust. `Vary:
  * Origin` because the CORS headers depend on it.
  */
-export function cacheAndVaryHeaders(req: FastifyRequest, reply: FastifyReply): void {
+export function cacheAndVaryHeaders(route: string, reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
   vary(reply, 'Origin');
-  if (NEGOTIATED_ROUTES.has(routeKey(req.url))) vary(reply, 'Accept');
+  if (NEGOTIATED_ROUTES.has(route)) vary(reply, 'Accept');
 }
 
 /**
@@ -53,7 +47,10 @@ export function cacheAndVaryHeaders(req: FastifyRequest, reply: FastifyReply): v
  * reached over HTTPS: on plain http://localhost they would make browsers insist on an HTTPS
  * localhost (Safari upgrades localhost subresources), and over HTTP browsers ignore HSTS anyway.
  */
-export function securityHeaders(options: { https: boolean }): (req: FastifyRequest, reply: FastifyReply) => void {
+/** Sets the security headers of a response; `route` is the request's routeKey. */
+export type SecurityHeaders = (route: string, req: FastifyRequest, reply: FastifyReply) => void;
+
+export function securityHeaders(options: { https: boolean }): SecurityHeaders {
   const directives = {
     'default-src': ["'self'"],
     'base-uri': ["'none'"],
@@ -84,7 +81,7 @@ export function securityHeaders(options: { https: boolean }): (req: FastifyReque
   });
   // helmet only sets headers on the Node response (synchronously); Fastify sends them with its own.
   const next = (): void => undefined;
-  return (req, reply) => (isDocsPath(req.url) ? docs : api)(req.raw, reply.raw, next);
+  return (route, req, reply) => (isDocsPath(route) ? docs : api)(req.raw, reply.raw, next);
 }
 
 /**
