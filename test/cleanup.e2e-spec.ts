@@ -7,7 +7,7 @@ import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSq
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
 import { CleanupService, type CleanupReport } from '../src/cleanup/cleanup.service';
 import { BATCH_SIZE } from '../src/common/database/batches';
-import { SessionsCleanupService } from '../src/sessions/sessions-cleanup.service';
+import { SessionsService } from '../src/sessions/sessions.service';
 import { Session } from '../src/sessions/session.entity';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
@@ -292,11 +292,11 @@ describe('The cleanup job', () => {
     });
 
     it('on the timer: a failing pass is logged without detail and never thrown, and passes never overlap', async () => {
-      const sessions = t.app.get(SessionsCleanupService);
+      const sessions = t.app.get(SessionsService);
       const failure = Object.assign(new Error('SQLITE_BUSY: database is locked near "UPDATE sessions SET ..."'), {
         code: 'SQLITE_BUSY',
       });
-      const spy = jest.spyOn(sessions, 'endTimedOut').mockRejectedValue(failure);
+      const spy = jest.spyOn(sessions, 'endAllTimedOut').mockRejectedValue(failure);
       const logged = t.logs.length;
       try {
         const tick = () => (job as unknown as { runScheduled(): Promise<void> }).runScheduled();

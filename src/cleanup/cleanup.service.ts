@@ -4,7 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { LoginAttemptsService } from '../auth/login-attempts.service';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
-import { SessionsCleanupService } from '../sessions/sessions-cleanup.service';
+import { SessionsService } from '../sessions/sessions.service';
 
 export interface CleanupReport {
   sessions_expired: number;
@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
  * owner keeps its SQL and dependencies still point one way.
  *
  * Several instances may run it at the same moment: every statement is conditional and idempotent
- * (see SessionsCleanupService), so the work is done once between them. CLEANUP_INTERVAL_MINUTES=0
+ * (see updateInBatches and deleteInBatches), so the work is done once between them. CLEANUP_INTERVAL_MINUTES=0
  * turns the schedule off, for instance on all but one instance; `run()` stays callable.
  */
 @Injectable()
@@ -30,7 +30,7 @@ export class CleanupService implements OnApplicationBootstrap {
   private running = false;
 
   constructor(
-    private readonly sessions: SessionsCleanupService,
+    private readonly sessions: SessionsService,
     private readonly attempts: LoginAttemptsService,
     private readonly scheduler: SchedulerRegistry,
     private readonly clock: Clock,
@@ -53,7 +53,7 @@ export class CleanupService implements OnApplicationBootstrap {
     const started = Date.now();
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - this.config.retentionDays * DAY_MS);
-    const ended = await this.sessions.endTimedOut(now);
+    const ended = await this.sessions.endAllTimedOut(now);
     const report: CleanupReport = {
       sessions_expired: ended.expired,
       sessions_idle_timeout: ended.idle_timeout,

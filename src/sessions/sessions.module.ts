@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthEvents } from './auth-events';
-import { SessionsCleanupService } from './sessions-cleanup.service';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
 import { SessionCookie } from './session-cookie';
@@ -13,7 +12,7 @@ import { SessionsService } from './sessions.service';
   controllers: [SessionsController],
   // AuthEvents is provided here, the lower of the two modules that log authentication events,
   // and exported to AuthModule with SessionsService.
-  providers: [SessionsService, SessionLookup, SessionsCleanupService, AuthEvents, SessionCookie],
-  exports: [SessionsService, SessionsCleanupService, AuthEvents, SessionCookie],
+  providers: [SessionsService, SessionLookup, AuthEvents, SessionCookie],
+  exports: [SessionsService, AuthEvents, SessionCookie],
 })
 export class SessionsModule {}

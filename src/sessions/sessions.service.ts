@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
+import { deleteInBatches, updateInBatches, type BatchCondition } from '../common/database/batches';
 import type { User } from '../users/user.entity';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
 import { SessionLookup } from './session-lookup';
@@ -198,6 +199,39 @@ export class SessionsService {
     const revoked = await this.endOthers(userId, keepId, 'revoked');
     if (revoked > 0) this.events.sessionRevoked(userId, 'user', { count: revoked });
     return revoked;
+  }
+
+  /**
+   * The cleanup job's pass: ends the active sessions past `expires_at` (reason `expired`) and, with
+   * an idle timeout set, the unexpired ones unused for longer (reason `idle_timeout`): the reason
+   * the guard would give at `now`, even while another instance runs the two passes in the other
+   * order. Safe with several instances at once (see updateInBatches); each row is logged once.
+   */
+  async endAllTimedOut(now: Date): Promise<Record<TimeoutReason, number>> {
+    const params = { now, idleSince: new Date(now.getTime() - this.config.sessionIdleTimeout * 1000) };
+    const endBatches = (reason: TimeoutReason, due: BatchCondition) =>
+      updateInBatches<Session, { id: number; user_id: number }>(
+        this.sessions,
+        { isActive: false, logoutTime: now, endReason: reason },
+        (s) => `${s}isActive = :active AND ${due(s)}`,
+        { active: true, ...params },
+        'id, user_id',
+        (rows) => rows.forEach((row) => this.events.sessionTimedOut(reason, row.user_id, row.id, 'cleanup')),
+      );
+    const expired = await endBatches('expired', (s) => `${s}expiresAt <= :now`);
+    const idleTimeout =
+      this.config.sessionIdleTimeout > 0
+        ? await endBatches('idle_timeout', (s) => `${s}lastActivity < :idleSince AND ${s}expiresAt > :now`)
+        : 0;
+    return { expired, idle_timeout: idleTimeout };
+  }
+
+  /** The cleanup job's deletion: ended sessions whose `logout_time` is before `cutoff`; returns how many. */
+  deleteEndedBefore(cutoff: Date): Promise<number> {
+    return deleteInBatches(this.sessions, (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff`, {
+      inactive: false,
+      cutoff,
+    });
   }
 
   /** Records a session found past its time, and logs it if this call was the one that ended it. */

@@ -1,4 +1,5 @@
-import type { ObjectLiteral, Repository } from 'typeorm';
+import type { ObjectLiteral, QueryResult, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 /** Rows per statement in bulk maintenance: small enough that no statement holds locks for long. */
 export const BATCH_SIZE = 500;
@@ -44,5 +45,42 @@ export function deleteInBatches<T extends ObjectLiteral>(
       .where(`${condition('')} AND id IN (${pick})`, parameters)
       .execute();
     return result.affected ?? 0;
+  }, size);
+}
+
+/**
+ * Sets `values` on the rows matching `condition`, a batch of ids per statement (see inBatches),
+ * hands each statement's changed rows (their `returning` columns) to `changed`, and returns how many
+ * rows changed in all. RETURNING (SQLite 3.35+, PostgreSQL) tells
+ * exactly which rows each statement changed, so with several instances at work each row is reported
+ * by the one that changed it, once. The condition is repeated in the outer WHERE, as in
+ * deleteInBatches: rows another instance changed meanwhile are left alone.
+ */
+export async function updateInBatches<T extends ObjectLiteral, R extends ObjectLiteral>(
+  repository: Repository<T>,
+  values: QueryDeepPartialEntity<T>,
+  condition: BatchCondition,
+  parameters: ObjectLiteral,
+  returning: string,
+  changed: (rows: R[]) => void,
+  size = BATCH_SIZE,
+): Promise<number> {
+  return inBatches(async (batch) => {
+    const pick = repository.createQueryBuilder('b').select('b.id').where(condition('b.')).limit(batch).getQuery();
+    const [sql, sqlParameters] = repository
+      .createQueryBuilder()
+      .update()
+      .set(values)
+      .where(`${condition('')} AND id IN (${pick})`, parameters)
+      .getQueryAndParameters();
+    const runner = repository.manager.connection.createQueryRunner();
+    try {
+      const result = (await runner.query(`${sql} RETURNING ${returning}`, sqlParameters, true)) as QueryResult<R>;
+      const rows = result.records ?? [];
+      changed(rows);
+      return rows.length;
+    } finally {
+      await runner.release();
+    }
   }, size);
 }
