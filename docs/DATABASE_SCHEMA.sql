@@ -1,6 +1,6 @@
 -- Database schema of the session server (SQLite dialect).
 -- Generated from the migrations in migrations/ by `npm run schema:sql`; do not edit by hand.
--- PostgreSQL gets the same tables from the same migrations, with `timestamp` for `datetime`
+-- PostgreSQL gets the same tables from the same migrations, with `timestamptz` for `datetime`
 -- and `serial`-style identity for the integer primary keys.
 
 CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1));

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../src/config/database.options';
+import { AppDataSource, buildDataSourceOptions } from '../src/config/database.options';
 
 export const SCHEMA_FILE = resolve(__dirname, '..', 'docs', 'DATABASE_SCHEMA.sql');
 
@@ -10,7 +9,7 @@ export const SCHEMA_FILE = resolve(__dirname, '..', 'docs', 'DATABASE_SCHEMA.sql
  * back what SQLite stored. docs/DATABASE_SCHEMA.sql is this output; a test fails when they differ.
  */
 export async function renderSchemaSql(): Promise<string> {
-  const dataSource = new DataSource({
+  const dataSource = new AppDataSource({
     ...buildDataSourceOptions({ databaseUrl: 'sqlite:///:memory:', migrationsRun: false }),
   });
   await dataSource.initialize();
@@ -22,7 +21,7 @@ export async function renderSchemaSql(): Promise<string> {
     const header = [
       '-- Database schema of the session server (SQLite dialect).',
       '-- Generated from the migrations in migrations/ by `npm run schema:sql`; do not edit by hand.',
-      '-- PostgreSQL gets the same tables from the same migrations, with `timestamp` for `datetime`',
+      '-- PostgreSQL gets the same tables from the same migrations, with `timestamptz` for `datetime`',
       '-- and `serial`-style identity for the integer primary keys.',
       '',
       '',

@@ -12,7 +12,7 @@ import { ClockModule } from './common/clock.module';
 import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
-import { buildDataSourceOptions } from './config/database.options';
+import { AppDataSource, buildDataSourceOptions } from './config/database.options';
 import { HealthModule } from './health/health.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -40,6 +40,7 @@ import { UsersModule } from './users/users.module';
         retryAttempts: 1,
         retryDelay: 500,
       }),
+      dataSourceFactory: (options) => new AppDataSource(options!).initialize(),
     }),
     AuthModule,
     UsersModule,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../src/config/database.options';
+import { AppDataSource, buildDataSourceOptions } from '../src/config/database.options';
 import { renderSchemaSql, SCHEMA_FILE } from '../scripts/schema-sql';
 import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
 
@@ -20,7 +20,7 @@ async function tableNames(dataSource: DataSource): Promise<string[]> {
 
 /** Runs every migration up, checks the entities need no further change, then every migration down. */
 async function upAndDown(databaseUrl: string): Promise<void> {
-  const dataSource = new DataSource(buildDataSourceOptions({ databaseUrl, migrationsRun: false }));
+  const dataSource = new AppDataSource(buildDataSourceOptions({ databaseUrl, migrationsRun: false }));
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });

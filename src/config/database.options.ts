@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations';
 import { LoginAttempt } from '../auth/login-attempt.entity';
 import { Chat } from '../chat/chat.entity';
@@ -55,4 +55,19 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | '
     url: target.url,
     extra: { max: 10, connectionTimeoutMillis: 5000 },
   };
+}
+
+/**
+ * The app's DataSource: TypeORM's, with the entities' `Date` columns typed `timestamptz` on
+ * PostgreSQL (migration TimestampWithTimeZone) and `datetime` on SQLite. An entity's decorators
+ * are read once for every database, and TypeORM maps `Date` to `timestamp` on PostgreSQL, so the
+ * type is set here, when the metadata is built for one database.
+ */
+export class AppDataSource extends DataSource {
+  protected override async buildMetadatas(): Promise<void> {
+    await super.buildMetadatas();
+    if (this.options.type !== 'postgres') return;
+    for (const entity of this.entityMetadatas)
+      for (const column of entity.columns) if (column.type === Date) column.type = 'timestamptz';
+  }
 }
