@@ -12,6 +12,7 @@ export default tseslint.config(
       'build-local/',
       'jest.config.js',
       'jest.browser.config.js',
+      'jest.pg.config.js',
       'eslint.config.mjs',
     ],
   },

@@ -169,7 +169,7 @@ describe("Signup, login, logout (the original guide's checklist)", () => {
         .getOneOrFail();
       expect(row.tokenHash).toMatch(/^[0-9a-f]{64}$/);
       expect(row.tokenHash).not.toContain(token);
-      const raw = await t.dataSource.query('SELECT * FROM sessions WHERE id = ?', [body.session.id]);
+      const raw = await t.dataSource.query(`SELECT * FROM sessions WHERE id = ${Number(body.session.id)}`);
       expect(JSON.stringify(raw)).not.toContain(token);
     });
 

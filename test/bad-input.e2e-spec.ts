@@ -656,9 +656,9 @@ describe('Hostile input on every route', () => {
           .where('u.id = :id', { id: userId })
           .getOneOrFail()
       ).passwordHash;
-      const [{ token_hash: tokenHash }] = await t.dataSource.query('SELECT token_hash FROM sessions WHERE id = ?', [
-        loggedIn.body.session.id,
-      ]);
+      const [{ token_hash: tokenHash }] = await t.dataSource.query(
+        `SELECT token_hash FROM sessions WHERE id = ${Number(loggedIn.body.session.id)}`,
+      );
       expect(passwordHash).toMatch(/^\$2[aby]\$/);
       expect(tokenHash).toMatch(/^[0-9a-f]{64}$/);
 

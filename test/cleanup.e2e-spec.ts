@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import request from 'supertest';
 import { DataSource, In } from 'typeorm';
 import { createScratchDatabase, TEST_POSTGRES_URL, type ScratchDatabase } from './utils/postgres';
-import { BetterSqlite3QueryRunner } from 'typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner';
+import type { QueryRunner } from 'typeorm';
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
 import { CleanupService, type CleanupReport } from '../src/cleanup/cleanup.service';
 import { BATCH_SIZE } from '../src/common/database/batches';
@@ -240,13 +240,12 @@ describe('The cleanup job', () => {
       const keptAttempts = await addAttempts(t.dataSource, userId, 3, secondsFrom(t, -29 * DAY));
       // Every statement the job sends, in order.
       const statements: string[] = [];
+      // The driver's query runner class (SQLite's, or PostgreSQL's under npm run test:pg).
+      const runnerClass = Object.getPrototypeOf(t.dataSource.createQueryRunner()) as QueryRunner;
       // Called below with the runner as `this`.
       // eslint-disable-next-line @typescript-eslint/unbound-method
-      const query = BetterSqlite3QueryRunner.prototype.query;
-      const spy = jest.spyOn(BetterSqlite3QueryRunner.prototype, 'query').mockImplementation(function (
-        this: BetterSqlite3QueryRunner,
-        ...args
-      ) {
+      const query = runnerClass.query;
+      const spy = jest.spyOn(runnerClass, 'query').mockImplementation(function (this: QueryRunner, ...args) {
         statements.push(args[0]);
         return query.apply(this, args);
       });

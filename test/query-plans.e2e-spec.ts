@@ -17,7 +17,8 @@ interface SqliteConnection {
 describe('Query plans on SQLite without statistics', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    // SQLite's planner, even under npm run test:pg: it is the one that chose badly without statistics.
+    t = await createTestApp({ DATABASE_URL: 'sqlite:///:memory:' });
   });
   afterAll(() => t.close());
 

@@ -106,8 +106,8 @@ describe('The session guard', () => {
           .addSelect('u.passwordHash')
           .where('u.id = :id', { id: user.id })
           .getOneOrFail();
-        await other.dataSource.getRepository(User).insert({ ...u });
-        await other.dataSource.getRepository(Session).insert({ ...row });
+        const { identifiers } = await other.dataSource.getRepository(User).insert({ ...u });
+        await other.dataSource.getRepository(Session).insert({ ...row, userId: identifiers[0].id as number });
         const res = await request(other.http)
           .get('/session_status')
           .set('Authorization', `Bearer ${token}`)

@@ -5,10 +5,12 @@ const MAX_BODY_DEPTH = 32;
 
 /** A UTF-16 surrogate that is not half of a pair: not a Unicode character (and validators' encodeURI throws on it). */
 const LONE_SURROGATE = /\p{Cs}/u;
+/** PostgreSQL's text types cannot hold U+0000; refused on SQLite too, so both databases answer alike. */
+const NUL = '\u0000';
 
 /**
  * Why a parsed body cannot be validated at all, if it cannot: objects/arrays nested deeper than
- * `MAX_BODY_DEPTH`, or a key or string that is not well-formed Unicode. Checked without recursion.
+ * `MAX_BODY_DEPTH`, or a key or string that is not well-formed Unicode or holds a NUL. Checked without recursion.
  */
 function bodyProblem(value: unknown): string | undefined {
   const stack: Array<[unknown, number]> = [[value, 1]];
@@ -16,6 +18,8 @@ function bodyProblem(value: unknown): string | undefined {
     const [node, depth] = item;
     if (typeof node === 'string' && LONE_SURROGATE.test(node))
       return 'Request body contains text that is not valid Unicode';
+    if (typeof node === 'string' && node.includes(NUL))
+      return 'Request body contains a NUL character (U+0000), which no field accepts';
     if (typeof node !== 'object' || node === null) continue;
     if (depth > MAX_BODY_DEPTH) return `Request body is nested too deeply (more than ${MAX_BODY_DEPTH} levels)`;
     for (const [key, child] of Object.entries(node)) stack.push([key, depth + 1], [child, depth + 1]);

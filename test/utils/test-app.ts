@@ -12,6 +12,7 @@ import { Clock } from '../../src/common/clock';
 import { LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
 import { FakeClock } from './fake-clock';
+import { createScratchDatabase, ON_POSTGRES, TEST_POSTGRES_URL, type ScratchDatabase } from './postgres';
 
 export const TEST_SECRET = 'test-secret-key-that-is-long-enough-0123456789';
 
@@ -44,13 +45,20 @@ const logSink = {
 };
 
 /**
- * The production app (same module, same setup) on a fresh in-memory SQLite database, with a clock
- * the test controls. Extra settings are given as environment variables, as an operator would.
+ * The production app (same module, same setup) on a fresh database — in-memory SQLite, or under
+ * `npm run test:pg` a PostgreSQL database of its own, dropped on close — with a clock the test
+ * controls. Extra settings are given as environment variables, as an operator would; a spec that
+ * names its own DATABASE_URL gets that one.
  */
 export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  let database: ScratchDatabase | undefined;
+  if (ON_POSTGRES && !env.DATABASE_URL)
+    database = await createScratchDatabase(TEST_POSTGRES_URL!, process.env.TEST_PG_RUN!, process.env.TEST_PG_TEMPLATE);
   const config = parseEnv({
     NODE_ENV: 'test',
-    DATABASE_URL: 'sqlite:///:memory:',
+    DATABASE_URL: database?.url ?? 'sqlite:///:memory:',
+    // The template is migrated already.
+    ...(database ? { MIGRATIONS_RUN: 'false' } : {}),
     SECRET_KEY: TEST_SECRET,
     BCRYPT_ROUNDS: '4',
     // Specs play many clients from one loopback address; the rate limit has its own spec.
@@ -90,6 +98,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     logs,
     close: async () => {
       await app.close();
+      await database?.drop();
       if (!options.captureLogs) return;
       captured = null;
       Logger.overrideLogger(new ConsoleLogger({ logLevels: ['error'] }));
