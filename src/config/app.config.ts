@@ -159,8 +159,9 @@ const TEN_YEARS = 10 * 365 * 86400;
 
 /**
  * Every environment variable the server reads, each declared once: its rule, default and a line
- * of description. Messages that could show a secret (SECRET_KEY, a DATABASE_URL with a password)
- * do not repeat the value.
+ * of description. README.md's configuration table and .env.example are checked against this list
+ * (env-docs.spec.ts). Messages that could show a secret (SECRET_KEY, a DATABASE_URL with a
+ * password) do not repeat the value.
  */
 export const ENV_VARS = {
   NODE_ENV: oneOf({
