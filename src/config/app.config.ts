@@ -1,8 +1,6 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { registerAs } from '@nestjs/config';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, validateSync } from 'class-validator';
-import { plainToInstance } from 'class-transformer';
-import { isIP } from 'node:net';
 
 /**
  * Key used outside production when SECRET_KEY is not set, so that development sessions survive
@@ -11,84 +9,293 @@ import { isIP } from 'node:net';
  */
 export const DEVELOPMENT_SECRET_KEY = 'development-only-secret-key-do-not-use-in-production';
 
-const BOOLEAN = /^(true|false)$/;
-const INTEGER = /^\d+$/;
-
 /**
- * The environment as the server reads it. Every variable is a string in the environment, so each
- * rule is written against the text; `parseEnv` turns the checked text into typed values.
+ * One core fewer than the machine has (at least one, at most four): a burst of logins then leaves a
+ * core to the event loop, so every other request keeps its speed while passwords are hashed.
  */
-class EnvironmentVariables {
-  @IsOptional()
-  @IsIn(['development', 'production', 'test'])
-  NODE_ENV?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'PORT must be an integer between 1 and 65535' })
-  PORT?: string;
-
-  @IsOptional()
-  @Matches(/^(sqlite:\/\/\/.+|postgres(ql)?:\/\/.+)$/, {
-    message:
-      'DATABASE_URL must look like sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory: or postgres://user@host/db',
-  })
-  DATABASE_URL?: string;
-
-  @IsOptional()
-  @IsString()
-  @MinLength(32, { message: 'SECRET_KEY must be at least 32 characters long' })
-  SECRET_KEY?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'SESSION_TIMEOUT must be a whole number of seconds' })
-  SESSION_TIMEOUT?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'SESSION_IDLE_TIMEOUT must be a whole number of seconds (0 = off)' })
-  SESSION_IDLE_TIMEOUT?: string;
-
-  @IsOptional()
-  @Matches(BOOLEAN, { message: 'SESSION_COOKIE_SECURE must be true or false' })
-  SESSION_COOKIE_SECURE?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(4000)
-  ALLOWED_ORIGINS?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'MAX_SESSIONS_PER_USER must be a whole number' })
-  MAX_SESSIONS_PER_USER?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'BCRYPT_ROUNDS must be a whole number between 4 and 15' })
-  BCRYPT_ROUNDS?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'BCRYPT_MAX_PENDING must be a whole number' })
-  BCRYPT_MAX_PENDING?: string;
-
-  @IsOptional()
-  @Matches(INTEGER, { message: 'BCRYPT_CONCURRENCY must be a whole number' })
-  BCRYPT_CONCURRENCY?: string;
-
-  @IsOptional()
-  @IsString()
-  TRUST_PROXY?: string;
-
-  @IsOptional()
-  @Matches(BOOLEAN, { message: 'PASSWORD_DENY_COMMON must be true or false' })
-  PASSWORD_DENY_COMMON?: string;
-
-  @IsOptional()
-  @Matches(BOOLEAN, { message: 'MIGRATIONS_RUN must be true or false' })
-  MIGRATIONS_RUN?: string;
-
-  @IsOptional()
-  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
-  LOG_LEVEL?: string;
+export function defaultBcryptConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, 4));
 }
 
+/** A value that breaks its variable's rule; the message follows the variable's name. */
+class InvalidValue extends Error {}
+
+/** What a variable's default or rule may depend on besides its own text. */
+interface EnvContext {
+  production: boolean;
+}
+
+/** One environment variable: how the server reads it, and what the docs must say about it. */
+export interface EnvVar<T> {
+  /** What it sets, in one line; README.md's configuration table and .env.example say more. */
+  description: string;
+  /** The value when unset, as a .env file writes it; absent where it depends on NODE_ENV or the machine. */
+  default?: string;
+  /** The accepted values as .env.example writes them ("1 to 65535", "true | false"). */
+  allowed?: string;
+  /** Turns the text (undefined when unset or empty) into the value; throws InvalidValue on a bad one. */
+  read(text: string | undefined, context: EnvContext): T;
+}
+
+const WHOLE_NUMBER = /^\d+$/;
+
+function int({
+  default: fallback,
+  min,
+  max,
+  description,
+}: {
+  default: number | (() => number);
+  min: number;
+  max: number;
+  description: string;
+}): EnvVar<number> {
+  return {
+    description,
+    default: typeof fallback === 'number' ? String(fallback) : undefined,
+    allowed: `${min} to ${max}`,
+    read(text) {
+      if (text === undefined) return typeof fallback === 'number' ? fallback : fallback();
+      const value = Number(text);
+      if (!WHOLE_NUMBER.test(text) || value < min || value > max) {
+        throw new InvalidValue(`must be a whole number between ${min} and ${max} (got "${text}")`);
+      }
+      return value;
+    },
+  };
+}
+
+function bool({
+  default: fallback,
+  description,
+}: {
+  default: boolean | ((context: EnvContext) => boolean);
+  description: string;
+}): EnvVar<boolean> {
+  return {
+    description,
+    default: typeof fallback === 'boolean' ? String(fallback) : undefined,
+    allowed: 'true | false',
+    read(text, context) {
+      if (text === undefined) return typeof fallback === 'boolean' ? fallback : fallback(context);
+      if (text !== 'true' && text !== 'false') throw new InvalidValue(`must be true or false (got "${text}")`);
+      return text === 'true';
+    },
+  };
+}
+
+function oneOf<const V extends string>({
+  values,
+  default: fallback,
+  description,
+}: {
+  values: readonly V[];
+  default: V;
+  description: string;
+}): EnvVar<V> {
+  return {
+    description,
+    default: fallback,
+    allowed: values.join(' | '),
+    read(text) {
+      if (text === undefined) return fallback;
+      if (!values.includes(text as V)) throw new InvalidValue(`must be one of ${values.join(', ')} (got "${text}")`);
+      return text as V;
+    },
+  };
+}
+
+const DEFAULT_DATABASE_URL = 'sqlite:///users.db';
+
+function readOrigins(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  if (text.length > 4000) throw new InvalidValue('must be at most 4000 characters long');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const isOrigin = (raw: string): boolean => {
+    try {
+      const url = new URL(raw);
+      return ['http:', 'https:'].includes(url.protocol) && url.origin === raw.replace(/\/$/, '');
+    } catch {
+      return false;
+    }
+  };
+  const bad = items.filter((raw) => !isOrigin(raw));
+  if (bad.length > 0) {
+    throw new InvalidValue(
+      `must be a comma-separated list of origins like https://app.example.com (got ${bad.map((raw) => `"${raw}"`).join(', ')})`,
+    );
+  }
+  return items.map((raw) => new URL(raw).origin);
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** true / false, a hop count, or addresses, subnets and proxy-addr's names ("loopback, 10.0.0.0/8"). */
+function readTrustProxy(text: string | undefined): boolean | number | string {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (WHOLE_NUMBER.test(text)) return Number(text);
+  const items = text.split(',').map((s) => s.trim());
+  const valid = items.every((item) => {
+    if (PROXY_NAMES.has(item)) return true;
+    const [address, prefix, ...rest] = item.split('/');
+    const family = isIP(address);
+    if (!family || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    return WHOLE_NUMBER.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  });
+  if (!valid) {
+    throw new InvalidValue(
+      `must be true, false, a number of hops, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal (got "${text}")`,
+    );
+  }
+  return items.join(', ');
+}
+
+const TEN_YEARS = 10 * 365 * 86400;
+
+/**
+ * Every environment variable the server reads, each declared once: its rule, default and a line
+ * of description. README.md's configuration table and .env.example are checked against this list
+ * (env-docs.spec.ts). Messages that could show a secret (SECRET_KEY, a DATABASE_URL with a
+ * password) do not repeat the value.
+ */
+export const ENV_VARS = {
+  NODE_ENV: oneOf({
+    values: ['development', 'production', 'test'],
+    default: 'development',
+    description: 'Mode; production requires SECRET_KEY and makes cookies Secure by default',
+  }),
+  PORT: int({ default: 5000, min: 1, max: 65535, description: 'TCP port to listen on, on every interface' }),
+  DATABASE_URL: {
+    description: 'SQLAlchemy-style database URL: sqlite:///file.db, sqlite:////abs/path.db or postgres://…',
+    default: DEFAULT_DATABASE_URL,
+    read(text: string | undefined): string {
+      if (text === undefined) return DEFAULT_DATABASE_URL;
+      if (!/^(sqlite:\/\/\/.+|postgres(ql)?:\/\/.+)$/.test(text)) {
+        throw new InvalidValue(
+          'must look like sqlite:///relative.db, sqlite:////absolute/path.db, sqlite:///:memory: or postgres://user@host/db',
+        );
+      }
+      return text;
+    },
+  },
+  SECRET_KEY: {
+    description: 'Key of the HMAC that session tokens are stored as; 32+ characters, required in production',
+    read(text: string | undefined, { production }: EnvContext): string {
+      if (text === undefined) {
+        if (production) throw new InvalidValue('is required when NODE_ENV=production');
+        return DEVELOPMENT_SECRET_KEY;
+      }
+      if (text.length < 32) throw new InvalidValue('must be at least 32 characters long');
+      return text;
+    },
+  },
+  SESSION_TIMEOUT: int({
+    default: 86400,
+    min: 1,
+    max: TEN_YEARS,
+    description: 'Seconds from login to the fixed expires_at; activity never extends it',
+  }),
+  SESSION_IDLE_TIMEOUT: int({
+    default: 0,
+    min: 0,
+    max: TEN_YEARS,
+    description: 'Seconds without activity after which a session ends; 0 = off',
+  }),
+  SESSION_COOKIE_SECURE: bool({
+    default: ({ production }) => production,
+    description: 'Secure, __Host- session cookie and HSTS (served over HTTPS); default: on in production',
+  }),
+  ALLOWED_ORIGINS: {
+    description: 'Comma-separated origins of trusted frontends: they pass the cross-site check and get CORS',
+    default: '',
+    read: readOrigins,
+  },
+  MAX_SESSIONS_PER_USER: int({
+    default: 10,
+    min: 1,
+    max: 1000,
+    description: "Cap on a user's active sessions; a login past it ends the least recently active",
+  }),
+  LOGIN_LIMIT_ACCOUNT_ADDRESS: int({
+    default: 5,
+    min: 1,
+    max: 1_000_000,
+    description: 'Failed logins per account from one client address, per window',
+  }),
+  LOGIN_LIMIT_ADDRESS: int({
+    default: 20,
+    min: 1,
+    max: 1_000_000,
+    description: 'Failed logins from one client address, all accounts together, per window',
+  }),
+  LOGIN_LIMIT_ACCOUNT: int({
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    description: 'Failed logins per account from all addresses together, per window',
+  }),
+  LOGIN_LIMIT_WINDOW: int({
+    default: 900,
+    min: 1,
+    max: 7 * 86400,
+    description: 'Seconds of the sliding window of the three login limits',
+  }),
+  AUTH_RATE_LIMIT: int({
+    default: 60,
+    min: 1,
+    max: 1_000_000,
+    description: 'Requests per minute per client address to /login and /signup together',
+  }),
+  BCRYPT_ROUNDS: int({ default: 12, min: 4, max: 15, description: 'bcrypt cost factor for new password hashes' }),
+  BCRYPT_MAX_PENDING: int({
+    default: 16,
+    min: 0,
+    max: 10000,
+    description: 'Password hashes that may wait for a hashing slot; more get 503',
+  }),
+  BCRYPT_CONCURRENCY: int({
+    default: () => defaultBcryptConcurrency(),
+    min: 1,
+    max: 64,
+    description: 'Password hashes computed at once (each takes a core)',
+  }),
+  PASSWORD_DENY_COMMON: bool({
+    default: false,
+    description: 'Refuse the most common passwords at signup and password change',
+  }),
+  TRUST_PROXY: {
+    description: "Fastify's trustProxy (proxy-addr rules): which X-Forwarded-* headers to believe",
+    default: 'false',
+    read: readTrustProxy,
+  },
+  RETENTION_DAYS: int({
+    default: 30,
+    min: 1,
+    max: 3650,
+    description: 'Days ended sessions and login attempts are kept before the cleanup job deletes them',
+  }),
+  CLEANUP_INTERVAL_MINUTES: int({
+    default: 10,
+    min: 0,
+    max: 1440,
+    description: 'Minutes between two runs of the cleanup job; 0 = not scheduled on this instance',
+  }),
+  MIGRATIONS_RUN: bool({ default: true, description: 'Apply pending migrations when the server starts' }),
+  LOG_LEVEL: oneOf({
+    values: ['error', 'warn', 'log', 'debug', 'verbose'],
+    default: 'log',
+    description: 'Log verbosity',
+  }),
+} satisfies Record<string, EnvVar<unknown>>;
+
+type EnvValues = { [Name in keyof typeof ENV_VARS]: ReturnType<(typeof ENV_VARS)[Name]['read']> };
+
+/** The settings, each read from the variable named beside it in `parseEnv` (described in ENV_VARS). */
 export interface AppConfig {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -96,30 +303,20 @@ export interface AppConfig {
   secretKey: string;
   /** True when SECRET_KEY was not set and the public development key is in use. */
   usingDevelopmentSecret: boolean;
-  /** Seconds from login to the fixed `expires_at`. */
   sessionTimeout: number;
-  /** Seconds without activity after which a session ends; 0 = off. */
   sessionIdleTimeout: number;
   cookieSecure: boolean;
   allowedOrigins: string[];
   maxSessionsPerUser: number;
   bcryptRounds: number;
-  /** Password hashes allowed to wait for a worker; more concurrent logins get 503. */
   bcryptMaxPending: number;
-  /** Password hashes computed at once (each takes a core for its duration). */
   bcryptConcurrency: number;
-  /** Fastify's `trustProxy` (proxy-addr, as Express's `trust proxy`). */
   trustProxy: boolean | number | string;
   migrationsRun: boolean;
-  /** Failed logins allowed per window: one account from one address, one address, one account. */
   loginLimits: { accountAddress: number; address: number; account: number; windowSeconds: number };
-  /** Refuse the most common passwords at signup and password change (off: the contract's rule only). */
   passwordDenyCommon: boolean;
-  /** Requests per minute per client address on /login and /signup (a coarse flood limit). */
   authRateLimit: number;
-  /** Days that ended sessions and login attempts are kept before the cleanup job deletes them. */
   retentionDays: number;
-  /** Minutes between two runs of the cleanup job; 0 = not scheduled on this instance. */
   cleanupIntervalMinutes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
@@ -131,126 +328,55 @@ export class ConfigError extends Error {
   }
 }
 
-function intIn(
-  name: string,
-  text: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    problems.push(`${name} must be a whole number between ${min} and ${max} (got "${text}")`);
-    return fallback;
-  }
-  return value;
-}
-
-function parseOrigins(text: string | undefined, problems: string[]): string[] {
-  if (!text) return [];
-  const origins: string[] = [];
-  for (const raw of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    try {
-      const url = new URL(raw);
-      if (!['http:', 'https:'].includes(url.protocol) || url.origin !== raw.replace(/\/$/, '')) throw new Error();
-      origins.push(url.origin);
-    } catch {
-      problems.push(
-        `ALLOWED_ORIGINS must be a comma-separated list of origins like https://app.example.com (got "${raw}")`,
-      );
-    }
-  }
-  return origins;
-}
-
-const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-/** true / false, a hop count, or addresses, subnets and proxy-addr's names ("loopback, 10.0.0.0/8"). */
-function parseTrustProxy(text: string | undefined, problems: string[]): boolean | number | string {
-  if (text === undefined || text === 'false') return false;
-  if (text === 'true') return true;
-  if (INTEGER.test(text)) return Number(text);
-  const items = text.split(',').map((s) => s.trim());
-  const valid = items.every((item) => {
-    if (PROXY_NAMES.has(item)) return true;
-    const [address, prefix, ...rest] = item.split('/');
-    const family = isIP(address);
-    if (!family || rest.length > 0) return false;
-    if (prefix === undefined) return true;
-    return INTEGER.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-  });
-  if (!valid) {
-    problems.push(
-      `TRUST_PROXY must be true, false, a number of hops, or a comma-separated list of addresses, subnets, loopback, linklocal, uniquelocal (got "${text}")`,
-    );
-    return false;
-  }
-  return items.join(', ');
-}
-
 /**
  * Validates the environment and returns typed settings. Throws a ConfigError naming every bad
  * variable, so a misconfigured server stops at start instead of misbehaving later.
  */
-/**
- * One core fewer than the machine has (at least one, at most four): a burst of logins then leaves a
- * core to the event loop, so every other request keeps its speed while passwords are hashed.
- */
-export function defaultBcryptConcurrency(cores = availableParallelism()): number {
-  return Math.max(1, Math.min(cores - 1, 4));
-}
-
 export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig {
   // An empty value (PORT= in a .env file) means "not set": the default applies.
-  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as Record<
-    string,
-    string | undefined
-  >;
-  const vars = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: false });
-  const problems = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false }).flatMap((e) =>
-    Object.values(e.constraints ?? {}),
-  );
+  const textOf = (name: string): string | undefined => (rawEnv[name] === '' ? undefined : rawEnv[name]);
+  const context: EnvContext = { production: textOf('NODE_ENV') === 'production' };
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries<EnvVar<unknown>>(ENV_VARS)) {
+    try {
+      values[name] = variable.read(textOf(name), context);
+    } catch (error) {
+      if (!(error instanceof InvalidValue)) throw error;
+      problems.push(`${name} ${error.message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  const env = values as EnvValues;
 
-  const nodeEnv = (env.NODE_ENV ?? 'development') as AppConfig['nodeEnv'];
-  const production = nodeEnv === 'production';
-  if (production && !env.SECRET_KEY) problems.push('SECRET_KEY is required when NODE_ENV=production');
-
-  const config: AppConfig = {
-    nodeEnv,
-    port: intIn('PORT', env.PORT, 5000, 1, 65535, problems),
-    databaseUrl: env.DATABASE_URL || 'sqlite:///users.db',
-    secretKey: env.SECRET_KEY || DEVELOPMENT_SECRET_KEY,
-    usingDevelopmentSecret: !env.SECRET_KEY,
-    sessionTimeout: intIn('SESSION_TIMEOUT', env.SESSION_TIMEOUT, 86400, 1, 10 * 365 * 86400, problems),
-    sessionIdleTimeout: intIn('SESSION_IDLE_TIMEOUT', env.SESSION_IDLE_TIMEOUT, 0, 0, 10 * 365 * 86400, problems),
-    cookieSecure: env.SESSION_COOKIE_SECURE ? env.SESSION_COOKIE_SECURE === 'true' : production,
-    allowedOrigins: parseOrigins(env.ALLOWED_ORIGINS, problems),
-    maxSessionsPerUser: intIn('MAX_SESSIONS_PER_USER', env.MAX_SESSIONS_PER_USER, 10, 1, 1000, problems),
-    bcryptRounds: intIn('BCRYPT_ROUNDS', env.BCRYPT_ROUNDS, 12, 4, 15, problems),
-    bcryptMaxPending: intIn('BCRYPT_MAX_PENDING', env.BCRYPT_MAX_PENDING, 16, 0, 10000, problems),
-    bcryptConcurrency: intIn('BCRYPT_CONCURRENCY', env.BCRYPT_CONCURRENCY, defaultBcryptConcurrency(), 1, 64, problems),
-    trustProxy: parseTrustProxy(env.TRUST_PROXY, problems),
-    migrationsRun: env.MIGRATIONS_RUN ? env.MIGRATIONS_RUN === 'true' : true,
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    databaseUrl: env.DATABASE_URL,
+    secretKey: env.SECRET_KEY,
+    usingDevelopmentSecret: textOf('SECRET_KEY') === undefined,
+    sessionTimeout: env.SESSION_TIMEOUT,
+    sessionIdleTimeout: env.SESSION_IDLE_TIMEOUT,
+    cookieSecure: env.SESSION_COOKIE_SECURE,
+    allowedOrigins: env.ALLOWED_ORIGINS,
+    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
+    bcryptRounds: env.BCRYPT_ROUNDS,
+    bcryptMaxPending: env.BCRYPT_MAX_PENDING,
+    bcryptConcurrency: env.BCRYPT_CONCURRENCY,
+    trustProxy: env.TRUST_PROXY,
+    migrationsRun: env.MIGRATIONS_RUN,
     loginLimits: {
-      accountAddress: intIn('LOGIN_LIMIT_ACCOUNT_ADDRESS', env.LOGIN_LIMIT_ACCOUNT_ADDRESS, 5, 1, 1_000_000, problems),
-      address: intIn('LOGIN_LIMIT_ADDRESS', env.LOGIN_LIMIT_ADDRESS, 20, 1, 1_000_000, problems),
-      account: intIn('LOGIN_LIMIT_ACCOUNT', env.LOGIN_LIMIT_ACCOUNT, 100, 1, 1_000_000, problems),
-      windowSeconds: intIn('LOGIN_LIMIT_WINDOW', env.LOGIN_LIMIT_WINDOW, 900, 1, 7 * 86400, problems),
+      accountAddress: env.LOGIN_LIMIT_ACCOUNT_ADDRESS,
+      address: env.LOGIN_LIMIT_ADDRESS,
+      account: env.LOGIN_LIMIT_ACCOUNT,
+      windowSeconds: env.LOGIN_LIMIT_WINDOW,
     },
-    passwordDenyCommon: env.PASSWORD_DENY_COMMON === 'true',
-    authRateLimit: intIn('AUTH_RATE_LIMIT', env.AUTH_RATE_LIMIT, 60, 1, 1_000_000, problems),
-    retentionDays: intIn('RETENTION_DAYS', env.RETENTION_DAYS, 30, 1, 3650, problems),
-    cleanupIntervalMinutes: intIn('CLEANUP_INTERVAL_MINUTES', env.CLEANUP_INTERVAL_MINUTES, 10, 0, 1440, problems),
-    logLevel: (env.LOG_LEVEL ?? 'log') as AppConfig['logLevel'],
+    passwordDenyCommon: env.PASSWORD_DENY_COMMON,
+    authRateLimit: env.AUTH_RATE_LIMIT,
+    retentionDays: env.RETENTION_DAYS,
+    cleanupIntervalMinutes: env.CLEANUP_INTERVAL_MINUTES,
+    logLevel: env.LOG_LEVEL,
   };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }
 
 /** The validated settings, injected with `@Inject(appConfig.KEY)`. */
