@@ -286,6 +286,42 @@ export const ENV_VARS = {
     description: 'Minutes between two runs of the cleanup job; 0 = not scheduled on this instance',
   }),
   MIGRATIONS_RUN: bool({ default: true, description: 'Apply pending migrations when the server starts' }),
+  DATABASE_POOL_SIZE: int({
+    default: 10,
+    min: 1,
+    max: 1000,
+    description: 'PostgreSQL connections this instance keeps at most (its pool); SQLite has one',
+  }),
+  DATABASE_REPLICA_URL: {
+    description: 'A PostgreSQL read replica for reads that may lag (lists, chat history); empty = none',
+    default: '',
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      if (!/^postgres(ql)?:\/\/.+$/.test(text)) throw new InvalidValue('must be a postgres:// URL');
+      return text;
+    },
+  },
+  DATABASE_TIMEOUT_MS: int({
+    default: 5000,
+    min: 100,
+    max: 600_000,
+    description: 'Longest wait for a PostgreSQL connection or statement; past it the request gets 503',
+  }),
+  REDIS_URL: {
+    description: 'Redis shared by every instance for the login throttle and rate limits; empty = in memory',
+    default: '',
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      if (!/^rediss?:\/\/.+$/.test(text)) throw new InvalidValue('must be a redis:// or rediss:// URL');
+      return text;
+    },
+  },
+  SHUTDOWN_TIMEOUT_MS: int({
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+    description: 'On SIGTERM, how long requests in flight may take to finish before the server exits',
+  }),
   LOG_LEVEL: oneOf({
     values: ['error', 'warn', 'log', 'debug', 'verbose'],
     default: 'log',
@@ -313,6 +349,13 @@ export interface AppConfig {
   bcryptConcurrency: number;
   trustProxy: boolean | number | string;
   migrationsRun: boolean;
+  databasePoolSize: number;
+  /** A PostgreSQL read replica's URL, or null. */
+  databaseReplicaUrl: string | null;
+  databaseTimeoutMs: number;
+  /** Redis for state shared by instances, or null (in memory, per instance). */
+  redisUrl: string | null;
+  shutdownTimeoutMs: number;
   loginLimits: { accountAddress: number; address: number; account: number; windowSeconds: number };
   passwordDenyCommon: boolean;
   authRateLimit: number;
@@ -365,6 +408,11 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,
     trustProxy: env.TRUST_PROXY,
     migrationsRun: env.MIGRATIONS_RUN,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseReplicaUrl: env.DATABASE_REPLICA_URL,
+    databaseTimeoutMs: env.DATABASE_TIMEOUT_MS,
+    redisUrl: env.REDIS_URL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     loginLimits: {
       accountAddress: env.LOGIN_LIMIT_ACCOUNT_ADDRESS,
       address: env.LOGIN_LIMIT_ADDRESS,

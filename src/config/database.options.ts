@@ -27,8 +27,30 @@ export function parseDatabaseUrl(
   throw new Error(`Unsupported DATABASE_URL scheme: ${url.split(':')[0]}`);
 }
 
+/**
+ * node-postgres pool settings. Every wait is bounded by `timeoutMs`, so a database that stops
+ * answering gives 503s (all-exceptions.filter.ts) rather than requests that hang: taking a
+ * connection from the pool, a statement on the server (statement_timeout) and a reply on the
+ * socket (query_timeout, for when the server or the network is gone). Keep-alive notices a dead
+ * peer on idle connections, and a broken connection is thrown away, so the pool heals by itself
+ * when the database returns.
+ */
+function postgresPool(max: number, timeoutMs: number): Record<string, unknown> {
+  return {
+    max,
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs + 1000,
+    keepAlive: true,
+    idleTimeoutMillis: 30_000,
+  };
+}
+
 /** The one source of TypeORM options, used by the app and by `ormconfig.ts` (the CLI). */
-export function buildDataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'migrationsRun'>): DataSourceOptions {
+export function buildDataSourceOptions(
+  config: Pick<AppConfig, 'databaseUrl' | 'migrationsRun'> &
+    Partial<Pick<AppConfig, 'databasePoolSize' | 'databaseTimeoutMs'>>,
+): DataSourceOptions {
   const common = {
     entities,
     migrations,
@@ -53,7 +75,7 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | '
     ...common,
     type: 'postgres',
     url: target.url,
-    extra: { max: 10, connectionTimeoutMillis: 5000 },
+    extra: postgresPool(config.databasePoolSize ?? 10, config.databaseTimeoutMs ?? 5000),
   };
 }
 
