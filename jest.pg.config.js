@@ -9,6 +9,7 @@ process.env.TEST_DATABASE_URL ??= process.env.TEST_POSTGRES_URL ?? 'postgres://p
 module.exports = {
   ...require('./jest.config'),
   testRegex: 'test/.*\\.e2e-spec\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/utils/pg-global-setup.ts',
   globalTeardown: '<rootDir>/test/utils/pg-global-teardown.ts',
 };
