@@ -3,6 +3,7 @@ import request, { type Test } from 'supertest';
 import { Session } from '../../src/sessions/session.entity';
 import { headerChar, headerString } from '../utils/arbitraries';
 import { createPropertyApp, expectSafe, expectStatus, fail, show, uniqueTags } from '../utils/property-checks';
+import { ROUTES, samplePath, signedOutStatus, type RouteContext } from '../utils/routes';
 import { login, signup, type TestApp } from '../utils/test-app';
 
 /**
@@ -81,16 +82,16 @@ describe('Property tests (fast-check): any cookie, Authorization or header on th
     .filter((name) => !EXCLUDED_HEADERS.has(name));
   const extraHeaders = fc.dictionary(headerName, fc.oneof(headerString(60), headerString(3000, 2000)), { maxKeys: 4 });
 
-  const PROTECTED: Array<{ method: 'get' | 'post' | 'delete'; path: string; ok: number }> = [
-    { method: 'get', path: '/session_status', ok: 200 },
-    { method: 'get', path: '/active_sessions', ok: 200 },
-    { method: 'get', path: '/userpage', ok: 200 },
-    { method: 'get', path: '/chats', ok: 200 },
-    { method: 'get', path: '/login_activity', ok: 200 },
-    { method: 'get', path: '/global_chat', ok: 200 },
-    { method: 'post', path: '/global_chat', ok: 201 },
-    { method: 'delete', path: '/active_sessions/999999', ok: 404 },
-  ];
+  /**
+   * Every route of the catalogue that answers 401 without a session and leaves the session alone,
+   * called with its sample path and body: `ok` is what a real valid token gets.
+   */
+  const PROTECTED = ROUTES.filter((r) => signedOutStatus(r) === 401 && !r.endsSession).map((r) => ({
+    method: r.method,
+    path: r.path,
+    ok: r.sampleAnswer ?? r.success,
+    route: r,
+  }));
 
   it("3. any cookie, Authorization or other header → 401, or a 2xx for exactly a real valid token and only its owner's data", async () => {
     const agentP = `prop3-P-${uniq()}`;
@@ -247,14 +248,14 @@ describe('Property tests (fast-check): any cookie, Authorization or header on th
           case 'none':
             break;
         }
-        let req = send(route.method, route.path);
-        if (route.method === 'post') req = req.set('Content-Type', 'application/json');
+        const sample: RouteContext = { caller: p, other: q, unique: uniq };
+        let req = send(route.method, samplePath(route.route, sample));
+        const sent = route.route.body?.(sample);
+        if (sent) req = req.set('Content-Type', 'application/json');
         for (const [name, value] of Object.entries(extras)) req = req.set(name, value);
         if (cookie !== undefined) req = req.set('Cookie', cookie);
         if (auth !== undefined) req = req.set('Authorization', auth);
-        const res = await (route.method === 'post'
-          ? req.send(JSON.stringify({ message: 'hello from property 3' }))
-          : req);
+        const res = await (sent ? req.send(JSON.stringify(sent)) : req);
 
         const what = `${route.method.toUpperCase()} ${route.path} Cookie ${JSON.stringify(cookie)} Authorization ${JSON.stringify(auth)} extras ${JSON.stringify(extras).slice(0, 300)}`;
         expectSafe(res, what, { redirect: route.path === '/userpage' });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import request, { type Test } from 'supertest';
 import { anyJsonBody, bodyKey, FIELD_NAMES, jsonValueText } from '../utils/arbitraries';
 import { createPropertyApp, expectSafe, expectStatus, fail, uniqueTags } from '../utils/property-checks';
+import { ROUTES, type CatalogueRoute } from '../utils/routes';
 import { login, signup, type LoggedIn, type TestApp } from '../utils/test-app';
 
 /**
@@ -27,7 +28,8 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
     return request(t.http)[method](path);
   }
 
-  const BODY_ROUTES = ['/signup', '/login', '/chats', '/global_chat', '/change_password', '/logout'] as const;
+  /** Every POST route of the catalogue (POST /logout reads no body, and must not mind one). */
+  const BODY_ROUTES = ROUTES.filter((r) => r.method === 'post');
 
   it('1. any JSON body on every body-taking route, signed in or out → 2xx/4xx in the error shape, never a 5xx', async () => {
     const owner = await signup(t.http, { email: `prop1-${uniq()}@example.com` });
@@ -35,28 +37,9 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
     // /change_password may succeed; it runs as a user of its own whose password the test follows.
     const changer = await signup(t.http, { email: `prop1-changer-${uniq()}@example.com` });
 
-    /** A valid body for the route, which the test then damages a little (or not at all). */
-    const validBody = (path: (typeof BODY_ROUTES)[number]): Record<string, string> => {
-      switch (path) {
-        case '/signup':
-          return {
-            name: 'Prop One',
-            phone: '+1 555 0100',
-            email: `prop1-new-${uniq()}@example.com`,
-            password: 'correct horse battery',
-          };
-        case '/login':
-          return { email: owner.email, password: owner.password };
-        case '/chats':
-          return { receiver_id: String(owner.id), message: 'hello' };
-        case '/global_chat':
-          return { message: 'hello everyone' };
-        case '/change_password':
-          return { current_password: changer.password, new_password: 'another good password' };
-        case '/logout':
-          return {};
-      }
-    };
+    /** A valid body for the route (the catalogue's), which the test then damages a little (or not at all). */
+    const validBody = (route: CatalogueRoute): Record<string, unknown> =>
+      route.body?.({ caller: route.path === '/change_password' ? changer : owner, other: owner, unique: uniq }) ?? {};
     type Damage =
       | { kind: 'set'; key: string; value: string }
       | { kind: 'drop'; key: string }
@@ -66,12 +49,9 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
       fc.record({ kind: fc.constant('drop' as const), key: fc.constantFrom(...FIELD_NAMES) }),
       fc.record({ kind: fc.constant('add' as const), key: bodyKey, value: jsonValueText }),
     );
-    /** JSON text of the valid body after the damage (values of the valid body are JSON text too). */
-    const nearlyValid = (path: (typeof BODY_ROUTES)[number], damages: Damage[]): string => {
-      const entries: Array<[string, string]> = Object.entries(validBody(path)).map(([k, v]) => [
-        k,
-        k === 'receiver_id' ? v : JSON.stringify(v),
-      ]);
+    /** JSON text of the valid body after the damage (each value of the valid body as JSON text). */
+    const nearlyValid = (route: CatalogueRoute, damages: Damage[]): string => {
+      const entries: Array<[string, string]> = Object.entries(validBody(route)).map(([k, v]) => [k, JSON.stringify(v)]);
       for (const d of damages) {
         const i = entries.findIndex(([k]) => k === d.key);
         if (d.kind === 'drop' && i >= 0) entries.splice(i, 1);
@@ -93,15 +73,16 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
         fc.boolean(),
         fc.constantFrom('cookie', 'bearer'),
         bodySpec,
-        async (path, signedIn, carrier, spec) => {
-          const body = spec.kind === 'any' ? spec.body : nearlyValid(path, spec.damages);
+        async (route, signedIn, carrier, spec) => {
+          const path = route.path;
+          const body = spec.kind === 'any' ? spec.body : nearlyValid(route, spec.damages);
           // Routes that can end the session they carry get a session of their own.
           let session: LoggedIn | undefined;
           if (signedIn)
             session =
               path === '/change_password'
                 ? await login(t.http, changer)
-                : path === '/logout' || path === '/login'
+                : route.endsSession
                   ? await login(t.http, owner)
                   : shared;
           let req = send('post', path).set('Content-Type', 'application/json');
@@ -120,26 +101,10 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
           if (path === '/logout' && !unreadable) expectStatus(res, 200, what);
           // Signed out, a protected route never does anything but refuse: 401, unless the body could
           // not even be read (the parsers run before the guard: 413, or 400 for text that is not JSON).
-          if (!signedIn && ['/chats', '/global_chat', '/change_password'].includes(path) && !unreadable)
-            expectStatus(res, 401, what);
+          if (!signedIn && route.access === 'session' && !unreadable) expectStatus(res, 401, what);
           // The undamaged body of each route succeeds.
-          if (
-            spec.kind === 'nearly' &&
-            spec.damages.length === 0 &&
-            (signedIn || ['/signup', '/login', '/logout'].includes(path))
-          ) {
-            expectStatus(
-              res,
-              {
-                '/signup': 201,
-                '/login': 200,
-                '/chats': 201,
-                '/global_chat': 201,
-                '/change_password': 200,
-                '/logout': 200,
-              }[path],
-              what,
-            );
+          if (spec.kind === 'nearly' && spec.damages.length === 0 && (signedIn || route.access !== 'session')) {
+            expectStatus(res, route.success, what);
           }
           if (res.status < 300 && (path === '/chats' || path === '/global_chat')) {
             const author = path === '/chats' ? res.body.chat.sender_id : res.body.message.user_id;

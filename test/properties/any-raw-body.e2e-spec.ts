@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import request, { type Test } from 'supertest';
 import { anyJsonBody, FIELD_NAMES, headerString, HOSTILE_KEYS, unicodeString } from '../utils/arbitraries';
 import { createPropertyApp, expectSafe, percentEncode, uniqueTags } from '../utils/property-checks';
+import { ROUTES, samplePath } from '../utils/routes';
 import { login, signup, type TestApp } from '../utils/test-app';
 
 /**
@@ -53,17 +54,13 @@ describe('Property tests (fast-check): any raw body under any Content-Type', () 
     'application/json; boundary=x; charset=utf-8; q=1',
     '',
   ];
-  const BODY_ROUTES = ['/signup', '/login', '/chats', '/global_chat', '/change_password', '/logout'] as const;
-  const RAW_ROUTES: Array<['post' | 'get' | 'delete', string]> = [
-    ...BODY_ROUTES.map((p) => ['post', p] as ['post', string]),
-    ['get', '/session_status'],
-    ['get', '/active_sessions'],
-    ['delete', '/active_sessions/999999'],
-  ];
-
   it('2. any raw body under any Content-Type → 2xx/4xx, never a 5xx', async () => {
     const owner = await signup(t.http, { email: `prop2-${uniq()}@example.com` });
     const shared = await login(t.http, owner);
+    /** Every route of the catalogue, as the method, the path to call and whether a success ends the session. */
+    const RAW_ROUTES = ROUTES.map(
+      (r) => [r.method, samplePath(r, { caller: owner, other: owner, unique: uniq }), r.endsSession === true] as const,
+    );
 
     const rawBody = fc.oneof(
       { arbitrary: unicodeString(200), weight: 4 },
@@ -90,12 +87,9 @@ describe('Property tests (fast-check): any raw body under any Content-Type', () 
         fc.boolean(),
         contentType,
         rawBody,
-        async ([method, path], signedIn, type, body) => {
-          const session = signedIn
-            ? path === '/logout' || path === '/login'
-              ? await login(t.http, owner)
-              : shared
-            : undefined;
+        async ([method, path, endsSession], signedIn, type, body) => {
+          // A route that can end the session it carries gets a session of its own.
+          const session = signedIn ? (endsSession ? await login(t.http, owner) : shared) : undefined;
           let req = send(method, path).set('Content-Type', type);
           if (session) req = req.set('Cookie', session.cookie);
           // The bytes as they are: superagent must not re-encode a body sent under a JSON type.
