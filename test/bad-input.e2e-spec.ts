@@ -5,55 +5,36 @@ import { GlobalChat } from '../src/chat/global-chat.entity';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
 import { ERROR_LEAKS } from './utils/leaks';
+import {
+  route as catalogued,
+  routeLabel,
+  ROUTES,
+  samplePath,
+  signedOutStatus,
+  type CatalogueRoute,
+} from './utils/routes';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp, type TestUser } from './utils/test-app';
 
 /**
- * Hostile input on every route of API.md that this server has ("Conventions" and "Limits every
- * route keeps"): oversized, malformed and mistyped bodies, odd values, bad parameters, tokens in
- * the wrong place. Whatever comes in, the answer is a 4xx in the error shape or a success, never a
+ * Hostile input on every route of the catalogue (test/utils/routes.ts), as API.md's "Conventions"
+ * and "Limits every route keeps" say: oversized, malformed and mistyped bodies, odd values, bad
+ * parameters, tokens in the wrong place. Whatever comes in, the answer is a 4xx in the error shape or a success, never a
  * 5xx, never a leak, and nothing changes that should not.
  */
 
-type Method = 'get' | 'post' | 'delete';
+type Route = CatalogueRoute;
 
-interface Route {
-  method: Method;
-  /** `:other` is replaced by another user's id. */
-  path: string;
-  /** public: no session needed; protected: 401 without one. */
-  access: 'public' | 'protected';
-  /** The route reads a JSON body (and which fields are strings in it). */
-  takesBody: boolean;
-  /** Also takes application/x-www-form-urlencoded. */
-  form?: boolean;
-  /** A successful call ends the session it carries, so it gets a fresh one. */
-  endsSession?: boolean;
-}
-
-const ROUTES: Route[] = [
-  { method: 'post', path: '/signup', access: 'public', takesBody: true, form: true },
-  { method: 'post', path: '/login', access: 'public', takesBody: true, form: true, endsSession: true },
-  { method: 'get', path: '/logout', access: 'public', takesBody: false, endsSession: true },
-  { method: 'post', path: '/logout', access: 'public', takesBody: false, endsSession: true },
-  { method: 'get', path: '/session_status', access: 'public', takesBody: false },
-  { method: 'get', path: '/active_sessions', access: 'protected', takesBody: false },
-  { method: 'delete', path: '/active_sessions', access: 'protected', takesBody: false },
-  { method: 'delete', path: '/active_sessions/999999', access: 'protected', takesBody: false },
-  { method: 'get', path: '/userpage', access: 'protected', takesBody: false },
-  { method: 'post', path: '/chats', access: 'protected', takesBody: true },
-  { method: 'get', path: '/chats', access: 'protected', takesBody: false },
-  { method: 'get', path: '/chats/:other', access: 'protected', takesBody: false },
-  { method: 'post', path: '/global_chat', access: 'protected', takesBody: true },
-  { method: 'get', path: '/global_chat', access: 'protected', takesBody: false },
-  { method: 'get', path: '/health', access: 'public', takesBody: false },
-];
-
-const label = (r: Route) => `${r.method.toUpperCase()} ${r.path}`;
+const label = routeLabel;
 const SIGNED = [true, false].flatMap((signedIn) =>
   ROUTES.map((r) => [label(r), signedIn ? 'signed in' : 'signed out', r, signedIn] as const),
 );
-const BODY_ROUTES = ROUTES.filter((r) => r.takesBody);
-const BODYLESS_ROUTES = ROUTES.filter((r) => !r.takesBody);
+const BODY_ROUTES = ROUTES.filter((r) => r.body);
+const BODYLESS_ROUTES = ROUTES.filter((r) => !r.body);
+
+/** The fields of a route's body (they do not depend on who calls). */
+function bodyFields(route: Route): string[] {
+  return Object.keys(route.body!({ caller: { email: '', password: '' }, other: { id: 0 }, unique: () => '' }));
+}
 
 /** superagent would JSON-encode a Buffer sent under a JSON Content-Type; this sends the bytes as they are. */
 function sendBytes(req: Test, bytes: Buffer): Test {
@@ -115,8 +96,20 @@ describe('Hostile input on every route', () => {
     );
   }
 
+  let emailCounter = 0;
+  /**
+   * Who the calls are from and about: me, with a wrong password, so a body that carries the
+   * caller's password (login, change_password) passes validation and is then refused, never
+   * ending the shared session or changing the password.
+   */
+  const ctx = () => ({
+    caller: { email: me.email, password: 'not the password' },
+    other,
+    unique: () => String(++emailCounter),
+  });
+
   function call(route: Route, bearer?: string, query = ''): Test {
-    const req = fromNewAddress(request(t.http)[route.method](route.path.replace(':other', String(other.id)) + query));
+    const req = fromNewAddress(request(t.http)[route.method](samplePath(route, ctx()) + query));
     if (bearer) req.set('Authorization', `Bearer ${bearer}`);
     return req;
   }
@@ -131,24 +124,9 @@ describe('Hostile input on every route', () => {
     };
   }
 
-  let emailCounter = 0;
   /** A body the route would accept, so one hostile field at a time can be swapped in. */
   function validBody(route: Route): Record<string, unknown> {
-    switch (route.path) {
-      case '/signup':
-        return {
-          name: 'Hostile Input',
-          phone: '5551234',
-          email: `hostile${++emailCounter}@example.com`,
-          password: 'password123',
-        };
-      case '/login':
-        return { email: me.email, password: 'not the password' };
-      case '/chats':
-        return { receiver_id: other.id, message: 'hello' };
-      default:
-        return { message: 'hello' };
-    }
+    return route.body!(ctx());
   }
 
   beforeAll(async () => {
@@ -375,14 +353,8 @@ describe('Hostile input on every route', () => {
       ['template text', '${7*7} {{7*7}} %s%n', 'any'],
       ['a prototype name', '__proto__', 'any'],
     ];
-    const FIELDS: Record<string, string[]> = {
-      '/signup': ['name', 'phone', 'email', 'password'],
-      '/login': ['email', 'password'],
-      '/chats': ['receiver_id', 'message'],
-      '/global_chat': ['message'],
-    };
     const CASES = BODY_ROUTES.flatMap((route) =>
-      FIELDS[route.path].flatMap((field) =>
+      bodyFields(route).flatMap((field) =>
         VALUES.map(([name, value, expected, raw]) => ({
           route: label(route),
           r: route,
@@ -455,7 +427,7 @@ describe('Hostile input on every route', () => {
       expectError(
         await request(t.http)
           .post('/signup')
-          .send({ ...validBody(ROUTES[0]), is_active: false, id: 1 }),
+          .send({ ...validBody(catalogued('POST /signup')), is_active: false, id: 1 }),
         400,
       );
       expect(await counts()).toEqual(before);
@@ -501,10 +473,12 @@ describe('Hostile input on every route', () => {
       '%FF',
       '1%00',
     ];
-    const PARAM_ROUTES = [
-      { method: 'get' as const, path: '/chats/', name: 'GET /chats/:user_id' },
-      { method: 'delete' as const, path: '/active_sessions/', name: 'DELETE /active_sessions/:id' },
-    ];
+    /** The routes with a parameter, as the path up to it. */
+    const PARAM_ROUTES = ROUTES.filter((r) => r.path.includes('/:')).map((r) => ({
+      method: r.method,
+      path: r.path.slice(0, r.path.indexOf(':')),
+      name: label(r),
+    }));
     const PARAM_CASES = PARAM_ROUTES.flatMap((r) => BAD_IDS.map((id) => [r.name, id, r] as const));
 
     it.each(PARAM_CASES)('%s with %s → 400 signed in, 401 signed out', async (_n, id, r) => {
@@ -539,11 +513,11 @@ describe('Hostile input on every route', () => {
       'before_id=99999999999',
       'before_id=1%20OR%201%3D1',
     ];
-    const QUERY_CASES = ['/chats/:other', '/global_chat'].flatMap((path) => BAD_QUERIES.map((q) => [path, q] as const));
+    const QUERY_CASES = ROUTES.filter((r) => r.paged).flatMap((r) => BAD_QUERIES.map((q) => [r.path, q, r] as const));
 
-    it.each(QUERY_CASES)('GET %s?%s → 400', async (path, query) => {
+    it.each(QUERY_CASES)('GET %s?%s → 400', async (_path, query, route) => {
       const res = await request(t.http)
-        .get(`${path.replace(':other', String(other.id))}?${query}`)
+        .get(`${samplePath(route, ctx())}?${query}`)
         .set('Authorization', `Bearer ${token}`);
       expectError(res, 400);
       expect(JSON.stringify(res.body.message)).toMatch(/limit|before_id/);
@@ -578,18 +552,11 @@ describe('Hostile input on every route', () => {
   });
 
   describe('signed out', () => {
-    const EXPECTED: Record<string, number> = {
-      'POST /signup': 400, // empty body: every field missing
-      'POST /login': 400,
-      'GET /logout': 200,
-      'POST /logout': 200,
-      'GET /health': 200,
-    };
-
     it.each(ROUTES.map((r) => [label(r), r] as const))(
       '%s answers as the contract says, with any kind of bad token',
-      async (name, route) => {
-        const expected = EXPECTED[name] ?? 401;
+      async (_name, route) => {
+        // 401 on a route that needs a session; an empty body misses every field of a public one.
+        const expected = signedOutStatus(route);
         for (const auth of [
           undefined,
           'Bearer',
@@ -797,16 +764,15 @@ describe('Hostile input on every route', () => {
   });
 
   describe('a token in the URL is never accepted', () => {
-    const GETS = ['/session_status', '/active_sessions', '/userpage', '/chats', '/chats/:other', '/global_chat'];
+    /** Every GET that answers 401 without a session. */
+    const GETS = ROUTES.filter((r) => r.method === 'get' && signedOutStatus(r) === 401);
     const NAMES = ['token', 'session_token', 'access_token', 'auth', 'Authorization'];
-    const CASES = GETS.flatMap((path) => NAMES.map((name) => [path, name] as const));
+    const CASES = GETS.flatMap((r) => NAMES.map((name) => [r.path, name, r] as const));
 
-    it.each(CASES)('GET %s?%s=<valid token> → 401', async (path, name) => {
+    it.each(CASES)('GET %s?%s=<valid token> → 401', async (_path, name, route) => {
       await request(t.http).get('/session_status').set('Authorization', `Bearer ${token}`).expect(200);
       const value = name === 'Authorization' ? `Bearer ${token}` : token;
-      const res = await request(t.http).get(
-        `${path.replace(':other', String(other.id))}?${name}=${encodeURIComponent(value)}`,
-      );
+      const res = await request(t.http).get(`${samplePath(route, ctx())}?${name}=${encodeURIComponent(value)}`);
       expectError(res, 401);
     });
 

@@ -24,6 +24,8 @@ export interface TestApp {
   dataSource: DataSource;
   /** Every log line the app wrote, as JSON text (with `captureLogs`; otherwise always empty). */
   logs: string[];
+  /** Every route Fastify registered, one per method (`GET /chats/:user_id`), as its onRoute hook saw them. */
+  routes: string[];
   close(): Promise<void>;
 }
 
@@ -78,6 +80,14 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     bodyParser: false,
     logger: ['error'],
   });
+  // Routes are registered from here on (the plugins in configureApp, the controllers at init).
+  const routes: string[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
+    });
   const logs: string[] = [];
   if (options.captureLogs) {
     captured = logs;
@@ -96,6 +106,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     config,
     dataSource: app.get(DataSource),
     logs,
+    routes,
     close: async () => {
       await app.close();
       await database?.drop();
