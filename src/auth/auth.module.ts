@@ -4,6 +4,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { RedisModule } from '../redis/redis.module';
+import { RedisService } from '../redis/redis.service';
+import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -13,18 +16,23 @@ import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
+import { RedisLoginFailureStore } from './redis-login-failure-store';
 import { SessionGuard } from './session.guard';
 
 @Module({
   imports: [
     UsersModule,
     SessionsModule,
+    RedisModule,
     TypeOrmModule.forFeature([LoginAttempt]),
     // A coarse request-rate limit per client address on /login and /signup (failed-login limits
     // are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
+    // With REDIS_URL the counts are in Redis, shared by every instance; without it, in this process.
     ThrottlerModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (config: AppConfig) => ({
+      imports: [RedisModule],
+      inject: [appConfig.KEY, RedisService],
+      useFactory: (config: AppConfig, redis: RedisService) => ({
+        storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
         // One budget per address shared by both routes (not one per route).
         throttlers: [
           {
@@ -46,8 +54,13 @@ import { SessionGuard } from './session.guard';
     PasswordPolicy,
     LoginThrottle,
     LoginAttemptsService,
-    // Failed-login counts of this instance; a shared store can replace it for several instances.
-    { provide: LOGIN_FAILURE_STORE, useClass: InMemoryLoginFailureStore },
+    // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
+    {
+      provide: LOGIN_FAILURE_STORE,
+      inject: [RedisService],
+      useFactory: (redis: RedisService) =>
+        redis.client ? new RedisLoginFailureStore(redis.client) : new InMemoryLoginFailureStore(),
+    },
     SessionGuard,
     // useExisting, so a test can override SessionGuard and the global guard follows.
     { provide: APP_GUARD, useExisting: SessionGuard },

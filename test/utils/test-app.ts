@@ -11,6 +11,7 @@ import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock';
 import { LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
+import { DEFAULT_REDIS_KEY_PREFIX, REDIS_KEY_PREFIX } from '../../src/redis/redis.service';
 import { FakeClock } from './fake-clock';
 import { createScratchDatabase, ON_POSTGRES, TEST_POSTGRES_URL, type ScratchDatabase } from './postgres';
 
@@ -32,6 +33,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** Collect the app's log lines in `logs` (as main.ts sets it up) instead of keeping it silent. */
   captureLogs?: boolean;
+  /** What the app's Redis keys start with (with REDIS_URL), so a spec's keys stay apart from others'. */
+  redisKeyPrefix?: string;
 }
 
 /**
@@ -75,6 +78,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     .useValue(clock)
     .overrideProvider(LOG_DESTINATION)
     .useValue(logSink)
+    .overrideProvider(REDIS_KEY_PREFIX)
+    .useValue(options.redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX)
     .compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
     bodyParser: false,
