@@ -9,6 +9,7 @@ import { ChatModule } from './chat/chat.module';
 import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ClockModule } from './common/clock.module';
+import { ShutdownDeadline } from './common/shutdown-deadline';
 import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
@@ -54,6 +55,7 @@ import { UsersModule } from './users/users.module';
     // Registered as providers so the app that tests build is exactly the production one.
     { provide: APP_PIPE, useClass: AppValidationPipe },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    ShutdownDeadline,
   ],
 })
 export class AppModule {}

@@ -42,8 +42,11 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
     clientErrorHandler: answerClientErrorAsJson,
-    // While shutting down, new requests get 503 (Connection: close) rather than a reset.
+    // While shutting down, the listening socket is closed (new connections are refused), idle
+    // keep-alive connections are closed, and requests arriving on busy ones get 503 with
+    // Connection: close; requests in flight finish (common/shutdown-deadline.ts bounds them).
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
     // A path segment (an id) up to 2 kB; Express had no limit of its own.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 2048 },
     // URLs the router cannot take (bad percent-encoding, an over-long segment) get the contract's
@@ -113,9 +116,19 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     endRequestLog(logger, req, reply);
     done();
   });
+  // Once the server is closing, each answer to a request that was in flight closes its
+  // connection (Connection: close): the server closed idle keep-alive connections when it began
+  // closing, and without this one that became idle afterwards would keep it open until its
+  // keep-alive timeout.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   // The static-file plugins (the pages' assets, the OpenAPI page's) set their own Cache-Control.
   fastify.addHook('onSend', (_req, reply, payload, done) => {
     if (reply.getHeader('cache-control') !== 'no-store') reply.header('cache-control', 'no-store');
+    if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
   app.enableCors(corsOptions(config.allowedOrigins));

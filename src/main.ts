@@ -21,7 +21,9 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   app.useLogger(app.get(PinoNestLogger));
-  app.enableShutdownHooks();
+  // SIGTERM and SIGINT: finish the requests in flight (up to SHUTDOWN_TIMEOUT_MS, see
+  // common/shutdown-deadline.ts), close the database pool, exit 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await configureApp(app);
   const config = app.get<AppConfig>(appConfig.KEY);
   if (config.usingDevelopmentSecret) {

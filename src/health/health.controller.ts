@@ -1,9 +1,8 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
-import { ApiErrors } from '../common/api-docs';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
-import { errorBody } from '../common/http-error';
+import { ErrorDto } from '../common/api-docs';
+import { HealthService } from './health.service';
 
 export class LiveDto {
   @ApiProperty({ example: 'ok' }) status: string;
@@ -14,10 +13,15 @@ export class HealthDto {
   @ApiProperty({ example: 'up' }) database: string;
 }
 
+export class NotReadyDto extends ErrorDto {
+  @ApiProperty({ example: 'error' }) status: string;
+  @ApiProperty({ example: 'down', enum: ['up', 'down'] }) database: string;
+}
+
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly health: HealthService) {}
 
   /** Liveness: the process answers. Touches neither session nor database, so it stays cheap under load. */
   @Public()
@@ -30,17 +34,14 @@ export class HealthController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Liveness and database reachability.' })
+  @ApiOperation({
+    summary:
+      'Readiness: the database answers (and Redis, when REDIS_URL is set), each within DATABASE_TIMEOUT_MS. ' +
+      '503 while one does not, or while the server is shutting down.',
+  })
   @ApiOkResponse({ type: HealthDto })
-  @ApiErrors(503)
-  async check(): Promise<HealthDto> {
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      throw new ServiceUnavailableException(
-        errorBody(503, 'The database is unreachable', { status: 'error', database: 'down' }),
-      );
-    }
-    return { status: 'ok', database: 'up' };
+  @ApiServiceUnavailableResponse({ description: 'Not ready; see Retry-After.', type: NotReadyDto })
+  check(): Promise<HealthDto> {
+    return this.health.readiness();
   }
 }
