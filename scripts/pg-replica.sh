@@ -5,14 +5,15 @@
 # version, the newest first, or PG_BIN); the servers run as the postgres OS user when started by root.
 #
 #   scripts/pg-replica.sh start DIR   prints PRIMARY_PORT=…, REPLICA_PORT=…, PRIMARY_URL=…, REPLICA_URL=…
-#   scripts/pg-replica.sh stop DIR    stops both servers (DIR itself is left to the caller)
+#   scripts/pg-replica.sh stop DIR [replica|primary]
+#                                     stops both servers, or one (DIR itself is left to the caller)
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$PG_BIN/initdb" ] || { echo "pg-replica: no PostgreSQL binaries (set PG_BIN)" >&2; exit 1; }
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 start DIR | stop DIR [replica|primary]" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || usage
 CMD=$1
 DIR=$(realpath -m "$2")
 
@@ -88,7 +89,7 @@ EOF
 
 stop() {
   local cluster
-  for cluster in replica primary; do
+  for cluster in ${1:-replica primary}; do
     if [ -f "$DIR/$cluster/postmaster.pid" ]; then
       as_pg "$PG_BIN/pg_ctl" -D "$DIR/$cluster" -m immediate -w -t 30 stop >/dev/null || true
     fi
@@ -96,7 +97,9 @@ stop() {
 }
 
 case "$CMD" in
-  start) start ;;
-  stop) stop ;;
+  start) [ $# -eq 2 ] || usage; start ;;
+  stop)
+    case "${3:-}" in '' | replica | primary) stop "${3:-}" ;; *) usage ;; esac
+    ;;
   *) usage ;;
 esac
