@@ -95,7 +95,6 @@ describe('A read replica', () => {
   });
 
   it('accepts a new session and refuses an ended one at once, every time (the guard reads the primary)', async () => {
-    let replicaStillActive = 0;
     for (let i = 0; i < 25; i++) {
       const session = await login(t.http, alice, `loop-${i}`);
       await status(session.cookie).expect(200);
@@ -107,15 +106,7 @@ describe('A read replica', () => {
 
       await request(t.http).delete(`/active_sessions/${other.body.session.id}`).set('Cookie', aliceCookie).expect(204);
       expect((await status(other.cookie).expect(401)).body.reason).toBe('revoked');
-
-      // What a guard on the replica could have seen at that moment.
-      const { rows } = await replica.query<{ is_active: boolean }>('SELECT is_active FROM sessions WHERE id = $1', [
-        other.body.session.id,
-      ]);
-      if (rows[0]?.is_active !== false) replicaStillActive++;
     }
-    // Not asserted: on one machine the replica is usually a few milliseconds behind, or not at all.
-    expect(replicaStillActive).toBeGreaterThanOrEqual(0);
   }, 60_000);
 
   describe('while the replica has stopped replaying', () => {
