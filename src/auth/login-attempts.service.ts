@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { deleteInBatches } from '../common/database/batches';
+import { readFromReplica } from '../common/database/replica';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AttemptReason, LoginAttempt } from './login-attempt.entity';
 
@@ -30,9 +31,11 @@ export class LoginAttemptsService {
     });
   }
 
-  /** The latest attempts on a user's account, newest first. */
+  /** The latest attempts on a user's account, newest first; from the replica if there is one (may lag). */
   latestFor(userId: number): Promise<LoginAttempt[]> {
-    return this.attempts.find({ where: { userId }, order: { id: 'DESC' }, take: LOGIN_ACTIVITY_LIMIT });
+    return readFromReplica(this.attempts.manager.connection, (manager) =>
+      manager.find(LoginAttempt, { where: { userId }, order: { id: 'DESC' }, take: LOGIN_ACTIVITY_LIMIT }),
+    );
   }
 
   /**

@@ -49,7 +49,7 @@ function postgresPool(max: number, timeoutMs: number): Record<string, unknown> {
 /** The one source of TypeORM options, used by the app and by `ormconfig.ts` (the CLI). */
 export function buildDataSourceOptions(
   config: Pick<AppConfig, 'databaseUrl' | 'migrationsRun'> &
-    Partial<Pick<AppConfig, 'databasePoolSize' | 'databaseTimeoutMs'>>,
+    Partial<Pick<AppConfig, 'databasePoolSize' | 'databaseReplicaUrl' | 'databaseTimeoutMs'>>,
 ): DataSourceOptions {
   const common = {
     entities,
@@ -71,11 +71,16 @@ export function buildDataSourceOptions(
       timeout: 5000,
     };
   }
+  const extra = postgresPool(config.databasePoolSize ?? 10, config.databaseTimeoutMs ?? 5000);
+  if (!config.databaseReplicaUrl) return { ...common, type: 'postgres', url: target.url, extra };
+  // With a replica, TypeORM keeps a pool for each (`extra` applies to both). defaultMode 'master':
+  // a read goes to the primary unless it asks for the replica (common/database/replica.ts), so
+  // nothing reads a lagging copy by accident; the guard's read and migrations use the primary too.
   return {
     ...common,
     type: 'postgres',
-    url: target.url,
-    extra: postgresPool(config.databasePoolSize ?? 10, config.databaseTimeoutMs ?? 5000),
+    replication: { master: { url: target.url }, slaves: [{ url: config.databaseReplicaUrl }], defaultMode: 'master' },
+    extra,
   };
 }
 

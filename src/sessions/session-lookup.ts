@@ -67,7 +67,11 @@ export class SessionLookup {
     this.isActive = this.sessionColumns.find(([p]) => p === 'isActive')![1];
   }
 
-  /** The session whose token hashes to `tokenHash`, with its user; undefined if there is none. */
+  /**
+   * The session whose token hashes to `tokenHash`, with its user; undefined if there is none.
+   * Always read on the primary (dataSource.query takes a 'master' query runner), never on a read
+   * replica: a session ended a moment ago must be refused at once.
+   */
   async byTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
     const row = this.sqlite
       ? (this.sqliteSelect().get(tokenHash) as Row | undefined)

@@ -5,6 +5,7 @@ import { appConfig, type AppConfig } from '../config/app.config';
 import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
 import { deleteInBatches, updateInBatches, type BatchCondition } from '../common/database/batches';
+import { readFromReplica } from '../common/database/replica';
 import type { User } from '../users/user.entity';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
 import { SessionLookup } from './session-lookup';
@@ -159,17 +160,20 @@ export class SessionsService {
     return revoked;
   }
 
-  /** The user's sessions that can still be used, newest first. */
+  /**
+   * The user's sessions that can still be used, newest first. Read from the replica if there is
+   * one, so a session started or ended a moment ago may be missing or still listed; ending it is
+   * decided on the primary (endOwn), and a session ended there is refused at once by the guard.
+   */
   async listUsable(userId: number): Promise<Session[]> {
     const now = this.clock.now();
     // By user only: expiry is judged below. With `expires_at > now` in the SQL, SQLite (which has
     // no statistics until ANALYZE) chose the (is_active, expires_at) index and read every active
     // session of every user: 30 ms a call at 100,000 sessions. Now the (user_id, is_active) index
     // is the only one that fits, whatever the planner knows (docs/PERFORMANCE.md).
-    const sessions = await this.sessions.find({
-      where: { userId, isActive: true },
-      order: { loginTime: 'DESC', id: 'DESC' },
-    });
+    const sessions = await readFromReplica(this.sessions.manager.connection, (manager) =>
+      manager.find(Session, { where: { userId, isActive: true }, order: { loginTime: 'DESC', id: 'DESC' } }),
+    );
     return sessions.filter((s) => judgeSession(s, now, this.config.sessionIdleTimeout).ok);
   }
 
