@@ -2,16 +2,32 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
-import { READINESS_CHECKS } from './readiness';
+import { READINESS_CHECKS, type ReadinessCheck } from './readiness';
+import { RedisModule } from '../redis/redis.module';
+import { RedisService } from '../redis/redis.service';
 
 @Module({
   // Terminus's own logger is off: HealthService logs a failed check once, as a warning.
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), RedisModule],
   controllers: [HealthController],
   providers: [
     HealthService,
-    // Extra readiness checks (see readiness.ts): Redis joins here when REDIS_URL is set.
-    { provide: READINESS_CHECKS, useValue: [] },
+    // Extra readiness checks (see readiness.ts): Redis, when REDIS_URL is set.
+    {
+      provide: READINESS_CHECKS,
+      inject: [RedisService],
+      useFactory: (redis: RedisService): ReadinessCheck[] =>
+        redis.client
+          ? [
+              {
+                key: 'redis',
+                ping: async () => {
+                  if (!(await redis.ping())) throw new Error('Redis does not answer');
+                },
+              },
+            ]
+          : [],
+    },
   ],
 })
 export class HealthModule {}

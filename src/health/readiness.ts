@@ -9,8 +9,7 @@ export interface ReadinessCheck {
 }
 
 /**
- * The extra readiness checks, `ReadinessCheck[]`: none today. The seam for Redis: when
- * config.redisUrl is set, HealthModule provides this token with `[{ key: 'redis', ping }]` from
- * the Redis client's module, and /health reports it beside the database.
+ * The extra readiness checks, `ReadinessCheck[]`: Redis when REDIS_URL is set (HealthModule), so
+ * /health reports `"redis": "up"` or `"down"` beside the database.
  */
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');

@@ -210,6 +210,23 @@ describe('With REDIS_URL and Redis down', () => {
   it('leaves the routes that use no throttle alone', async () => {
     await request(t.http).get('/health/live').expect(200);
   });
+
+  it('is not ready: /health answers 503 and says Redis is down, the database up', async () => {
+    const res = await request(t.http).get('/health').expect(503);
+    expect(res.body).toMatchObject({ statusCode: 503, status: 'error', database: 'up', redis: 'down' });
+  });
+});
+
+describe('With REDIS_URL and Redis up', () => {
+  it('is ready: /health says both are up', async () => {
+    const t = await createTestApp({ REDIS_URL });
+    try {
+      const res = await request(t.http).get('/health').expect(200);
+      expect(res.body).toEqual({ status: 'ok', database: 'up', redis: 'up' });
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('RedisLoginFailureStore against a real Redis', () => {
