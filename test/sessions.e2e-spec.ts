@@ -28,14 +28,19 @@ describe('Sessions on several devices', () => {
     expect(res.body.sessions.map((s: { current: boolean }) => s.current)).toEqual([false, true, false]);
     expect(Object.keys(res.body.sessions[0]).sort()).toEqual(
       [
+        'auth_time',
         'current',
+        'device',
         'expires_at',
         'id',
         'ip_address',
         'is_active',
         'last_activity',
+        'location',
         'login_time',
         'logout_time',
+        'new_device',
+        'remember_me',
         'user_agent',
       ].sort(),
     );

@@ -41,4 +41,12 @@ export class LoginAttempt {
 
   @Column({ type: 'varchar', length: 20 })
   reason: AttemptReason;
+
+  /** Country of the address (GEOIP=true), kept when IP_RETENTION_DAYS blanks the address. */
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  country: string | null;
+
+  /** A successful login from a device family and country the account had not used before. */
+  @Column({ name: 'new_device', type: Boolean, default: false })
+  newDevice: boolean;
 }

@@ -131,6 +131,21 @@ function readOrigins(text: string | undefined): string[] {
   return items.map((raw) => new URL(raw).origin);
 }
 
+/** Comma-separated emails, trimmed and lower-cased as signup stores them. */
+function readEmails(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const items = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = items.filter((email) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254);
+  if (bad.length > 0)
+    throw new InvalidValue(
+      `must be a comma-separated list of email addresses (got ${bad.map((e) => `"${e}"`).join(', ')})`,
+    );
+  return [...new Set(items)];
+}
+
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** true / false, a hop count, or addresses, subnets and proxy-addr's names ("loopback, 10.0.0.0/8"). */
@@ -215,6 +230,18 @@ export const ENV_VARS = {
     default: '',
     read: readOrigins,
   },
+  REMEMBER_ME_TIMEOUT: int({
+    default: 30 * 86400,
+    min: 1,
+    max: TEN_YEARS,
+    description: 'Seconds from login to expires_at for a login with remember_me: true (a persistent cookie)',
+  }),
+  REAUTH_MAX_AGE: int({
+    default: 600,
+    min: 1,
+    max: 7 * 86400,
+    description: 'Seconds after proving the password during which ending other sessions and admin actions are allowed',
+  }),
   MAX_SESSIONS_PER_USER: int({
     default: 10,
     min: 1,
@@ -273,6 +300,21 @@ export const ENV_VARS = {
     default: 'false',
     read: readTrustProxy,
   },
+  GEOIP: bool({
+    default: false,
+    description: "Look up each login's country in the offline database shipped with the server",
+  }),
+  ADMIN_EMAILS: {
+    description: 'Comma-separated emails of the administrators (read at start; stored as users.is_admin)',
+    default: '',
+    read: readEmails,
+  },
+  IP_RETENTION_DAYS: int({
+    default: 0,
+    min: 0,
+    max: 3650,
+    description: 'Days after which ended sessions and sign-in attempts lose their IP address (country kept); 0 = keep',
+  }),
   RETENTION_DAYS: int({
     default: 30,
     min: 1,
@@ -344,6 +386,12 @@ export interface AppConfig {
   cookieSecure: boolean;
   allowedOrigins: string[];
   maxSessionsPerUser: number;
+  rememberMeTimeout: number;
+  reauthMaxAge: number;
+  geoip: boolean;
+  /** Lower-cased; their users get is_admin at start. */
+  adminEmails: string[];
+  ipRetentionDays: number;
   bcryptRounds: number;
   bcryptMaxPending: number;
   bcryptConcurrency: number;
@@ -403,6 +451,11 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     cookieSecure: env.SESSION_COOKIE_SECURE,
     allowedOrigins: env.ALLOWED_ORIGINS,
     maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
+    rememberMeTimeout: env.REMEMBER_ME_TIMEOUT,
+    reauthMaxAge: env.REAUTH_MAX_AGE,
+    geoip: env.GEOIP,
+    adminEmails: env.ADMIN_EMAILS,
+    ipRetentionDays: env.IP_RETENTION_DAYS,
     bcryptRounds: env.BCRYPT_ROUNDS,
     bcryptMaxPending: env.BCRYPT_MAX_PENDING,
     bcryptConcurrency: env.BCRYPT_CONCURRENCY,

@@ -32,6 +32,7 @@ const ENDED: Record<AuthFailure, string> = {
   expired: 'Your session expired. Sign in again.',
   idle_timeout: 'You were signed out after a period of inactivity.',
   account_disabled: 'This account has been disabled.',
+  revoked_by_admin: 'An administrator ended your session. Sign in again.',
 };
 
 export function endedNotice(reason: AuthFailure | undefined): string {

@@ -15,8 +15,15 @@ const SESSION_COLUMNS = [
   'is_active',
   'expires_at',
   'end_reason',
+  'remember_me',
+  'device_browser',
+  'device_os',
+  'device_type',
+  'country',
+  'new_device',
+  'auth_time',
 ];
-const USER_COLUMNS = ['id', 'name', 'phone', 'email', 'created_at', 'last_login', 'is_active'];
+const USER_COLUMNS = ['id', 'name', 'phone', 'email', 'created_at', 'last_login', 'is_active', 'is_admin'];
 
 const SELECT =
   `SELECT ${SESSION_COLUMNS.map((c) => `s.${c} AS s_${c}`).join(', ')}, ${USER_COLUMNS.map((c) => `u.${c} AS u_${c}`).join(', ')} ` +

@@ -2,7 +2,14 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import type { User } from '../users/user.entity';
 
 /** Why a session stopped being active; also the `reason` that /session_status reports. */
-export const END_REASONS = ['logged_out', 'revoked', 'expired', 'idle_timeout', 'account_disabled'] as const;
+export const END_REASONS = [
+  'logged_out',
+  'revoked',
+  'expired',
+  'idle_timeout',
+  'account_disabled',
+  'revoked_by_admin',
+] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 @Entity({ name: 'sessions' })
@@ -52,4 +59,31 @@ export class Session {
 
   @Column({ name: 'end_reason', type: 'varchar', length: 20, nullable: true })
   endReason: EndReason | null;
+
+  /** The login's `remember_me`: true (persistent cookie, REMEMBER_ME_TIMEOUT), false (browser-session cookie), null (not sent). */
+  @Column({ name: 'remember_me', type: Boolean, nullable: true })
+  rememberMe: boolean | null;
+
+  /** The device, parsed once from the user agent at login (ua-parser-js). */
+  @Column({ name: 'device_browser', type: 'varchar', length: 50, nullable: true })
+  deviceBrowser: string | null;
+
+  @Column({ name: 'device_os', type: 'varchar', length: 50, nullable: true })
+  deviceOs: string | null;
+
+  /** `desktop`, `mobile`, `tablet`, ... */
+  @Column({ name: 'device_type', type: 'varchar', length: 20, nullable: true })
+  deviceType: string | null;
+
+  /** ISO 3166-1 alpha-2 country of the login's address (GEOIP=true), or null. */
+  @Column({ type: 'varchar', length: 2, nullable: true })
+  country: string | null;
+
+  /** The account had not signed in from this device family and country before. */
+  @Column({ name: 'new_device', type: Boolean, default: false })
+  newDevice: boolean;
+
+  /** When the owner last proved the password in this session: the login, or POST /reauthenticate. */
+  @Column({ name: 'auth_time', type: Date })
+  authTime: Date;
 }

@@ -90,6 +90,14 @@ export class SessionsService {
       isActive: true,
       expiresAt: new Date(now.getTime() + this.config.sessionTimeout * 1000),
       endReason: null,
+      rememberMe: null,
+      deviceBrowser: null,
+      deviceOs: null,
+      deviceType: null,
+      country: null,
+      newDevice: false,
+      // Every session starts with its owner's password just proved (a login or a password change).
+      authTime: now,
     });
     await manager.insert(Session, session);
     return { session, token };

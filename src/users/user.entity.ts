@@ -27,4 +27,8 @@ export class User {
 
   @Column({ name: 'is_active', type: Boolean, default: true })
   isActive: boolean;
+
+  /** Listed in ADMIN_EMAILS (set at start and at signup): may use the /admin routes. */
+  @Column({ name: 'is_admin', type: Boolean, default: false })
+  isAdmin: boolean;
 }

@@ -32,6 +32,8 @@ export interface OpenApiDocument {
 }
 
 export function checkAgainstSchema(doc: OpenApiDocument, schema: Schema, value: unknown, path = '$'): string[] {
+  // A nullable reference is written { nullable: true, allOf: [{ $ref }] }: null is allowed here.
+  if (value === null && schema.nullable) return [];
   if (schema.$ref)
     return checkAgainstSchema(
       doc,

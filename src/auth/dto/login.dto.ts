@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { SessionDto } from '../../sessions/dto/session.dto';
 import { UserDto } from '../../users/dto/user.dto';
 
@@ -17,6 +17,20 @@ export class LoginDto {
   @MinLength(1)
   @MaxLength(1024)
   password: string;
+
+  @ApiProperty({
+    required: false,
+    type: Boolean,
+    description:
+      'Omitted: a persistent cookie and SESSION_TIMEOUT, as always. false: a cookie that lasts until the browser closes (no Max-Age) and SESSION_TIMEOUT. true: a persistent cookie and REMEMBER_ME_TIMEOUT (default 30 days). SESSION_IDLE_TIMEOUT applies to all three. A form post sends "true" or "on" (a checked checkbox) for true, "false" for false.',
+  })
+  // A form carries text: a checked checkbox sends "on" (or its value), an unchecked one nothing.
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' || value === 'on' ? true : value === 'false' ? false : value,
+  )
+  @IsOptional()
+  @IsBoolean({ message: 'remember_me must be true or false' })
+  remember_me?: boolean;
 }
 
 export class LoginResponseDto {

@@ -1,6 +1,26 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Session } from '../session.entity';
 
+/** The device a session was started from, parsed once from its user agent at login. */
+export class DeviceDto {
+  @ApiProperty({ type: String, nullable: true, example: 'Firefox', description: 'Browser name, or null if unknown.' })
+  browser: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'Linux', description: 'Operating system, or null if unknown.' })
+  os: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'desktop',
+    description: 'desktop, mobile, tablet, smarttv, wearable, console, embedded, or null if unknown.',
+  })
+  type: string | null;
+}
+
+/** Where a session was started from, by its address (GEOIP=true). */
+export class LocationDto {
+  @ApiProperty({ example: 'DE', description: 'ISO 3166-1 alpha-2 country code.' }) country: string;
+}
+
 /** A session as clients see it: never its token or the token's hash. */
 export class SessionDto {
   @ApiProperty({ example: 7 }) id: number;
@@ -23,6 +43,31 @@ export class SessionDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) logout_time: string | null;
   @ApiProperty({ example: true }) is_active: boolean;
   @ApiProperty({ description: 'True for the session that made this request.', example: true }) current: boolean;
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description:
+      "The login's remember_me: true (persistent cookie, REMEMBER_ME_TIMEOUT), false (cookie until the browser closes, SESSION_TIMEOUT), null (not sent: persistent cookie, SESSION_TIMEOUT).",
+  })
+  remember_me: boolean | null;
+  @ApiProperty({ type: DeviceDto }) device: DeviceDto;
+  @ApiProperty({
+    type: LocationDto,
+    nullable: true,
+    description: 'null when GEOIP is off, or the address is private, loopback or unknown.',
+  })
+  location: LocationDto | null;
+  @ApiProperty({
+    description: 'The account had not signed in from this browser, operating system and country before.',
+    example: false,
+  })
+  new_device: boolean;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: 'When the owner last proved the password in this session: the login, or POST /reauthenticate.',
+  })
+  auth_time: string;
 }
 
 export class SessionListDto {
@@ -44,5 +89,10 @@ export function toSessionDto(session: Session, currentId: number | undefined): S
     logout_time: session.logoutTime ? session.logoutTime.toISOString() : null,
     is_active: session.isActive,
     current: session.id === currentId,
+    remember_me: session.rememberMe,
+    device: { browser: session.deviceBrowser, os: session.deviceOs, type: session.deviceType },
+    location: session.country ? { country: session.country } : null,
+    new_device: session.newDevice,
+    auth_time: session.authTime.toISOString(),
   };
 }
