@@ -13,7 +13,8 @@ export class SessionInsights1764500000000 implements MigrationInterface {
     const postgres = queryRunner.connection.driver.options.type === 'postgres';
     const time = postgres ? 'timestamptz' : 'datetime';
     const no = postgres ? 'false' : '0';
-    const device = (name: string, length: string) => new TableColumn({ name, type: 'varchar', length, isNullable: true });
+    const device = (name: string, length: string) =>
+      new TableColumn({ name, type: 'varchar', length, isNullable: true });
     await queryRunner.addColumns('sessions', [
       // null: the login did not say (the cookie and lifetime of before remember-me).
       new TableColumn({ name: 'remember_me', type: 'boolean', isNullable: true }),

@@ -4,6 +4,9 @@ import { TimestampWithTimeZone1764400000000 } from './1764400000000-TimestampWit
 import { SessionInsights1764500000000 } from './1764500000000-SessionInsights';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
-export const migrations = [InitialSchema1764200000000, SecurityAudit1764300000000, TimestampWithTimeZone1764400000000,
+export const migrations = [
+  InitialSchema1764200000000,
+  SecurityAudit1764300000000,
+  TimestampWithTimeZone1764400000000,
   SessionInsights1764500000000,
 ];
