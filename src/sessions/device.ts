@@ -1,4 +1,4 @@
-import UAParser from 'ua-parser-js/dist/ua-parser.min.js';
+import UAParser from 'ua-parser-js';
 
 /** The device a session was started from, as stored in sessions.device_* (null when unknown). */
 export interface Device {
