@@ -35,6 +35,8 @@ async function addSessions(
       isActive: true,
       expiresAt: now,
       endReason: null,
+      // NOT NULL since the SessionInsights migration.
+      authTime: now,
       ...state,
     }));
     const result = await dataSource.getRepository(Session).insert(rows);
