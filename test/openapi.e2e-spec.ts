@@ -10,7 +10,7 @@ describe('OpenAPI document', () => {
   let t: TestApp;
   let doc: OpenApiDocument;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ ADMIN_EMAILS: 'root@example.com' });
     doc = (await request(t.http).get('/docs-json').expect(200)).body;
   });
   afterAll(() => t.close());
@@ -124,7 +124,24 @@ describe('OpenAPI document', () => {
       await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)),
     );
     check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    // Past REAUTH_MAX_AGE: the 403 that asks for the password again, then the re-authentication.
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    const third = await login(t.http, ada, 'third');
+    check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    check(
+      'delete',
+      '/active_sessions/{id}',
+      await as(request(t.http).delete(`/active_sessions/${third.body.session.id}`)),
+    );
     check('get', '/login_activity', await as(request(t.http).get('/login_activity')));
+    check('post', '/reauthenticate', await as(request(t.http).post('/reauthenticate')).send({ password: 'wrong' }));
+    check('post', '/reauthenticate', await as(request(t.http).post('/reauthenticate')).send({}));
+    check('post', '/reauthenticate', await request(t.http).post('/reauthenticate').send({ password: 'x' }));
+    check(
+      'post',
+      '/reauthenticate',
+      await as(request(t.http).post('/reauthenticate')).send({ password: ada.password }),
+    );
     check('get', '/login_activity', await request(t.http).get('/login_activity'));
     check(
       'post',
@@ -140,6 +157,32 @@ describe('OpenAPI document', () => {
     check('post', '/logout', await as(request(t.http).post('/logout')));
     check('get', '/logout', await request(t.http).get('/logout'));
     check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
+
+    // The admin routes, as an administrator (and as anyone else: 404).
+    const root = await signup(t.http, { email: 'root@example.com' });
+    const rootSession = await login(t.http, root);
+    const asRoot = (r: request.Test) => r.set('Cookie', rootSession.cookie);
+    check('get', '/admin/users', await asRoot(request(t.http).get(`/admin/users?email=${grace.email}`)));
+    check('get', '/admin/users', await asRoot(request(t.http).get('/admin/users')));
+    check('get', '/admin/users', await request(t.http).get(`/admin/users?email=${grace.email}`));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get(`/admin/users/${grace.id}/sessions`)));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get('/admin/users/999999/sessions')));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get('/admin/users/abc/sessions')));
+    check(
+      'delete',
+      '/admin/users/{id}/sessions',
+      await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
+    );
+    check('post', '/admin/users/{id}/disable', await asRoot(request(t.http).post(`/admin/users/${grace.id}/disable`)));
+    check('post', '/admin/users/{id}/disable', await asRoot(request(t.http).post(`/admin/users/${root.id}/disable`)));
+    check('post', '/admin/users/{id}/enable', await asRoot(request(t.http).post(`/admin/users/${grace.id}/enable`)));
+    check('post', '/admin/users/{id}/enable', await as(request(t.http).post(`/admin/users/${grace.id}/enable`)));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check(
+      'delete',
+      '/admin/users/{id}/sessions',
+      await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
+    );
 
     expect(problems).toEqual([]);
     // Every route of the catalogue was called.
