@@ -73,6 +73,8 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
   for (const field of fields) {
     if (field !== 'password' && typeof sent[field] === 'string') values[field] = sent[field];
   }
+  // A ticked "Keep me signed in" stays ticked (a checkbox sends its value, "true", or "on").
+  if (page === 'login' && (sent.remember_me === 'true' || sent.remember_me === 'on')) values.remember_me = 'true';
   const messages = Array.isArray(body.message) ? body.message : [body.message];
   const wait = seconds(retryAfter);
   if (body.statusCode === 400) {

@@ -9,7 +9,7 @@ export const FORM_FIELDS = {
 } as const;
 export type FormPage = keyof typeof FORM_FIELDS;
 
-/** What a form page shows: the typed values, a message for the form, one per field. */
+/** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
 export interface FormState {
   values?: Partial<Record<string, string>>;
   error?: string;
@@ -49,7 +49,10 @@ function layout(page: string, title: string, body: SafeHtml): string {
 
 export function renderFormPage(page: FormPage, state: FormState = {}): string {
   const values: Record<string, string> = { error: state.error ?? '' };
-  if (page === 'login') values.notice = state.notice ?? '';
+  if (page === 'login') {
+    values.notice = state.notice ?? '';
+    values.remember_me_checked = state.values?.remember_me === 'true' ? ' checked' : '';
+  }
   for (const field of FORM_FIELDS[page]) {
     const error = state.fieldErrors?.[field] ?? '';
     if (field !== 'password') values[field] = state.values?.[field] ?? '';
