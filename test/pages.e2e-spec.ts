@@ -157,6 +157,15 @@ describe('Browser pages', () => {
         .set('Cookie', sessionSetCookie(ok.headers['set-cookie']).split(';')[0])
         .expect(200);
       expect(status.body.session.remember_me).toBe(true);
+
+      // An unticked box sends nothing: the page's form post then means remember_me=false (JSON clients are untouched).
+      const unticked = await formPost('/login', { email: user.email, password: user.password }).expect(303);
+      const plain = await request(t.http)
+        .get('/session_status')
+        .set('Cookie', sessionSetCookie(unticked.headers['set-cookie']).split(';')[0])
+        .expect(200);
+      expect(plain.body.session.remember_me).toBe(false);
+      expect(sessionSetCookie(unticked.headers['set-cookie'])).not.toMatch(/Max-Age|Expires/i);
     });
 
     it('sign out: 303 to the sign-in page, the session ended and the cookie cleared', async () => {

@@ -200,12 +200,13 @@ describe('The browser flow of the original guide', () => {
     expect(jsOn.lifetime).toBeGreaterThan(29 * DAY);
     expect(Math.abs(jsOn.cookieExpires - Date.parse(jsOn.session.expires_at) / 1000)).toBeLessThan(5);
 
-    // Without JavaScript a ticked box posts remember_me=true; an unticked one posts nothing (the server's default).
+    // Without JavaScript too: a ticked box posts remember_me=true, an unticked one nothing, read as false.
     const plainOn = await signInWith(false, true);
     expect(plainOn.session.remember_me).toBe(true);
     expect(Math.abs(plainOn.cookieExpires - Date.parse(plainOn.session.expires_at) / 1000)).toBeLessThan(5);
     const plainOff = await signInWith(false, false);
-    expect(plainOff.session.remember_me).toBeNull();
+    expect(plainOff.session.remember_me).toBe(false);
+    expect(plainOff.cookieExpires).toBe(-1);
   });
 
   it('keeps the session cookie HttpOnly, SameSite=Lax and out of reach of scripts', async () => {
