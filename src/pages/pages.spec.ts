@@ -72,7 +72,9 @@ describe('page views', () => {
       expect(renderFormPage('login', state)).toMatch(/name="remember_me" type="checkbox" value="true" checked /);
     }
     const unticked = formStateFor('login', wrong, undefined, { email: 'a@b.c', password: 'x' });
-    expect(renderFormPage('login', unticked)).toMatch(/name="remember_me" type="checkbox" value="true" aria-describedby/);
+    expect(renderFormPage('login', unticked)).toMatch(
+      /name="remember_me" type="checkbox" value="true" aria-describedby/,
+    );
   });
 
   it('tells the wait of a throttled or busy answer in words', () => {
