@@ -124,7 +124,24 @@ describe('OpenAPI document', () => {
       await as(request(t.http).delete(`/active_sessions/${second.body.session.id}`)),
     );
     check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    // Past REAUTH_MAX_AGE: the 403 that asks for the password again, then the re-authentication.
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    const third = await login(t.http, ada, 'third');
+    check('delete', '/active_sessions', await as(request(t.http).delete('/active_sessions')));
+    check(
+      'delete',
+      '/active_sessions/{id}',
+      await as(request(t.http).delete(`/active_sessions/${third.body.session.id}`)),
+    );
     check('get', '/login_activity', await as(request(t.http).get('/login_activity')));
+    check('post', '/reauthenticate', await as(request(t.http).post('/reauthenticate')).send({ password: 'wrong' }));
+    check('post', '/reauthenticate', await as(request(t.http).post('/reauthenticate')).send({}));
+    check('post', '/reauthenticate', await request(t.http).post('/reauthenticate').send({ password: 'x' }));
+    check(
+      'post',
+      '/reauthenticate',
+      await as(request(t.http).post('/reauthenticate')).send({ password: ada.password }),
+    );
     check('get', '/login_activity', await request(t.http).get('/login_activity'));
     check(
       'post',

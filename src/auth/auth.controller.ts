@@ -32,6 +32,7 @@ import { AuthService } from './auth.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
 import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
+import { ReauthenticateDto, ReauthenticateResponseDto } from './dto/reauthenticate.dto';
 import { SignupDto, SignupResponseDto } from './dto/signup.dto';
 import { RevokedCountDto } from '../sessions/dto/session.dto';
 
@@ -124,13 +125,38 @@ export class AuthController {
   @ApiOkResponse({ type: SessionStatusDto })
   @ApiSession()
   sessionStatus(@CurrentAuth() auth: RequestAuth): SessionStatusDto {
-    const { user, session, expiresIn } = this.auth.status(auth);
+    const { user, session, expiresIn, idleExpiresAt } = this.auth.status(auth);
     return {
       authenticated: true,
       user: toUserDto(user),
       session: toSessionDto(session, session.id),
       expires_in: expiresIn,
+      expires_at: session.expiresAt.toISOString(),
+      ...(idleExpiresAt ? { idle_expires_at: idleExpiresAt.toISOString() } : {}),
+      auth_time: session.authTime.toISOString(),
     };
+  }
+
+  @Post('reauthenticate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Proves the password again in the current session ("sudo mode"): the session\'s auth_time becomes now.',
+    description:
+      'Ending other sessions and admin actions need auth_time within REAUTH_MAX_AGE seconds (default 600); past that they answer 403 `reauthentication_required`, and a client sends the password here, then repeats the action. ' +
+      'A wrong password gives 401 (plain error shape, no `reason`) and leaves the session as it is; wrong passwords count against the same failed-login limits as POST /login (429 with Retry-After).',
+  })
+  @ApiBody({ type: ReauthenticateDto })
+  @ApiOkResponse({ type: ReauthenticateResponseDto })
+  @ApiErrors(400, 403, 413, 415, 429, 503)
+  @ApiSession('the password is wrong (the session is unchanged).')
+  async reauthenticate(
+    @CurrentUser() user: User,
+    @CurrentSession() session: Session,
+    @Body() dto: ReauthenticateDto,
+    @RequestClient() client: ClientInfo,
+  ): Promise<ReauthenticateResponseDto> {
+    const authTime = await this.auth.reauthenticate({ user, session }, dto.password, client);
+    return { auth_time: authTime.toISOString() };
   }
 
   @Post('change_password')

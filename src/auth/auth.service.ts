@@ -135,6 +135,27 @@ export class AuthService {
   }
 
   /**
+   * POST /reauthenticate: proves the password again in the current session ("sudo mode"), under
+   * the same failed-login limits as a login, so a stolen session cannot be used to guess faster
+   * than the sign-in form allows. A wrong password is a 401 that leaves the session as it is.
+   */
+  async reauthenticate(
+    auth: Required<Pick<RequestAuth, 'user' | 'session'>>,
+    password: string,
+    client: ClientInfo,
+  ): Promise<Date> {
+    const stored = await this.users.findWithPasswordHashById(auth.user.id);
+    const ok = await this.verifyThrottled(auth.user.email, client.ipAddress, password, stored?.passwordHash);
+    if (!stored || !ok) {
+      this.events.reauthFailed(auth.user.id, auth.session.id, client.ipAddress);
+      throw new UnauthorizedException('Password is incorrect');
+    }
+    const authTime = await this.sessions.markReauthenticated(auth.session);
+    this.events.reauthenticated(auth.user.id, auth.session.id);
+    return authTime;
+  }
+
+  /**
    * Checks a password within the failed-login limits (LoginThrottle): 429 once a limit is reached,
    * whatever the password; a wrong password counts, a right one clears that account's count for
    * that address, and one never checked (503 from the hashing queue) does not count.
@@ -185,10 +206,18 @@ export class AuthService {
       this.events.logout(auth.session.userId, auth.session.id);
   }
 
-  /** The caller's session, or the 401 that says why there is none. */
-  status(auth: RequestAuth): { user: User; session: Session; expiresIn: number } {
+  /**
+   * The caller's session, or the 401 that says why there is none. `idleExpiresAt` (with an idle
+   * timeout) is counted from last_activity as the guard left it on this request: the stored value,
+   * which the guard rewrites at most once per activityWriteInterval, so it is the time the guard
+   * itself will judge by, never later than the real deadline.
+   */
+  status(auth: RequestAuth): { user: User; session: Session; expiresIn: number; idleExpiresAt: Date | null } {
     if (!auth.user || !auth.session) throw unauthorized(auth.failure ?? 'missing');
-    const expiresIn = Math.max(0, Math.floor((auth.session.expiresAt.getTime() - this.clock.now().getTime()) / 1000));
-    return { user: auth.user, session: auth.session, expiresIn };
+    const { session } = auth;
+    const expiresIn = Math.max(0, Math.floor((session.expiresAt.getTime() - this.clock.now().getTime()) / 1000));
+    const idle = this.config.sessionIdleTimeout;
+    const idleExpiresAt = idle > 0 ? new Date(session.lastActivity.getTime() + idle * 1000) : null;
+    return { user: auth.user, session, expiresIn, idleExpiresAt };
   }
 }

@@ -57,6 +57,16 @@ export class AuthEvents {
     });
   }
 
+  /** POST /reauthenticate proved the password: the session's auth_time is now. */
+  reauthenticated(userId: number, sessionId: number): void {
+    this.emit('info', 'reauthenticated', { user_id: userId, session_id: sessionId });
+  }
+
+  /** POST /reauthenticate with a wrong password (the session stays as it was). */
+  reauthFailed(userId: number, sessionId: number, ip: string | null): void {
+    this.emit('warn', 'reauth_failed', { user_id: userId, session_id: sessionId, ip });
+  }
+
   private emit(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): void {
     this.logger[level]({ event, ...fields }, event);
   }

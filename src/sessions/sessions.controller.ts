@@ -5,6 +5,7 @@ import { ApiSession } from '../auth/api-session';
 import { ApiErrors } from '../common/api-docs';
 import { CurrentSession } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
+import { ApiRecentAuth } from './recent-auth';
 import { RevokedCountDto, SessionListDto, toSessionDto } from './dto/session.dto';
 import { SessionCookie } from './session-cookie';
 import { Session } from './session.entity';
@@ -30,11 +31,15 @@ export class SessionsController {
   }
 
   @Delete()
-  @ApiOperation({ summary: "Ends all of the caller's sessions except the current one (reason `revoked`)." })
+  @ApiOperation({
+    summary: "Ends all of the caller's sessions except the current one (reason `revoked`).",
+    description:
+      'Needs the password proved within REAUTH_MAX_AGE seconds (the login, or POST /reauthenticate); otherwise 403 `reauthentication_required` and nothing ends.',
+  })
   @ApiOkResponse({ type: RevokedCountDto })
-  @ApiErrors(403)
+  @ApiRecentAuth()
   async endOthers(@CurrentSession() current: Session): Promise<RevokedCountDto> {
-    return { revoked: await this.sessions.revokeOthers(current.userId, current.id) };
+    return { revoked: await this.sessions.revokeOthers(current) };
   }
 
   @Delete(':id')
@@ -42,16 +47,19 @@ export class SessionsController {
   @ApiOperation({
     summary:
       "Ends one of the caller's sessions (reason `revoked`). Ending the current one is a logout: reason `logged_out`, cookie cleared.",
+    description:
+      'Ending another session needs the password proved within REAUTH_MAX_AGE seconds (403 `reauthentication_required` otherwise); ending the current one never does. ' +
+      "An unknown id, an ended session or someone else's gives 404, before the password's age is looked at.",
   })
   @ApiNoContentResponse({ description: 'Ended.' })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 404)
+  @ApiRecentAuth('for another session than the current one')
   async endOne(
     @CurrentSession() current: Session,
     @Param('id', ParseIdPipe) id: number,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<void> {
-    const isCurrent = id === current.id;
-    await this.sessions.endOwn(current.userId, id, isCurrent ? 'logged_out' : 'revoked');
-    if (isCurrent) this.cookie.clear(res);
+    await this.sessions.endOwn(current, id);
+    if (id === current.id) this.cookie.clear(res);
   }
 }

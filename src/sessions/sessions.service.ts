@@ -9,6 +9,7 @@ import { readFromReplica } from '../common/database/replica';
 import type { User } from '../users/user.entity';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
 import { SessionLookup } from './session-lookup';
+import { reauthenticationRequired } from './recent-auth';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
 import { EndReason, Session } from './session.entity';
 
@@ -190,27 +191,51 @@ export class SessionsService {
   }
 
   /**
-   * Ends one of the user's own sessions. Someone else's session, an unknown id and an ended
-   * session all give the same 404, so ids reveal nothing.
+   * Ends one of the caller's own sessions: the current one is a logout (reason `logged_out`),
+   * another is revoked (reason `revoked`) and needs a recent password (403 otherwise). Someone
+   * else's session, an unknown id and an ended session all give the same 404, checked before the
+   * password's age, so ids reveal nothing even to a caller who would get the 403.
    */
-  async endOwn(userId: number, sessionId: number, reason: EndReason): Promise<void> {
+  async endOwn(current: Session, sessionId: number): Promise<void> {
+    const { userId } = current;
+    const isCurrent = sessionId === current.id;
     const now = this.clock.now();
     const session = await this.sessions.findOne({ where: { id: sessionId, userId, isActive: true } });
     const verdict = session ? judgeSession(session, now, this.config.sessionIdleTimeout) : undefined;
     // A session already past its expiry or idle limit is not in the list, so it is not found here
     // either; it is recorded as ended for the reason it really ended.
     if (session && verdict && !verdict.ok && verdict.endNow) await this.endTimedOut(session, verdict.reason, now);
-    if (!session || !verdict?.ok || !(await this.end(session.id, reason, now)))
+    if (!session || !verdict?.ok) throw new NotFoundException('Session not found');
+    if (!isCurrent) this.assertRecentAuth(current, now);
+    if (!(await this.end(session.id, isCurrent ? 'logged_out' : 'revoked', now)))
       throw new NotFoundException('Session not found');
-    if (reason === 'logged_out') this.events.logout(userId, sessionId);
+    if (isCurrent) this.events.logout(userId, sessionId);
     else this.events.sessionRevoked(userId, 'user', { sessionId });
   }
 
-  /** DELETE /active_sessions: ends all of the user's sessions but the current one (reason `revoked`). */
-  async revokeOthers(userId: number, keepId: number): Promise<number> {
-    const revoked = await this.endOthers(userId, keepId, 'revoked');
-    if (revoked > 0) this.events.sessionRevoked(userId, 'user', { count: revoked });
+  /** DELETE /active_sessions: ends all of the caller's sessions but the current one (reason `revoked`); needs a recent password. */
+  async revokeOthers(current: Session): Promise<number> {
+    this.assertRecentAuth(current);
+    const revoked = await this.endOthers(current.userId, current.id, 'revoked');
+    if (revoked > 0) this.events.sessionRevoked(current.userId, 'user', { count: revoked });
     return revoked;
+  }
+
+  /**
+   * Refuses (403 `reauthentication_required`) unless the session's owner proved the password
+   * (login, password change or POST /reauthenticate) at most REAUTH_MAX_AGE seconds ago. A stolen
+   * session cookie alone then cannot lock the owner out of their other devices or act as an admin.
+   */
+  assertRecentAuth(session: Session, now = this.clock.now()): void {
+    if (now.getTime() - session.authTime.getTime() > this.config.reauthMaxAge * 1000) throw reauthenticationRequired();
+  }
+
+  /** Records that the session's owner proved the password just now (POST /reauthenticate); returns that time. */
+  async markReauthenticated(session: Session): Promise<Date> {
+    const now = this.clock.now();
+    await this.sessions.update({ id: session.id, isActive: true }, { authTime: now });
+    session.authTime = now;
+    return now;
   }
 
   /**

@@ -47,4 +47,25 @@ export class SessionStatusDto {
   @ApiProperty({ type: UserDto }) user: UserDto;
   @ApiProperty({ type: SessionDto }) session: SessionDto;
   @ApiProperty({ example: 86340, description: 'Whole seconds until the session expires.' }) expires_in: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: "The session's expires_at: it ends then, whatever the activity.",
+  })
+  expires_at: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    required: false,
+    description:
+      'Only when SESSION_IDLE_TIMEOUT is set: last_activity + SESSION_IDLE_TIMEOUT, when the session ends unless it is used again. last_activity is written at most once a minute (a quarter of the idle timeout at most), so this may be a little earlier than the real deadline, never later. This request itself may have moved it.',
+  })
+  idle_expires_at?: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description:
+      'When the password was last proved in this session (login, password change or POST /reauthenticate). Ending other sessions and admin actions need it within REAUTH_MAX_AGE seconds.',
+  })
+  auth_time: string;
 }
