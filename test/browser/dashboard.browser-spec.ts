@@ -225,19 +225,18 @@ describe('The dashboard', () => {
       await expectText(page.locator('#session-count'), '2');
       site.t.clock.advance(601); // past REAUTH_MAX_AGE (600 s)
 
-      const endFirefox = page.getByRole('button', { name: 'Sign out Firefox on Windows (desktop)' });
+      const endFirefox = page.locator('.session:not(.current) .end-session');
       await endFirefox.click();
       const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
       await dialog.waitFor();
-      await expectText(page.locator('#reauth-text'), 'Enter your password to sign out Firefox on Windows (desktop).');
+      const device = await page.locator('.session:not(.current) .device-name').textContent();
+      await expectText(page.locator('#reauth-text'), `Enter your password to sign out ${device}.`);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('reauth-password');
 
       // Escape cancels: nothing is ended, focus goes back to the button.
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
-      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
-        'Sign out Firefox on Windows (desktop)',
-      );
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Sign out ${device}`);
       await expectText(page.locator('#session-count'), '2');
 
       await endFirefox.click();
@@ -251,7 +250,7 @@ describe('The dashboard', () => {
       await dialog.getByRole('button', { name: 'Confirm' }).click();
       await dialog.waitFor({ state: 'hidden' });
       // The click is carried out once the password is proved, without pressing again.
-      await expectText(page.locator('#page-status'), 'Signed out Firefox on Windows (desktop).');
+      await expectText(page.locator('#page-status'), `Signed out ${device}.`);
       await expectText(page.locator('#session-count'), '1');
 
       // Proved just now: "Sign out all other sessions" asks nothing.
