@@ -35,6 +35,7 @@ async function addSessions(
       isActive: true,
       expiresAt: now,
       endReason: null,
+      authTime: now,
       ...state,
     }));
     const result = await dataSource.getRepository(Session).insert(rows);
@@ -102,6 +103,8 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     sessions_idle_timeout: 0,
     sessions_deleted: 0,
     login_attempts_deleted: 0,
+    sessions_ip_blanked: 0,
+    login_attempts_ip_blanked: 0,
   });
   expect(await t.dataSource.getRepository(Session).countBy({ userId })).toBe(n);
 }
@@ -159,6 +162,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        sessions_ip_blanked: 0,
+        login_attempts_ip_blanked: 0,
       });
       const rows = await t.dataSource
         .getRepository(Session)
@@ -205,6 +210,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        sessions_ip_blanked: 0,
+        login_attempts_ip_blanked: 0,
       });
       const sessions = await t.dataSource.getRepository(Session).findBy({ userId: user.id });
       expect(sessions.map((s) => s.id).sort()).toEqual([second.body.session.id, third.body.session.id].sort());
@@ -223,6 +230,8 @@ describe('The cleanup job', () => {
         sessions_expired: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        sessions_ip_blanked: 0,
+        login_attempts_ip_blanked: 0,
         retention_days: 30,
         duration_ms: expect.any(Number),
       });
@@ -262,6 +271,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: n,
         login_attempts_deleted: n,
+        sessions_ip_blanked: 0,
+        login_attempts_ip_blanked: 0,
       });
       // 500 + 500 + 201 rows, then one statement that finds nothing left.
       const count = (prefix: string) => statements.filter((sql) => sql.startsWith(prefix)).length;
@@ -344,6 +355,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 1,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        sessions_ip_blanked: 0,
+        login_attempts_ip_blanked: 0,
       });
       const byId = new Map(
         (await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]),
@@ -398,6 +411,8 @@ describe('The cleanup job', () => {
           sessions_idle_timeout: 1,
           sessions_deleted: 1,
           login_attempts_deleted: 2,
+          sessions_ip_blanked: 0,
+          login_attempts_ip_blanked: 0,
         });
         const byId = new Map(
           (await t.dataSource.getRepository(Session).findBy({ userId: user.id })).map((s) => [s.id, s]),

@@ -6,7 +6,9 @@ import type { RequestAuth } from './auth.decorators';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { Session } from '../sessions/session.entity';
-import { SessionsService, type ClientInfo } from '../sessions/sessions.service';
+import { parseDevice } from '../sessions/device';
+import { GeoIp } from '../sessions/geoip.service';
+import { SessionsService, type ClientInfo, type ClientOrigin } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
@@ -40,6 +42,7 @@ export class AuthService {
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly events: AuthEvents,
+    private readonly geoip: GeoIp,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -54,12 +57,17 @@ export class AuthService {
    * Throttles, checks the password (an unknown email costs the same bcrypt compare as a wrong
    * password, and both get one message), records the attempt, then in one transaction ends the
    * session the request already carried (no fixation, no orphans), starts a new one within the
-   * per-user cap, and records the login time.
+   * per-user cap, and records the login time. The session remembers the login's remember_me, its
+   * device and country, and whether that device family and country are new for the account.
    */
   async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth): Promise<LoginResult> {
     const found = await this.users.findWithPasswordHash(dto.email);
-    const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager) =>
-      this.attempts.record({ email: dto.email, userId: found?.id ?? null, reason, client }, manager);
+    const country = this.geoip.countryOf(client.ipAddress);
+    const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager, newDevice?: boolean) =>
+      this.attempts.record(
+        { email: dto.email, userId: found?.id ?? null, reason, client, country, newDevice },
+        manager,
+      );
 
     const passwordOk = await this.verifyThrottled(
       dto.email,
@@ -83,27 +91,42 @@ export class AuthService {
     }
 
     const { passwordHash: _hash, ...user } = found;
+    const origin: ClientOrigin = { device: parseDevice(client.userAgent), country };
     let capped = 0;
     const result = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       // Written first: on PostgreSQL the row lock makes concurrent logins of this user take turns,
       // so the cap below counts every session committed before it.
       await this.users.recordLogin(user.id, now, manager);
+      // Compared with every session row of the account still kept (active or ended). An account's
+      // first login ever (no last_login yet) has nothing to compare with and is not flagged: an
+      // alert on first use is noise. An account whose old sessions were all deleted after
+      // RETENTION_DAYS is flagged, since a sign-in into a dormant account deserves the notice.
+      const newDevice = found.lastLogin !== null && !(await this.sessions.hasSignedInFrom(user.id, origin, manager));
       if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
-      const { session, token } = await this.sessions.start(found, client, manager);
+      const { session, token } = await this.sessions.start(
+        found,
+        client,
+        { rememberMe: dto.remember_me ?? null, origin, newDevice },
+        manager,
+      );
       capped = await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
-      await attempt('ok', manager);
+      await attempt('ok', manager, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
     if (previous.session) this.events.logout(previous.session.userId, previous.session.id);
     if (capped > 0) this.events.sessionRevoked(user.id, 'session_cap', { count: capped });
     this.events.loginSucceeded(user.id, result.session.id, client.ipAddress);
+    if (result.session.newDevice) this.events.newDeviceLogin(user.id, result.session.id, origin);
     return result;
   }
 
   /**
    * Changes the password after checking the current one, ends every other session of the user,
-   * and replaces the caller's session with a fresh one (new token), all in one transaction.
+   * and replaces the caller's session with a fresh one (new token), all in one transaction. The
+   * replacement keeps the old session's remember_me and its absolute expiry: changing the password
+   * must not be a way to stretch a session past the lifetime its login gave it. Its device and
+   * country are those of this request, like its address; it is never flagged as a new sign-in.
    */
   async changePassword(
     auth: Required<Pick<RequestAuth, 'user' | 'session'>>,
@@ -126,7 +149,17 @@ export class AuthService {
       await this.users.setPasswordHash(stored.id, passwordHash, manager);
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', manager);
       await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), manager);
-      const { session, token } = await this.sessions.start(stored, client, manager);
+      const { session, token } = await this.sessions.start(
+        stored,
+        client,
+        {
+          rememberMe: auth.session.rememberMe,
+          origin: { device: parseDevice(client.userAgent), country: this.geoip.countryOf(client.ipAddress) },
+          newDevice: false,
+          expiresAt: auth.session.expiresAt,
+        },
+        manager,
+      );
       return { revoked, session, token };
     });
     this.events.passwordChanged(stored.id, result.revoked, auth.session.id, result.session.id);

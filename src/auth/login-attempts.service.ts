@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
-import { deleteInBatches } from '../common/database/batches';
+import { deleteInBatches, updateInBatches } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AttemptReason, LoginAttempt } from './login-attempt.entity';
@@ -17,7 +17,14 @@ export class LoginAttemptsService {
   ) {}
 
   async record(
-    attempt: { email: string; userId: number | null; reason: AttemptReason; client: ClientInfo },
+    attempt: {
+      email: string;
+      userId: number | null;
+      reason: AttemptReason;
+      client: ClientInfo;
+      country: string | null;
+      newDevice?: boolean;
+    },
     manager: EntityManager = this.attempts.manager,
   ): Promise<void> {
     await manager.insert(LoginAttempt, {
@@ -28,6 +35,8 @@ export class LoginAttemptsService {
       userAgent: attempt.client.userAgent?.slice(0, 512) ?? null,
       success: attempt.reason === 'ok',
       reason: attempt.reason,
+      country: attempt.country,
+      newDevice: attempt.newDevice ?? false,
     });
   }
 
@@ -45,5 +54,20 @@ export class LoginAttemptsService {
    */
   deleteOlderThan(cutoff: Date): Promise<number> {
     return deleteInBatches(this.attempts, (a) => `${a}attemptedAt < :cutoff`, { cutoff });
+  }
+
+  /**
+   * The cleanup job's IP retention: blanks `ip_address` on attempts made before `cutoff`, keeping
+   * the country; returns how many. Conditional, like deleteOlderThan.
+   */
+  blankIpsBefore(cutoff: Date): Promise<number> {
+    return updateInBatches<LoginAttempt, { id: number }>(
+      this.attempts,
+      { ipAddress: null },
+      (a) => `${a}attemptedAt < :cutoff AND ${a}ipAddress IS NOT NULL`,
+      { cutoff },
+      'id',
+      () => undefined,
+    );
   }
 }

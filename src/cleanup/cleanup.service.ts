@@ -11,6 +11,9 @@ export interface CleanupReport {
   sessions_idle_timeout: number;
   sessions_deleted: number;
   login_attempts_deleted: number;
+  /** IP_RETENTION_DAYS: ended sessions and login attempts whose ip_address was blanked (0 when off). */
+  sessions_ip_blanked: number;
+  login_attempts_ip_blanked: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -18,7 +21,8 @@ const DAY_MS = 86_400_000;
 /**
  * The scheduled cleanup: ends sessions whose time is up (the guard also ends them, but only when
  * one is presented again), then deletes ended sessions and login attempts older than
- * RETENTION_DAYS. It lives in a module of its own, above auth and sessions, so that each table's
+ * RETENTION_DAYS, and with IP_RETENTION_DAYS blanks the addresses of older ended sessions and
+ * attempts. It lives in a module of its own, above auth and sessions, so that each table's
  * owner keeps its SQL and dependencies still point one way.
  *
  * Several instances may run it at the same moment: every statement is conditional and idempotent
@@ -59,9 +63,23 @@ export class CleanupService implements OnApplicationBootstrap {
       sessions_idle_timeout: ended.idle_timeout,
       sessions_deleted: await this.sessions.deleteEndedBefore(cutoff),
       login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
+      sessions_ip_blanked: 0,
+      login_attempts_ip_blanked: 0,
     };
+    // After the deletions, so rows about to go are not rewritten first.
+    if (this.config.ipRetentionDays > 0) {
+      const ipCutoff = new Date(now.getTime() - this.config.ipRetentionDays * DAY_MS);
+      report.sessions_ip_blanked = await this.sessions.blankEndedIpsBefore(ipCutoff);
+      report.login_attempts_ip_blanked = await this.attempts.blankIpsBefore(ipCutoff);
+    }
     this.logger.info(
-      { event: 'cleanup', ...report, retention_days: this.config.retentionDays, duration_ms: Date.now() - started },
+      {
+        event: 'cleanup',
+        ...report,
+        retention_days: this.config.retentionDays,
+        ip_retention_days: this.config.ipRetentionDays,
+        duration_ms: Date.now() - started,
+      },
       'cleanup',
     );
     return report;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { TimeoutReason } from './session-rules';
+import type { ClientOrigin } from './sessions.service';
 
 export type RevokedBy = 'user' | 'password_change' | 'session_cap';
 
@@ -22,6 +23,21 @@ export class AuthEvents {
 
   loginSucceeded(userId: number, sessionId: number, ip: string | null): void {
     this.emit('info', 'login_succeeded', { user_id: userId, session_id: sessionId, ip });
+  }
+
+  /**
+   * A login from a browser, operating system and country the account had not used before (see
+   * AuthService.login). The hook for notifying the owner. The address is on the login_succeeded
+   * line of the same request (same reqId); the device and country are not personal on their own.
+   */
+  newDeviceLogin(userId: number, sessionId: number, origin: ClientOrigin): void {
+    this.emit('info', 'new_device_login', {
+      user_id: userId,
+      session_id: sessionId,
+      browser: origin.device.browser,
+      os: origin.device.os,
+      country: origin.country,
+    });
   }
 
   loginFailed(reason: 'bad_password' | 'account_disabled', userId: number | null, ip: string | null): void {

@@ -18,7 +18,20 @@ function attributes(secure: boolean): CookieSerializeOptions {
   return { httpOnly: true, sameSite: 'lax', path: '/', secure };
 }
 
-function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date, now: Date, secure: boolean): void {
+function setSessionCookie(
+  reply: FastifyReply,
+  token: string,
+  expiresAt: Date,
+  rememberMe: boolean | null,
+  now: Date,
+  secure: boolean,
+): void {
+  // remember_me: false asks for a browser-session cookie: no Max-Age, no Expires, so the browser
+  // drops it when it closes. The session itself still ends at expires_at, whatever the cookie does.
+  if (rememberMe === false) {
+    void reply.setCookie(sessionCookieName(secure), token, attributes(secure));
+    return;
+  }
   const maxAge = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
   // Max-Age for browsers, Expires (the same moment) for older clients that only read that.
   void reply.setCookie(sessionCookieName(secure), token, {
@@ -57,7 +70,8 @@ function readSessionToken(req: FastifyRequest, secure: boolean): string | undefi
 
 /**
  * The one owner of the session cookie: its name and attributes (SESSION_COOKIE_SECURE), its
- * lifetime (the session's expiry, from the clock's now) and how a request's token is read.
+ * lifetime (the session's expiry, from the clock's now, or the browser session for remember_me
+ * false) and how a request's token is read.
  * Controllers hand it the reply and the session; nothing else writes or reads the cookie.
  */
 @Injectable()
@@ -67,9 +81,12 @@ export class SessionCookie {
     private readonly clock: Clock,
   ) {}
 
-  /** Sets the cookie for a new session, living exactly as long as the session. */
-  set(reply: FastifyReply, session: Pick<Session, 'expiresAt'>, token: string): void {
-    setSessionCookie(reply, token, session.expiresAt, this.clock.now(), this.config.cookieSecure);
+  /**
+   * Sets the cookie for a new session: living exactly as long as the session (remember_me true or
+   * not sent), or until the browser closes (remember_me false).
+   */
+  set(reply: FastifyReply, session: Pick<Session, 'expiresAt' | 'rememberMe'>, token: string): void {
+    setSessionCookie(reply, token, session.expiresAt, session.rememberMe, this.clock.now(), this.config.cookieSecure);
   }
 
   /** Ends the cookie (logout, or deleting the caller's own session). */

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthEvents } from './auth-events';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
+import { GeoIp } from './geoip.service';
 import { SessionCookie } from './session-cookie';
 import { SessionLookup } from './session-lookup';
 import { SessionsService } from './sessions.service';
@@ -12,7 +13,7 @@ import { SessionsService } from './sessions.service';
   controllers: [SessionsController],
   // AuthEvents is provided here, the lower of the two modules that log authentication events,
   // and exported to AuthModule with SessionsService.
-  providers: [SessionsService, SessionLookup, AuthEvents, SessionCookie],
-  exports: [SessionsService, AuthEvents, SessionCookie],
+  providers: [SessionsService, SessionLookup, AuthEvents, SessionCookie, GeoIp],
+  exports: [SessionsService, AuthEvents, SessionCookie, GeoIp],
 })
 export class SessionsModule {}

@@ -1,12 +1,13 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
 import { deleteInBatches, updateInBatches, type BatchCondition } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { User } from '../users/user.entity';
+import type { Device } from './device';
 import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
 import { SessionLookup } from './session-lookup';
 import { reauthenticationRequired } from './recent-auth';
@@ -20,6 +21,23 @@ export type Authentication = { ok: true; user: User; session: Session } | { ok: 
 export interface ClientInfo {
   ipAddress: string | null;
   userAgent: string | null;
+}
+
+/** Where a login comes from: the device parsed from its user agent and its address's country. */
+export interface ClientOrigin {
+  device: Device;
+  country: string | null;
+}
+
+/** How a new session is started, beyond its owner and client. */
+export interface SessionOptions {
+  /** The login's remember_me (null when not sent): true gives REMEMBER_ME_TIMEOUT, else SESSION_TIMEOUT. */
+  rememberMe: boolean | null;
+  origin: ClientOrigin;
+  /** The new-sign-in flag (hasSignedInFrom); false for a session that replaces another. */
+  newDevice: boolean;
+  /** A fixed expiry instead of one counted from now (a replacement keeps its predecessor's). */
+  expiresAt?: Date;
 }
 
 @Injectable()
@@ -76,9 +94,12 @@ export class SessionsService {
   async start(
     user: User,
     client: ClientInfo,
+    options: SessionOptions,
     manager: EntityManager = this.sessions.manager,
   ): Promise<{ session: Session; token: string }> {
     const now = this.clock.now();
+    const lifetime = options.rememberMe === true ? this.config.rememberMeTimeout : this.config.sessionTimeout;
+    const { device, country } = options.origin;
     const token = generateSessionToken();
     const session = manager.create(Session, {
       userId: user.id,
@@ -89,19 +110,40 @@ export class SessionsService {
       lastActivity: now,
       logoutTime: null,
       isActive: true,
-      expiresAt: new Date(now.getTime() + this.config.sessionTimeout * 1000),
+      expiresAt: options.expiresAt ?? new Date(now.getTime() + lifetime * 1000),
       endReason: null,
-      rememberMe: null,
-      deviceBrowser: null,
-      deviceOs: null,
-      deviceType: null,
-      country: null,
-      newDevice: false,
+      rememberMe: options.rememberMe,
+      deviceBrowser: device.browser,
+      deviceOs: device.os,
+      deviceType: device.type,
+      country,
+      newDevice: options.newDevice,
       // Every session starts with its owner's password just proved (a login or a password change).
       authTime: now,
     });
     await manager.insert(Session, session);
     return { session, token };
+  }
+
+  /**
+   * Whether the user has a session row (active or ended, not yet deleted by the cleanup job) from
+   * this browser, operating system and country; nulls match nulls (an unknown browser is the same
+   * unknown browser). One read on the (user_id, is_active) index.
+   */
+  hasSignedInFrom(
+    userId: number,
+    origin: ClientOrigin,
+    manager: EntityManager = this.sessions.manager,
+  ): Promise<boolean> {
+    const { device, country } = origin;
+    return manager.exists(Session, {
+      where: {
+        userId,
+        deviceBrowser: device.browser ?? IsNull(),
+        deviceOs: device.os ?? IsNull(),
+        country: country ?? IsNull(),
+      },
+    });
   }
 
   /** Marks one session ended, keeping the row so /session_status can tell why. */
@@ -269,6 +311,21 @@ export class SessionsService {
       inactive: false,
       cutoff,
     });
+  }
+
+  /**
+   * The cleanup job's IP retention: blanks `ip_address` on ended sessions whose `logout_time` is
+   * before `cutoff` (the country and the rest of the row stay); returns how many.
+   */
+  blankEndedIpsBefore(cutoff: Date): Promise<number> {
+    return updateInBatches<Session, { id: number }>(
+      this.sessions,
+      { ipAddress: null },
+      (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff AND ${s}ipAddress IS NOT NULL`,
+      { inactive: false, cutoff },
+      'id',
+      () => undefined,
+    );
   }
 
   /** Records a session found past its time, and logs it if this call was the one that ended it. */

@@ -3,10 +3,30 @@ import { ATTEMPT_REASONS, type LoginAttempt } from '../login-attempt.entity';
 
 export class LoginAttemptDto {
   @ApiProperty({ type: String, format: 'date-time' }) time: string;
-  @ApiProperty({ type: String, nullable: true, example: '203.0.113.9' }) ip_address: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '203.0.113.9',
+    description: 'null once IP_RETENTION_DAYS have passed (when set).',
+  })
+  ip_address: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (X11; Linux x86_64)' }) user_agent: string | null;
   @ApiProperty({ example: false }) success: boolean;
   @ApiProperty({ enum: ATTEMPT_REASONS, example: 'bad_password' }) reason: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'DE',
+    description:
+      'ISO 3166-1 alpha-2 country of the address (GEOIP=true); null when off, or the address is private or unknown. Kept when IP_RETENTION_DAYS blanks ip_address.',
+  })
+  country: string | null;
+  @ApiProperty({
+    example: false,
+    description:
+      "A successful sign-in from a browser, operating system and country the account had not signed in from before (never the account's first sign-in).",
+  })
+  new_device: boolean;
 }
 
 export class LoginActivityDto {
@@ -21,5 +41,7 @@ export function toLoginAttemptDto(attempt: LoginAttempt): LoginAttemptDto {
     user_agent: attempt.userAgent,
     success: attempt.success,
     reason: attempt.reason,
+    country: attempt.country,
+    new_device: attempt.newDevice,
   };
 }
