@@ -20,17 +20,24 @@ export function describeDevice(device) {
   return `Unknown device${type}`;
 }
 
+/** Systems that only run on computers (ua-parser-js gives them no device type); as in src/sessions/device.ts. */
+const DESKTOP_OS = new Set(
+  'Windows,Mac OS,macOS,Linux,Ubuntu,Kubuntu,Xubuntu,Debian,Fedora,Mint,Arch,Gentoo,openSUSE,Red Hat,CentOS,Slackware,Manjaro,Mandriva,PCLinuxOS,Chromium OS,FreeBSD,OpenBSD,NetBSD,DragonFly,Solaris'.split(
+    ',',
+  ),
+);
+
 /**
  * A sign-in attempt carries only its user agent: the same {browser, os, type} the server keeps for
- * a session, read in the page by ua-parser-js (/assets/vendor/ua-parser.min.js), so both lists use
- * the same words. The parser gives no type for a computer: with a known browser or system, "desktop".
+ * a session (src/sessions/device.ts), read in the page by ua-parser-js
+ * (/assets/vendor/ua-parser.min.js), so both lists use the same words.
  */
 export function deviceFromUserAgent(userAgent) {
   const Parser = globalThis.UAParser;
   if (!userAgent || typeof Parser !== 'function') return { browser: null, os: null, type: null };
   const { browser, os, device } = new Parser(userAgent).getResult();
-  const known = Boolean(browser.name || os.name);
-  return { browser: browser.name ?? null, os: os.name ?? null, type: device.type ?? (known ? 'desktop' : null) };
+  const type = device.type ?? (DESKTOP_OS.has(os.name) ? 'desktop' : null);
+  return { browser: browser.name ?? null, os: os.name ?? null, type };
 }
 
 let regions = null;
