@@ -46,7 +46,9 @@ describe('Browser pages', () => {
       expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
       expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
       // "Keep me signed in": a checkbox that posts remember_me=true when ticked, unticked by default.
-      expect(loginPage.text).toMatch(/<input id="remember_me" name="remember_me" type="checkbox" value="true" aria-describedby/);
+      expect(loginPage.text).toMatch(
+        /<input id="remember_me" name="remember_me" type="checkbox" value="true" aria-describedby/,
+      );
       expect(loginPage.text).toContain('<label for="remember_me">Keep me signed in</label>');
       expect(loginPage.headers['cache-control']).toBe('no-store');
     });
