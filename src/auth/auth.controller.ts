@@ -66,13 +66,16 @@ export class AuthController {
   @BrowserForm({ page: 'login', redirectTo: '/userpage' })
   @ApiOperation({
     summary:
-      'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime).',
+      'Starts a session and sets the session cookie (HttpOnly, SameSite=Lax, Path=/, Max-Age = remaining lifetime; none with remember_me false).',
     description:
       'A session the request already carried is ended first (reason `logged_out`). Wrong password and unknown email give the same 401. ' +
       'Failed logins are limited (defaults: 5 per account from one address, 20 per address, 100 per account, each per 15 minutes; ' +
       'unknown emails count like known ones): past a limit every attempt gets 429 with Retry-After, even with the right password, and a success ' +
       "clears that account's count for that address. /login and /signup also take at most AUTH_RATE_LIMIT requests a minute per address (429). " +
       'A login past MAX_SESSIONS_PER_USER ends the least recently active session (reason `revoked`). ' +
+      'remember_me true gives REMEMBER_ME_TIMEOUT as the lifetime; false a cookie without Max-Age. ' +
+      'The session records the device (parsed from User-Agent) and, with GEOIP=true, the country of the address; ' +
+      "it is marked new_device when the account had not signed in from that browser, OS and country before (never the account's first sign-in). " +
       'When more logins arrive than the server can hash, the excess gets 503 with Retry-After.',
   })
   @ApiConsumes(...FORM_TYPES)
@@ -166,7 +169,8 @@ export class AuthController {
       'Changes the password. Every other session ends (reason `revoked`); the caller gets a fresh session and cookie.',
     description:
       'A wrong current password gives 401 and changes nothing; wrong current passwords count against the same failed-login limits as POST /login (429 with Retry-After). ' +
-      'The new password follows the signup rule (8–72 bytes).',
+      'The new password follows the signup rule (8–72 bytes). ' +
+      "The new session keeps the old one's remember_me and expires_at.",
   })
   @ApiBody({ type: ChangePasswordDto })
   @ApiOkResponse({

@@ -37,7 +37,8 @@ export class SessionDto {
   @ApiProperty({
     type: String,
     format: 'date-time',
-    description: 'login_time + SESSION_TIMEOUT; activity never extends it.',
+    description:
+      'login_time + SESSION_TIMEOUT (REMEMBER_ME_TIMEOUT with remember_me true); activity never extends it, and a password change keeps it.',
   })
   expires_at: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) logout_time: string | null;
