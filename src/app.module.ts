@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { CleanupModule } from './cleanup/cleanup.module';
@@ -50,6 +51,7 @@ import { UsersModule } from './users/users.module';
     HealthModule,
     PagesModule,
     CleanupModule,
+    AdminModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.

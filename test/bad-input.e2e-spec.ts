@@ -476,28 +476,39 @@ describe('Hostile input on every route', () => {
       '%FF',
       '1%00',
     ];
-    /** The routes with a parameter, as the path up to it. */
+    /** The routes with a parameter, the parameter's place in the path marked. */
     const PARAM_ROUTES = ROUTES.filter((r) => r.path.includes('/:')).map((r) => ({
       method: r.method,
-      path: r.path.slice(0, r.path.indexOf(':')),
+      at: (id: string) => r.path.replace(/:\w+/, id),
       name: label(r),
+      admin: r.admin,
     }));
     const PARAM_CASES = PARAM_ROUTES.flatMap((r) => BAD_IDS.map((id) => [r.name, id, r] as const));
 
-    it.each(PARAM_CASES)('%s with %s → 400 signed in, 401 signed out', async (_n, id, r) => {
-      const before = await counts();
-      const signedIn = request(t.http)[r.method](r.path + id);
-      expectError(await signedIn.set('Authorization', `Bearer ${token}`), 400);
-      // A parameter that is not even valid percent-encoding is refused by routing, before the guard.
-      let undecodable = false;
-      try {
-        decodeURIComponent(id);
-      } catch {
-        undecodable = true;
-      }
-      expectError(await request(t.http)[r.method](r.path + id), ...(undecodable ? [400, 401] : [401]));
-      expect(await counts()).toEqual(before);
-    });
+    it.each(PARAM_CASES)(
+      '%s with %s → 400 signed in, 401 signed out (an admin route: 404 to a non-admin either way)',
+      async (_n, id, r) => {
+        const before = await counts();
+        // A parameter that is not even valid percent-encoding is refused by routing, before the guard.
+        let undecodable = false;
+        try {
+          decodeURIComponent(id);
+        } catch {
+          undecodable = true;
+        }
+        const signedIn = await request(t.http)[r.method](r.at(id)).set('Authorization', `Bearer ${token}`);
+        const signedOut = await request(t.http)[r.method](r.at(id));
+        if (r.admin) {
+          // The parameter is never looked at: the route does not exist for this caller.
+          expectError(signedIn, ...(undecodable ? [400, 404] : [404]));
+          expectError(signedOut, ...(undecodable ? [400, 404] : [404]));
+        } else {
+          expectError(signedIn, 400);
+          expectError(signedOut, ...(undecodable ? [400, 401] : [401]));
+        }
+        expect(await counts()).toEqual(before);
+      },
+    );
 
     const BAD_QUERIES = [
       'limit=abc',

@@ -35,6 +35,7 @@ async function addSessions(
       isActive: true,
       expiresAt: now,
       endReason: null,
+      // NOT NULL since the SessionInsights migration.
       authTime: now,
       ...state,
     }));

@@ -10,7 +10,7 @@ describe('OpenAPI document', () => {
   let t: TestApp;
   let doc: OpenApiDocument;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ ADMIN_EMAILS: 'root@example.com' });
     doc = (await request(t.http).get('/docs-json').expect(200)).body;
   });
   afterAll(() => t.close());
@@ -157,6 +157,32 @@ describe('OpenAPI document', () => {
     check('post', '/logout', await as(request(t.http).post('/logout')));
     check('get', '/logout', await request(t.http).get('/logout'));
     check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
+
+    // The admin routes, as an administrator (and as anyone else: 404).
+    const root = await signup(t.http, { email: 'root@example.com' });
+    const rootSession = await login(t.http, root);
+    const asRoot = (r: request.Test) => r.set('Cookie', rootSession.cookie);
+    check('get', '/admin/users', await asRoot(request(t.http).get(`/admin/users?email=${grace.email}`)));
+    check('get', '/admin/users', await asRoot(request(t.http).get('/admin/users')));
+    check('get', '/admin/users', await request(t.http).get(`/admin/users?email=${grace.email}`));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get(`/admin/users/${grace.id}/sessions`)));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get('/admin/users/999999/sessions')));
+    check('get', '/admin/users/{id}/sessions', await asRoot(request(t.http).get('/admin/users/abc/sessions')));
+    check(
+      'delete',
+      '/admin/users/{id}/sessions',
+      await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
+    );
+    check('post', '/admin/users/{id}/disable', await asRoot(request(t.http).post(`/admin/users/${grace.id}/disable`)));
+    check('post', '/admin/users/{id}/disable', await asRoot(request(t.http).post(`/admin/users/${root.id}/disable`)));
+    check('post', '/admin/users/{id}/enable', await asRoot(request(t.http).post(`/admin/users/${grace.id}/enable`)));
+    check('post', '/admin/users/{id}/enable', await as(request(t.http).post(`/admin/users/${grace.id}/enable`)));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check(
+      'delete',
+      '/admin/users/{id}/sessions',
+      await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
+    );
 
     expect(problems).toEqual([]);
     // Every route of the catalogue was called.

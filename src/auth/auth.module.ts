@@ -65,7 +65,8 @@ import { SessionGuard } from './session.guard';
     // useExisting, so a test can override SessionGuard and the global guard follows.
     { provide: APP_GUARD, useExisting: SessionGuard },
   ],
-  // For the cleanup job, which prunes the attempts log.
-  exports: [LoginAttemptsService],
+  // LoginAttemptsService for the cleanup job, which prunes the attempts log; AuthService for the
+  // admin routes (deactivateAccount).
+  exports: [LoginAttemptsService, AuthService],
 })
 export class AuthModule {}

@@ -3,6 +3,8 @@ import { PinoLogger } from 'nestjs-pino';
 import type { TimeoutReason } from './session-rules';
 import type { ClientOrigin } from './sessions.service';
 
+export type AdminAction = 'find_users' | 'list_sessions' | 'revoke_sessions' | 'disable_user' | 'enable_user';
+
 export type RevokedBy = 'user' | 'password_change' | 'session_cap';
 
 /**
@@ -81,6 +83,14 @@ export class AuthEvents {
   /** POST /reauthenticate with a wrong password (the session stays as it was). */
   reauthFailed(userId: number, sessionId: number, ip: string | null): void {
     this.emit('warn', 'reauth_failed', { user_id: userId, session_id: sessionId, ip });
+  }
+
+  /**
+   * An administrator's action (ASVS V7.4.5): who (`admin_id`), what, and on whom (`target_user_id`,
+   * null for a search that found no one); `count` for how many sessions it ended.
+   */
+  adminAction(adminId: number, action: AdminAction, targetUserId: number | null, extra: { count?: number } = {}): void {
+    this.emit('info', 'admin_action', { admin_id: adminId, action, target_user_id: targetUserId, ...extra });
   }
 
   private emit(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): void {

@@ -1,6 +1,7 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, In, Not, Repository } from 'typeorm';
+import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../common/database/database-errors';
 import { User } from './user.entity';
@@ -15,15 +16,39 @@ export interface NewUser {
 }
 
 @Injectable()
-export class UsersService {
+export class UsersService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly clock: Clock,
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * ADMIN_EMAILS is the one source of who is an administrator; users.is_admin is its copy, set at
+   * every start (so an email taken off the list loses the role at the next start) and at signup.
+   * The guard then reads the role with the session, in the query it already runs.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.syncAdmins(this.config.adminEmails);
+  }
+
+  /** Two UPDATEs: is_admin on for the listed emails, off for every other user who has it. */
+  async syncAdmins(emails: string[]): Promise<void> {
+    if (emails.length > 0) await this.users.update({ email: In(emails), isAdmin: false }, { isAdmin: true });
+    await this.users.update(emails.length > 0 ? { email: Not(In(emails)), isAdmin: true } : { isAdmin: true }, {
+      isAdmin: false,
+    });
+  }
 
   /** Inserts a user; a taken email (even one taken a moment ago by a concurrent signup) is a 409. */
   async create(data: NewUser): Promise<User> {
-    const user = this.users.create({ ...data, createdAt: this.clock.now(), lastLogin: null, isActive: true });
+    const user = this.users.create({
+      ...data,
+      createdAt: this.clock.now(),
+      lastLogin: null,
+      isActive: true,
+      isAdmin: this.config.adminEmails.includes(data.email),
+    });
     try {
       await this.users.insert(user);
     } catch (error) {
@@ -53,6 +78,15 @@ export class UsersService {
   /** Marks the account disabled (AuthService.deactivateAccount also ends its sessions). */
   async disable(id: number, manager: EntityManager = this.users.manager): Promise<void> {
     await manager.update(User, { id }, { isActive: false });
+  }
+
+  /** Lets a disabled account sign in again; its ended sessions stay ended. */
+  async enable(id: number): Promise<void> {
+    await this.users.update({ id }, { isActive: true });
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    return this.users.findOne({ where: { email } });
   }
 
   /** Records a successful login's time on the user's row. */

@@ -102,8 +102,15 @@ describe('Property tests (fast-check): any JSON body on every POST route', () =>
           // Signed out, a protected route never does anything but refuse: 401, unless the body could
           // not even be read (the parsers run before the guard: 413, or 400 for text that is not JSON).
           if (!signedIn && route.access === 'session' && !unreadable) expectStatus(res, 401, what);
+          // An admin route does not exist for this ordinary caller, signed in or out: 404.
+          if (route.admin && !unreadable) expectStatus(res, 404, what);
           // The undamaged body of each route succeeds.
-          if (spec.kind === 'nearly' && spec.damages.length === 0 && (signedIn || route.access !== 'session')) {
+          if (
+            spec.kind === 'nearly' &&
+            spec.damages.length === 0 &&
+            !route.admin &&
+            (signedIn || route.access !== 'session')
+          ) {
             expectStatus(res, route.success, what);
           }
           if (res.status < 300 && (path === '/chats' || path === '/global_chat')) {

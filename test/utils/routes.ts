@@ -48,6 +48,11 @@ export interface CatalogueRoute {
   signedOut?: number;
   /** Takes the paging query (`limit`, `before_id`). */
   paged?: true;
+  /**
+   * For administrators only (ADMIN_EMAILS): anyone else, signed in or not, gets the 404 of an
+   * unknown route whatever the parameters, so the specs that call as an ordinary user expect 404.
+   */
+  admin?: true;
 }
 
 export const ROUTES: readonly CatalogueRoute[] = [
@@ -138,6 +143,44 @@ export const ROUTES: readonly CatalogueRoute[] = [
     body: () => ({ message: 'hello' }),
   },
   { method: 'get', path: '/global_chat', kind: 'api', access: 'session', paged: true, success: 200 },
+  // Administrators only: an ordinary caller (every walking spec's) gets 404, signed in or not.
+  { method: 'get', path: '/admin/users', kind: 'api', access: 'optional', admin: true, success: 200 },
+  {
+    method: 'get',
+    path: '/admin/users/:id/sessions',
+    kind: 'api',
+    access: 'optional',
+    admin: true,
+    success: 200,
+    sample: (ctx) => `/admin/users/${ctx.other.id}/sessions`,
+  },
+  {
+    method: 'delete',
+    path: '/admin/users/:id/sessions',
+    kind: 'api',
+    access: 'optional',
+    admin: true,
+    success: 200,
+    sample: (ctx) => `/admin/users/${ctx.other.id}/sessions`,
+  },
+  {
+    method: 'post',
+    path: '/admin/users/:id/disable',
+    kind: 'api',
+    access: 'optional',
+    admin: true,
+    success: 200,
+    sample: (ctx) => `/admin/users/${ctx.other.id}/disable`,
+  },
+  {
+    method: 'post',
+    path: '/admin/users/:id/enable',
+    kind: 'api',
+    access: 'optional',
+    admin: true,
+    success: 200,
+    sample: (ctx) => `/admin/users/${ctx.other.id}/enable`,
+  },
   { method: 'get', path: '/health', kind: 'api', access: 'public', success: 200 },
   { method: 'get', path: '/health/live', kind: 'api', access: 'public', success: 200 },
   { method: 'get', path: '/signup_page', kind: 'page', access: 'public', success: 200 },
@@ -174,6 +217,7 @@ export function samplePath(route: CatalogueRoute, ctx: RouteContext): string {
 /** What the route answers without a session and without a body. */
 export function signedOutStatus(route: CatalogueRoute): number {
   if (route.signedOut !== undefined) return route.signedOut;
+  if (route.admin) return 404;
   if (route.access === 'session') return 401;
   // An empty body misses every required field.
   return route.body ? 400 : route.success;
@@ -184,6 +228,12 @@ export function route(label: string): CatalogueRoute {
   const found = ROUTES.find((r) => routeLabel(r) === label);
   if (!found) throw new Error(`no route ${label} in test/utils/routes.ts`);
   return found;
+}
+
+/** What the sample answers to an ordinary (not admin) caller with a valid session and body. */
+export function sampleStatus(route: CatalogueRoute): number {
+  if (route.admin) return 404;
+  return route.sampleAnswer ?? route.success;
 }
 
 export const API_ROUTES = ROUTES.filter((r) => r.kind === 'api');
