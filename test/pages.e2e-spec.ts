@@ -45,6 +45,11 @@ describe('Browser pages', () => {
       expect(loginPage.text).toContain('method="post" action="/login"');
       expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
       expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
+      // "Keep me signed in": a checkbox that posts remember_me=true when ticked, unticked by default.
+      expect(loginPage.text).toMatch(
+        /<input id="remember_me" name="remember_me" type="checkbox" value="true" aria-describedby/,
+      );
+      expect(loginPage.text).toContain('<label for="remember_me">Keep me signed in</label>');
       expect(loginPage.headers['cache-control']).toBe('no-store');
     });
 
@@ -138,6 +143,31 @@ describe('Browser pages', () => {
       const throttled = await formPost('/login', { email: user.email, password: user.password }).expect(429);
       expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
       expect(throttled.text).toMatch(/Too many attempts\. Try again in \d+ minutes\./);
+    });
+
+    it('sign in with "Keep me signed in" ticked: 303 to the dashboard; on an error the box stays ticked', async () => {
+      const user = await signup(t.http);
+      const wrong = await formPost('/login', { email: user.email, password: 'a wrong password', remember_me: 'on' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).toMatch(/name="remember_me" type="checkbox" value="true" checked /);
+      const ok = await formPost('/login', { email: user.email, password: user.password, remember_me: 'true' }).expect(
+        303,
+      );
+      expect(ok.headers.location).toBe('/userpage');
+      const status = await request(t.http)
+        .get('/session_status')
+        .set('Cookie', sessionSetCookie(ok.headers['set-cookie']).split(';')[0])
+        .expect(200);
+      expect(status.body.session.remember_me).toBe(true);
+
+      // An unticked box sends nothing: the page's form post then means remember_me=false (JSON clients are untouched).
+      const unticked = await formPost('/login', { email: user.email, password: user.password }).expect(303);
+      const plain = await request(t.http)
+        .get('/session_status')
+        .set('Cookie', sessionSetCookie(unticked.headers['set-cookie']).split(';')[0])
+        .expect(200);
+      expect(plain.body.session.remember_me).toBe(false);
+      expect(sessionSetCookie(unticked.headers['set-cookie'])).not.toMatch(/Max-Age|Expires/i);
     });
 
     it('sign out: 303 to the sign-in page, the session ended and the cookie cleared', async () => {

@@ -19,6 +19,7 @@ describe('page views', () => {
       email_invalid: 'false',
       password_error: '',
       password_invalid: 'false',
+      remember_me_checked: '',
     });
     expect(body).toBeInstanceOf(SafeHtml);
     expect(body.text).toContain('&lt;b&gt;no&lt;/b&gt;');
@@ -61,6 +62,19 @@ describe('page views', () => {
       password: 'Password must be between 8 and 72 bytes (UTF-8).',
     });
     expect(state.error).toBe('property id should not exist');
+  });
+
+  it('keeps "Keep me signed in" ticked when the sign-in form comes back with an error', () => {
+    const wrong = errorBody(401, 'Invalid email or password');
+    for (const ticked of ['true', 'on']) {
+      const state = formStateFor('login', wrong, undefined, { email: 'a@b.c', password: 'x', remember_me: ticked });
+      expect(state.values).toEqual({ email: 'a@b.c', remember_me: 'true' });
+      expect(renderFormPage('login', state)).toMatch(/name="remember_me" type="checkbox" value="true" checked /);
+    }
+    const unticked = formStateFor('login', wrong, undefined, { email: 'a@b.c', password: 'x' });
+    expect(renderFormPage('login', unticked)).toMatch(
+      /name="remember_me" type="checkbox" value="true" aria-describedby/,
+    );
   });
 
   it('tells the wait of a throttled or busy answer in words', () => {

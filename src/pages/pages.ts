@@ -9,7 +9,17 @@ export const FORM_FIELDS = {
 } as const;
 export type FormPage = keyof typeof FORM_FIELDS;
 
-/** What a form page shows: the typed values, a message for the form, one per field. */
+/**
+ * The checkboxes of each page's form. A plain HTML form sends nothing for an unticked box, so a
+ * browser's post of that form that lacks one is read as "false" (see BrowserForm): unticking
+ * "Keep me signed in" then means what it says, as it does when the page's script sends JSON.
+ */
+export const FORM_CHECKBOXES: Record<FormPage, readonly string[]> = {
+  login: ['remember_me'],
+  signup: [],
+};
+
+/** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
 export interface FormState {
   values?: Partial<Record<string, string>>;
   error?: string;
@@ -49,7 +59,10 @@ function layout(page: string, title: string, body: SafeHtml): string {
 
 export function renderFormPage(page: FormPage, state: FormState = {}): string {
   const values: Record<string, string> = { error: state.error ?? '' };
-  if (page === 'login') values.notice = state.notice ?? '';
+  if (page === 'login') {
+    values.notice = state.notice ?? '';
+    values.remember_me_checked = state.values?.remember_me === 'true' ? ' checked' : '';
+  }
   for (const field of FORM_FIELDS[page]) {
     const error = state.fieldErrors?.[field] ?? '';
     if (field !== 'password') values[field] = state.values?.[field] ?? '';

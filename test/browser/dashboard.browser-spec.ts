@@ -23,14 +23,21 @@ describe('The dashboard', () => {
     await login(site.t.http, user, SAFARI_IPHONE);
 
     await phone.page.goto('/userpage');
-    await expectText(phone.page.locator('.session.current .device-name'), 'Firefox 133 on Windows');
+    await expectText(phone.page.locator('.session.current .device-name'), 'Firefox on Windows (desktop)');
 
     await laptop.page.goto('/userpage');
     const rows = laptop.page.locator('#session-list .session');
     await expectText(rows.locator('.device-name'), /./);
     expect(await rows.count()).toBe(3);
     const devices = await rows.locator('.device-name').allTextContents();
-    expect(devices).toEqual(expect.arrayContaining(['Firefox 133 on Windows', 'Safari on iPhone']));
+    expect(devices).toEqual(expect.arrayContaining(['Firefox on Windows (desktop)', 'Safari on iOS (mobile)']));
+    // The account's first browser is its usual one; the two others are new to it.
+    const firefox = rows.filter({ hasText: 'Firefox on Windows (desktop)' });
+    expect(await firefox.locator('.new-device').isVisible()).toBe(true);
+    expect(await firefox.locator('.new-device').textContent()).toBe('New');
+    expect(await laptop.page.locator('.session.current .new-device').isVisible()).toBe(false);
+    // Signed in without "Keep me signed in" either way (as an API client may): no word about the cookie.
+    expect(await laptop.page.locator('.session.current .remember').isVisible()).toBe(false);
     expect(await laptop.page.locator('.session.current').count()).toBe(1);
     expect(await laptop.page.locator('#session-count').textContent()).toBe('3');
 
@@ -41,12 +48,14 @@ describe('The dashboard', () => {
     expect(await active.getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
     await expectText(laptop.page.locator('.session.current .ip'), '127.0.0.1');
 
-    await laptop.page.getByRole('button', { name: 'Sign out Firefox 133 on Windows' }).click();
-    await expectText(laptop.page.locator('#page-status'), 'Signed out Firefox 133 on Windows.');
+    await laptop.page.getByRole('button', { name: 'Sign out Firefox on Windows (desktop)' }).click();
+    await expectText(laptop.page.locator('#page-status'), 'Signed out Firefox on Windows (desktop).');
     await expectText(laptop.page.locator('#session-count'), '2');
     expect(await laptop.page.locator('#session-list .device-name').allTextContents()).not.toContain(
-      'Firefox 133 on Windows',
+      'Firefox on Windows (desktop)',
     );
+    // No password was asked for: it was proved at sign-in, moments ago.
+    expect(await laptop.page.getByRole('dialog').count()).toBe(0);
 
     // The other browser learns at its next step (here: the window regains focus) and says why.
     await phone.page.evaluate(() => window.dispatchEvent(new Event('focus')));
@@ -103,7 +112,7 @@ describe('The dashboard', () => {
     expect(await page.locator('#previous-login').isVisible()).toBe(false); // the first sign-in
     await signIn(context, user);
     await page.reload();
-    await expectText(page.locator('#previous-login .meta'), /^· Chrome Headless \d+ on Linux, 127\.0\.0\.1$/);
+    await expectText(page.locator('#previous-login .meta'), /^· Chrome Headless on Linux \(desktop\), 127\.0\.0\.1$/);
     expect(await page.locator('#previous-login').isVisible()).toBe(true);
     await context.close();
   });
@@ -130,6 +139,186 @@ describe('The dashboard', () => {
     await page.reload();
     expect(new URL(page.url()).pathname).toBe('/userpage');
     await request(site.t.http).post('/login').send({ email: user.email, password: 'a brand new secret' }).expect(200);
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('says which sessions are remembered and which last until the browser closes', async () => {
+    const user = await signup(site.t.http);
+    await request(site.t.http)
+      .post('/login')
+      .set('User-Agent', FIREFOX_WINDOWS)
+      .send({ email: user.email, password: user.password, remember_me: false })
+      .expect(200);
+    const { context, page, problems } = await newBrowser(site);
+    const res = await context.request.post('/login', {
+      data: { email: user.email, password: user.password, remember_me: true },
+    });
+    expect(res.status()).toBe(200);
+    await page.goto('/userpage');
+    await expectText(page.locator('#session-count'), '2');
+    await expectText(page.locator('.session.current .remember'), '· Remembered');
+    await expectText(
+      page.locator('.session').filter({ hasText: 'Firefox on Windows' }).locator('.remember'),
+      '· Until the browser closes',
+    );
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows countries, new-device marks and unknown devices as text, whatever the API sends', async () => {
+    const user = await signup(site.t.http);
+    const { context, page, problems } = await newBrowser(site);
+    await signIn(context, user);
+    // GEOIP is off here and every address is loopback: the answers are given countries in the browser.
+    await page.route('**/active_sessions', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { sessions: Array<Record<string, unknown>> };
+      const [mine] = body.sessions;
+      const other = {
+        ...mine,
+        id: 999_999,
+        current: false,
+        new_device: true,
+        location: { country: 'DE' },
+        device: { browser: '<img src=x onerror="window.pwned=1">', os: null, type: null },
+      };
+      const unknown = {
+        ...mine,
+        id: 999_998,
+        current: false,
+        location: null,
+        device: { browser: null, os: null, type: null },
+      };
+      await route.fulfill({ response, json: { sessions: [mine, other, unknown] } });
+    });
+    await page.route('**/login_activity', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { attempts: Array<Record<string, unknown>> };
+      body.attempts[0] = { ...body.attempts[0], country: 'FR', new_device: true };
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto('/userpage');
+    const rows = page.locator('#session-list .session');
+    await expectText(rows.nth(1).locator('.device-name'), '<img src=x onerror="window.pwned=1">');
+    await expectText(rows.nth(1).locator('.country'), 'Germany ·');
+    expect(await rows.nth(1).locator('.new-device').isVisible()).toBe(true);
+    await expectText(rows.nth(2).locator('.device-name'), 'Unknown device');
+    expect(await rows.nth(2).locator('.country').isVisible()).toBe(false);
+    const attempt = page.locator('#attempt-list .attempt').first();
+    await expectText(attempt.locator('.country'), 'France ·');
+    await expectText(attempt.locator('.new-device'), 'New device');
+    expect(await attempt.locator('.new-device').isVisible()).toBe(true);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(problems.errors).toEqual([]);
+    await context.close();
+  });
+
+  describe('ending sessions when the password was proved long ago', () => {
+    it('asks for the password in a dialog, then ends the session; Escape cancels, a wrong password is said', async () => {
+      const user = await signup(site.t.http);
+      await login(site.t.http, user, FIREFOX_WINDOWS);
+      const { context, page, problems } = await newBrowser(site);
+      await signIn(context, user);
+      await page.goto('/userpage');
+      await expectText(page.locator('#session-count'), '2');
+      site.t.clock.advance(601); // past REAUTH_MAX_AGE (600 s)
+
+      const endFirefox = page.locator('.session:not(.current) .end-session');
+      await endFirefox.click();
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      await dialog.waitFor();
+      const device = await page.locator('.session:not(.current) .device-name').textContent();
+      await expectText(page.locator('#reauth-text'), `Enter your password to sign out ${device}.`);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('reauth-password');
+
+      // Escape cancels: nothing is ended, focus goes back to the button.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Sign out ${device}`);
+      await expectText(page.locator('#session-count'), '2');
+
+      await endFirefox.click();
+      await dialog.waitFor();
+      await dialog.getByLabel('Password').fill('not my password');
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expectText(page.locator('#reauth-error'), 'That is not your password.');
+      expect(await dialog.isVisible()).toBe(true);
+
+      await dialog.getByLabel('Password').fill(user.password);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      // The click is carried out once the password is proved, without pressing again.
+      await expectText(page.locator('#page-status'), `Signed out ${device}.`);
+      await expectText(page.locator('#session-count'), '1');
+
+      // Proved just now: "Sign out all other sessions" asks nothing.
+      await login(site.t.http, user, FIREFOX_WINDOWS);
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await expectText(page.locator('#session-count'), '2');
+      await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+      await expectText(page.locator('#page-status'), 'Signed out 1 other session.');
+      expect(await dialog.count()).toBe(0);
+      expect(problems.errors).toEqual([]);
+      await context.close();
+    });
+
+    it('asks before "Sign out all other sessions" too, and shows a throttled prompt with its wait', async () => {
+      const user = await signup(site.t.http);
+      await login(site.t.http, user, FIREFOX_WINDOWS);
+      const { context, page, problems } = await newBrowser(site);
+      await signIn(context, user);
+      await page.goto('/userpage');
+      await expectText(page.locator('#session-count'), '2');
+      site.t.clock.advance(601);
+
+      await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      await dialog.waitFor();
+      await expectText(page.locator('#reauth-text'), 'Enter your password to sign out all your other sessions.');
+      // Too many wrong passwords: the server's 429 and its wait, beside the field.
+      await page.route('**/reauthenticate', (route) =>
+        route.fulfill({
+          status: 429,
+          headers: { 'Retry-After': '2' },
+          json: { statusCode: 429, error: 'Too Many Requests', message: 'Too many attempts' },
+        }),
+      );
+      await dialog.getByLabel('Password').fill(user.password);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expectText(page.locator('#reauth-error'), 'Too many attempts. Try again in 2 seconds.');
+      expect(await dialog.getByRole('button', { name: 'Confirm' }).isDisabled()).toBe(true);
+      await page.unroute('**/reauthenticate');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      await expectText(page.locator('#session-count'), '2');
+
+      // A later try, with the wait over (a new prompt), goes through.
+      await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+      await dialog.waitFor();
+      await dialog.getByLabel('Password').fill(user.password);
+      await dialog.getByRole('button', { name: 'Confirm' }).click(); // waits until enabled again
+
+      await expectText(page.locator('#page-status'), 'Signed out 1 other session.');
+      expect(problems.errors).toEqual([]);
+      await context.close();
+    });
+  });
+
+  it('warns shortly before the session expires', async () => {
+    const user = await signup(site.t.http);
+    const { context, page, problems } = await newBrowser(site);
+    await signIn(context, user);
+    await page.goto('/userpage');
+    await expectText(page.locator('#session-count'), '1');
+    expect(await page.locator('#expiry-warning').isVisible()).toBe(false);
+    site.t.clock.advance(86_400 - 100); // 100 s left
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    const warning = page.getByRole('alert').filter({ hasText: 'Your session ends' });
+    await expectText(warning.locator('p'), 'Your session ends in 2 minutes. Sign in again to keep going.');
+    expect(await warning.getByRole('link', { name: 'Sign in again' }).getAttribute('href')).toBe('/login_page');
+    expect(await warning.getByRole('button', { name: 'Stay signed in' }).isVisible()).toBe(false);
     expect(problems.errors).toEqual([]);
     await context.close();
   });
@@ -215,5 +404,47 @@ describe('The dashboard', () => {
       expect(all).toContain(HOSTILE_MESSAGE);
       await context.close();
     });
+  });
+});
+
+describe('The dashboard with an idle timeout', () => {
+  let site: Site;
+  beforeAll(async () => {
+    site = await openSite({ SESSION_IDLE_TIMEOUT: '180' });
+  });
+  afterAll(() => site.close());
+
+  it('lets an unattended page go idle: warns two minutes before, "Stay signed in" keeps it, then signs out', async () => {
+    const user = await signup(site.t.http);
+    const { context, page, problems } = await newBrowser(site);
+    await signIn(context, user);
+    // The page's timers and Date run on a clock the test moves; the server's clock is moved alongside.
+    await page.clock.install();
+    await page.goto('/userpage');
+    await expectText(page.locator('#session-count'), '1');
+    const warning = page.locator('#expiry-warning');
+    expect(await warning.isVisible()).toBe(false);
+
+    // Nobody touches the page: its polls leave the server alone, and at 60 s (120 s left) it warns.
+    site.t.clock.advance(65);
+    await page.clock.runFor(65_000);
+    await expectText(
+      page.locator('#expiry-text'),
+      /^You will be signed out in 2 minutes because this session has been inactive\.$/,
+    );
+    expect(await warning.getByRole('link', { name: 'Sign in again' }).isVisible()).toBe(false);
+
+    await warning.getByRole('button', { name: 'Stay signed in' }).click();
+    await warning.waitFor({ state: 'hidden' });
+
+    // Unattended again: warned, then, past the timeout, sent to sign in with the reason.
+    site.t.clock.advance(200);
+    await page.clock.runFor(65_000);
+    await warning.waitFor();
+    await page.clock.runFor(140_000);
+    await page.waitForURL('/login_page');
+    await expectText(page.locator('#notice'), 'You were signed out after a period of inactivity.');
+    expect(problems.errors).toEqual([]);
+    await context.close();
   });
 });

@@ -169,6 +169,46 @@ describe('The browser flow of the original guide', () => {
     await context.close();
   });
 
+  it('"Keep me signed in": unticked, a cookie until the browser closes; ticked, one for 30 days; with and without JavaScript', async () => {
+    const user = await signup(site.t.http);
+    const DAY = 86_400;
+    /** Signs in through the page, returning the cookie's expiry (-1: until the browser closes) and the session's own. */
+    const signInWith = async (javaScriptEnabled: boolean, tick: boolean) => {
+      const { context, page, problems } = await newBrowser(site, { javaScriptEnabled });
+      await page.goto('/login_page');
+      await page.getByLabel('Email').fill(user.email);
+      await page.getByLabel('Password').fill(user.password);
+      const box = page.getByRole('checkbox', { name: 'Keep me signed in' });
+      expect(await box.isChecked()).toBe(false);
+      if (tick) await box.check();
+      await Promise.all([page.waitForURL('/userpage'), page.getByRole('button', { name: 'Sign in' }).click()]);
+      const [cookie] = await context.cookies();
+      const status = await context.request.get('/session_status');
+      const { session } = (await status.json()) as { session: { remember_me: boolean | null; expires_at: string } };
+      expect(problems.errors).toEqual([]);
+      await context.close();
+      return { cookieExpires: cookie.expires, session, lifetime: (Date.parse(session.expires_at) - Date.now()) / 1000 };
+    };
+
+    // With JavaScript the page sends remember_me either way.
+    const jsOff = await signInWith(true, false);
+    expect(jsOff.cookieExpires).toBe(-1);
+    expect(jsOff.session.remember_me).toBe(false);
+    expect(jsOff.lifetime).toBeLessThanOrEqual(DAY);
+    const jsOn = await signInWith(true, true);
+    expect(jsOn.session.remember_me).toBe(true);
+    expect(jsOn.lifetime).toBeGreaterThan(29 * DAY);
+    expect(Math.abs(jsOn.cookieExpires - Date.parse(jsOn.session.expires_at) / 1000)).toBeLessThan(5);
+
+    // Without JavaScript too: a ticked box posts remember_me=true, an unticked one nothing, read as false.
+    const plainOn = await signInWith(false, true);
+    expect(plainOn.session.remember_me).toBe(true);
+    expect(Math.abs(plainOn.cookieExpires - Date.parse(plainOn.session.expires_at) / 1000)).toBeLessThan(5);
+    const plainOff = await signInWith(false, false);
+    expect(plainOff.session.remember_me).toBe(false);
+    expect(plainOff.cookieExpires).toBe(-1);
+  });
+
   it('keeps the session cookie HttpOnly, SameSite=Lax and out of reach of scripts', async () => {
     const user = await signup(site.t.http);
     const { context, page } = await newBrowser(site);

@@ -1,12 +1,15 @@
 /// <reference lib="dom" />
 import request from 'supertest';
 import { login, signup } from '../utils/test-app';
+import { join } from 'node:path';
 import {
+  DESKTOP,
   expectText,
   newBrowser,
   openSite,
   overflowsSideways,
   PHONE,
+  SCREENSHOTS,
   screenshots,
   seriousAxeViolations,
   signIn,
@@ -21,7 +24,8 @@ import {
 describe('Each page', () => {
   let site: Site;
   beforeAll(async () => {
-    site = await openSite();
+    // Countries from the offline database, for addresses the test gives as X-Forwarded-For.
+    site = await openSite({ GEOIP: 'true', TRUST_PROXY: 'loopback' });
   });
   afterAll(() => site.close());
 
@@ -80,13 +84,28 @@ describe('Each page', () => {
       grace,
       'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15',
     );
-    await login(site.t.http, ada, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0');
-    await login(
-      site.t.http,
-      ada,
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    const signInFrom = (ip: string, userAgent: string, rememberMe?: boolean) =>
+      request(site.t.http)
+        .post('/login')
+        .set('X-Forwarded-For', ip)
+        .set('User-Agent', userAgent)
+        .send({ email: ada.email, password: ada.password, remember_me: rememberMe })
+        .expect(200);
+    await signInFrom(
+      '8.8.8.8',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0',
+      true,
     );
-    await request(site.t.http).post('/login').send({ email: ada.email, password: 'a wrong guess' }).expect(401);
+    await signInFrom(
+      '2001:4860:4860::8888',
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+      false,
+    );
+    await request(site.t.http)
+      .post('/login')
+      .set('X-Forwarded-For', '8.8.4.4')
+      .send({ email: ada.email, password: 'a wrong guess' })
+      .expect(401);
     await request(site.t.http)
       .post('/global_chat')
       .set('Cookie', graceSession.cookie)
@@ -109,10 +128,37 @@ describe('Each page', () => {
     await expectText(page.locator('#private-messages .message-text'), 'Coffee at four?');
     await expectText(page.locator('#session-count'), '3');
 
+    await expectText(page.locator('.session:not(.current) .new-device').first(), 'New');
+    await expectText(page.locator('.session:not(.current) .country').first(), 'United States ·');
+
     expect(await seriousAxeViolations(page)).toEqual([]);
     await page.setViewportSize(PHONE);
     expect(await overflowsSideways(page)).toBe(false);
     await screenshots(page, 'dashboard');
+
+    // The password prompt, once the password was proved long ago, with a wrong guess showing.
+    await page.setViewportSize(DESKTOP);
+    site.t.clock.advance(601);
+    await page.getByRole('button', { name: 'Sign out all other sessions' }).click();
+    const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+    await dialog.waitFor();
+    await dialog.getByLabel('Password').fill('not it');
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await expectText(page.locator('#reauth-error'), 'That is not your password.');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'dashboard-reauth');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // The warning shortly before the session ends.
+    site.t.clock.advance(86_400 - 601 - 100);
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await page.locator('#expiry-warning').waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.setViewportSize(PHONE);
+    expect(await overflowsSideways(page)).toBe(false);
+    await page.setViewportSize(DESKTOP);
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-expiry-desktop.png') });
     expect(problems.errors).toEqual([]);
     await context.close();
   });

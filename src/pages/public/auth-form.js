@@ -34,6 +34,9 @@ form.addEventListener('submit', async (event) => {
   if (!checkAll()) return;
 
   const values = Object.fromEntries(fields.map((name) => [name, form.elements.namedItem(name).value]));
+  // Sent either way, so an unticked box means "until the browser closes" (a plain form post can only omit it).
+  const remember = form.elements.namedItem('remember_me');
+  if (remember) values.remember_me = remember.checked;
   submit.disabled = true;
   const answer = await api('POST', form.getAttribute('action'), values);
   submit.disabled = false;

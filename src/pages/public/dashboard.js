@@ -1,5 +1,12 @@
 import { api, fieldOf, sentence, sessionEnded } from './api.js';
-import { describeDevice, localizeTimes, refreshRelativeTimes, setTime } from './format.js';
+import {
+  countryName,
+  describeDevice,
+  deviceFromUserAgent,
+  localizeTimes,
+  refreshRelativeTimes,
+  setTime,
+} from './format.js';
 import { liveValidation, RULES, setFieldError } from './validation.js';
 
 /**
@@ -7,9 +14,12 @@ import { liveValidation, RULES, setFieldError } from './validation.js';
  * password change, the global room and private conversations. Everything a user typed is shown
  * with textContent, never as HTML. The page checks its own session every 30 seconds and whenever
  * it regains focus; once the session has ended (from another device, by expiry, ...) it goes to
- * the sign-in page, which tells the browser why (it reads the ended session's cookie).
+ * the sign-in page, which tells the browser why (it reads the ended session's cookie). Shortly
+ * before the session ends it says so; ending other sessions may first ask for the password again.
  */
 const POLL_MS = 30_000;
+/** How long before the session ends the page warns. */
+const WARN_MS = 120_000;
 const PAGE_SIZE = 20;
 const $ = (id) => document.getElementById(id);
 
@@ -59,12 +69,29 @@ async function loadSessions() {
   $('end-others').hidden = sessions.length < 2;
 }
 
+/** A country before an address ("Germany · 203.0.113.9"); nothing when it is not known. */
+function showCountry(element, code) {
+  element.hidden = !code;
+  element.textContent = code ? `${countryName(code)} · ` : '';
+  if (code) element.title = code;
+}
+
+const REMEMBERED = { true: 'Remembered', false: 'Until the browser closes' };
+
 function sessionRow(session) {
   const item = row('session-row');
-  const device = describeDevice(session.user_agent);
+  const device = describeDevice(session.device);
   item.dataset.sessionId = String(session.id);
   item.querySelector('.device-name').textContent = device;
+  item.querySelector('.new-device').hidden = !session.new_device;
+  showCountry(item.querySelector('.country'), session.location?.country);
   item.querySelector('.ip').textContent = session.ip_address ?? 'unknown address';
+  const remember = REMEMBERED[String(session.remember_me)];
+  if (remember) {
+    const slot = item.querySelector('.remember');
+    slot.hidden = false;
+    slot.textContent = ` · ${remember}`;
+  }
   setTime(item.querySelector('.login-time'), session.login_time);
   setTime(item.querySelector('.last-activity'), session.last_activity);
   setTime(item.querySelector('.expires'), session.expires_at);
@@ -80,7 +107,15 @@ function sessionRow(session) {
 
 async function endSession(session, device, button) {
   button.disabled = true;
-  const answer = await call('DELETE', `/active_sessions/${session.id}`);
+  $('sessions-error').textContent = '';
+  const answer = await withReauth(`Enter your password to sign out ${device}.`, () =>
+    call('DELETE', `/active_sessions/${session.id}`),
+  );
+  if (answer === null) {
+    button.disabled = false;
+    button.focus();
+    return;
+  }
   if (answer.status === 204 && session.current) return leave('/login_page?notice=signed_out');
   if (answer.status === 204) say(`Signed out ${device}.`);
   else if (answer.status === 404) say('That session had already ended.');
@@ -95,14 +130,100 @@ async function endSession(session, device, button) {
 $('end-others').addEventListener('click', async (event) => {
   const button = event.currentTarget;
   button.disabled = true;
-  const answer = await call('DELETE', '/active_sessions');
+  $('sessions-error').textContent = '';
+  const answer = await withReauth('Enter your password to sign out all your other sessions.', () =>
+    call('DELETE', '/active_sessions'),
+  );
   button.disabled = false;
+  if (answer === null) {
+    button.focus();
+    return;
+  }
   if (!answer.ok) {
     $('sessions-error').textContent = answer.message;
     return;
   }
   say(`Signed out ${plural(answer.body.revoked, 'other session')}.`);
   await loadSessions();
+});
+
+/* ---- Proving the password again ---- */
+
+/** True for the server's "prove your password first" refusal; nothing was ended then. */
+function needsReauth(answer) {
+  return answer.status === 403 && answer.body?.reason === 'reauthentication_required';
+}
+
+/**
+ * Runs `action`; when the server wants the password proved again first, asks for it and runs
+ * `action` once more. Resolves to the action's answer, or null when the person cancelled.
+ */
+async function withReauth(why, action) {
+  const answer = await action();
+  if (!needsReauth(answer)) return answer;
+  return (await askPassword(why)) ? action() : null;
+}
+
+const reauth = $('reauth');
+const reauthForm = $('reauth-form');
+const reauthPassword = $('reauth-password');
+const reauthError = $('reauth-error');
+let reauthDone = null;
+let reauthBlockedUntil = 0;
+
+function setReauthError(message) {
+  reauthError.textContent = message;
+  reauthPassword.setAttribute('aria-invalid', message ? 'true' : 'false');
+}
+
+/** Opens the password prompt (a modal dialog: focus moves into it, Escape cancels); resolves true once proved. */
+function askPassword(why) {
+  $('reauth-text').textContent = why;
+  reauthForm.reset();
+  setReauthError('');
+  reauth.showModal();
+  reauthPassword.focus();
+  return new Promise((resolve) => {
+    reauthDone = resolve;
+  });
+}
+
+function closeReauth(proved) {
+  const done = reauthDone;
+  reauthDone = null;
+  if (reauth.open) reauth.close();
+  done?.(proved);
+}
+
+// Escape (the dialog's own cancel) and the Cancel button both resolve the prompt as cancelled.
+reauth.addEventListener('close', () => closeReauth(false));
+$('reauth-cancel').addEventListener('click', () => closeReauth(false));
+
+reauthForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (Date.now() < reauthBlockedUntil) return;
+  if (!reauthPassword.value) {
+    setReauthError('Enter your password.');
+    reauthPassword.focus();
+    return;
+  }
+  const submit = reauthForm.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const answer = await call('POST', '/reauthenticate', { password: reauthPassword.value });
+  submit.disabled = false;
+  if (answer.ok) return closeReauth(true);
+  if (answer.status === 401) {
+    setReauthError('That is not your password.');
+    reauthPassword.select();
+    return;
+  }
+  if (answer.status === 429 && answer.retryAfter) {
+    // Trying again before the wait is over would only be refused again.
+    reauthBlockedUntil = Date.now() + answer.retryAfter * 1000;
+    submit.disabled = true;
+    setTimeout(() => (submit.disabled = false), answer.retryAfter * 1000);
+  }
+  setReauthError(answer.message);
 });
 
 /* ---- Sign-in attempts ---- */
@@ -132,7 +253,9 @@ async function loadActivity() {
       result.textContent = words;
       result.classList.add(kind);
       item.classList.add(kind);
-      item.querySelector('.attempt-device').textContent = describeDevice(attempt.user_agent);
+      item.querySelector('.attempt-device').textContent = describeDevice(deviceFromUserAgent(attempt.user_agent));
+      item.querySelector('.new-device').hidden = !attempt.new_device;
+      showCountry(item.querySelector('.country'), attempt.country);
       item.querySelector('.ip').textContent = attempt.ip_address ?? 'unknown address';
       setTime(item.querySelector('.when'), attempt.time);
       return item;
@@ -147,8 +270,9 @@ function showPreviousLogin(attempts) {
   slot.hidden = previous === undefined;
   if (!previous) return;
   setTime(slot.querySelector('time'), previous.time);
+  const where = [previous.country ? countryName(previous.country) : null, previous.ip_address ?? 'unknown address'];
   slot.querySelector('.meta').textContent =
-    `· ${describeDevice(previous.user_agent)}, ${previous.ip_address ?? 'unknown address'}`;
+    `· ${describeDevice(deviceFromUserAgent(previous.user_agent))}, ${where.filter(Boolean).join(', ')}`;
 }
 
 /* ---- Password ---- */
@@ -392,14 +516,95 @@ composer($('private-form'), $('private-error'), async (text) => {
   return answer;
 });
 
+/* ---- The session's end ---- */
+
+let expiry = null;
+let expiryTimer = null;
+let inputSincePoll = false;
+
+function onInput() {
+  inputSincePoll = true;
+}
+for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+  window.addEventListener(type, onInput, { passive: true, capture: true });
+}
+
+/**
+ * When the session ends, in this browser's time: from /session_status's `expires_in` (so a
+ * browser clock that is off does not matter) and, with an idle timeout, `idle_expires_at`, read
+ * against the server's "now" (`expires_at` − `expires_in`).
+ */
+function readExpiry(status) {
+  const now = Date.now();
+  const expiresIn = status.expires_in * 1000;
+  const ends = { at: now + expiresIn, idle: false };
+  if (status.idle_expires_at) {
+    const serverNow = Date.parse(status.expires_at ?? status.session.expires_at) - expiresIn;
+    const idleAt = now + (Date.parse(status.idle_expires_at) - serverNow);
+    if (idleAt < ends.at) return { at: idleAt, idle: true };
+  }
+  return ends;
+}
+
+function inWords(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds >= 90) return `${Math.round(seconds / 60)} minutes`;
+  if (seconds >= 50) return 'about a minute';
+  return 'less than a minute';
+}
+
+/** Shows, updates or hides the warning, and looks again when something is due. */
+function showExpiry() {
+  clearTimeout(expiryTimer);
+  if (leaving || expiry === null) return;
+  const left = expiry.at - Date.now();
+  const warning = $('expiry-warning');
+  if (left <= 0) {
+    // Ended by now (give the server's clock a second): the check sends the page to sign in, saying why.
+    expiryTimer = setTimeout(() => refresh({ force: true }), 1000);
+    return;
+  }
+  if (left > WARN_MS) {
+    warning.hidden = true;
+    // A long wait is left to the next poll (timers cannot wait a month).
+    if (left - WARN_MS < 2 * POLL_MS) expiryTimer = setTimeout(showExpiry, left - WARN_MS);
+    return;
+  }
+  const text = expiry.idle
+    ? `You will be signed out in ${inWords(left)} because this session has been inactive.`
+    : `Your session ends in ${inWords(left)}. Sign in again to keep going.`;
+  // Only a change of words is written, so a screen reader hears the alert once, not every second.
+  if ($('expiry-text').textContent !== text) $('expiry-text').textContent = text;
+  $('stay-signed-in').hidden = !expiry.idle;
+  $('sign-in-again').hidden = expiry.idle;
+  warning.hidden = false;
+  expiryTimer = setTimeout(showExpiry, Math.min(left, 5000));
+}
+
+$('stay-signed-in').addEventListener('click', () => refresh({ force: true }));
+
+let idleTimeoutSet = false;
+
+function noteStatus(status) {
+  idleTimeoutSet = Boolean(status.idle_expires_at);
+  expiry = readExpiry(status);
+  showExpiry();
+}
+
 /* ---- Keeping the page true ---- */
 
 let refreshing = null;
 let again = false;
 
-/** Checks the session, then reloads what may have changed. Calls during a refresh fold into one more. */
-async function refresh() {
+/**
+ * Checks the session, then reloads what may have changed. Calls during a refresh fold into one
+ * more. Each check counts as activity on the server, so with an idle timeout the timed poll skips
+ * the server while nobody has touched the page since the last one: an unattended page lets the
+ * session go idle (after a warning), as the timeout intends.
+ */
+async function refresh({ force = false } = {}) {
   if (leaving || me === null) return;
+  if (!force && expiry !== null && idleTimeoutSet && !inputSincePoll) return showExpiry();
   if (refreshing) {
     again = true;
     return refreshing;
@@ -407,8 +612,10 @@ async function refresh() {
   refreshing = (async () => {
     do {
       again = false;
+      inputSincePoll = false;
       const status = await call('GET', '/session_status');
       if (!status.ok) return;
+      noteStatus(status.body);
       await Promise.all([
         loadSessions(),
         loadActivity(),
@@ -434,12 +641,13 @@ async function start() {
     return;
   }
   me = status.body.user;
+  noteStatus(status.body);
   for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
   await Promise.all([loadSessions(), loadActivity(), globalChat.reset(), loadConversations()]);
   setInterval(refresh, POLL_MS);
-  window.addEventListener('focus', refresh);
+  window.addEventListener('focus', () => refresh({ force: true }));
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') void refresh();
+    if (document.visibilityState === 'visible') void refresh({ force: true });
   });
 }
 

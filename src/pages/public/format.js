@@ -1,23 +1,60 @@
 /**
- * Words for what the API gives as data: a device from a user agent (ua-parser-js, loaded by the
- * page as /assets/vendor/ua-parser.min.js) and times as "5 minutes ago" with the exact time on hover.
+ * Words for what the API gives as data: a device ("Firefox on Linux (desktop)"), a country, and
+ * times as "5 minutes ago" with the exact time on hover.
  */
-const APPLE_DEVICES = new Set(['iPhone', 'iPad', 'iPod']);
 
-/** "Firefox 133 on Windows", "Safari on iPhone", "Chrome 131 on Android"; the raw agent if unknown. */
-export function describeDevice(userAgent) {
-  if (!userAgent) return 'Unknown device';
-  const raw = userAgent.length > 60 ? `${userAgent.slice(0, 57)}…` : userAgent;
+/** Names as people know them, where the parser's differ. */
+const OS_NAMES = { 'Mac OS': 'macOS', 'Chromium OS': 'ChromeOS' };
+
+/**
+ * "Firefox on Linux (desktop)", "Safari on iOS (mobile)", "Unknown device": a session's `device`
+ * ({browser, os, type}, any of them null) in words.
+ */
+export function describeDevice(device) {
+  const browser = device?.browser ? device.browser.replace(/^Mobile /, '') : null;
+  const os = device?.os ? (OS_NAMES[device.os] ?? device.os) : null;
+  const type = device?.type ? ` (${device.type})` : '';
+  if (browser && os) return `${browser} on ${os}${type}`;
+  if (browser) return `${browser}${type}`;
+  if (os) return `Unknown browser on ${os}${type}`;
+  return `Unknown device${type}`;
+}
+
+/** Systems that only run on computers (ua-parser-js gives them no device type); as in src/sessions/device.ts. */
+const DESKTOP_OS = new Set(
+  'Windows,Mac OS,macOS,Linux,Ubuntu,Kubuntu,Xubuntu,Debian,Fedora,Mint,Arch,Gentoo,openSUSE,Red Hat,CentOS,Slackware,Manjaro,Mandriva,PCLinuxOS,Chromium OS,FreeBSD,OpenBSD,NetBSD,DragonFly,Solaris'.split(
+    ',',
+  ),
+);
+
+/**
+ * A sign-in attempt carries only its user agent: the same {browser, os, type} the server keeps for
+ * a session (src/sessions/device.ts), read in the page by ua-parser-js
+ * (/assets/vendor/ua-parser.min.js), so both lists use the same words.
+ */
+export function deviceFromUserAgent(userAgent) {
   const Parser = globalThis.UAParser;
-  if (typeof Parser !== 'function') return raw;
+  if (!userAgent || typeof Parser !== 'function') return { browser: null, os: null, type: null };
   const { browser, os, device } = new Parser(userAgent).getResult();
-  const apple = APPLE_DEVICES.has(device.model);
-  const where = apple ? device.model : os.name === 'Mac OS' ? 'macOS' : os.name;
-  if (!browser.name) return where ? `Unknown browser on ${where}` : raw;
-  const name = browser.name.replace(/^Mobile /, '');
-  // On a phone the version says little; on a computer it tells two installs apart.
-  const version = !apple && browser.major ? ` ${browser.major}` : '';
-  return where ? `${name}${version} on ${where}` : `${name}${version}`;
+  const type = device.type ?? (DESKTOP_OS.has(os.name) ? 'desktop' : null);
+  return { browser: browser.name ?? null, os: os.name ?? null, type };
+}
+
+let regions = null;
+try {
+  regions = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+} catch {
+  // An old browser without Intl.DisplayNames: the code itself is shown.
+}
+
+/** "Germany" for "DE"; the code itself when the browser cannot name it. */
+export function countryName(code) {
+  if (!code) return '';
+  try {
+    return regions?.of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
