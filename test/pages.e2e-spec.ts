@@ -45,7 +45,9 @@ describe('Browser pages', () => {
       expect(loginPage.text).toContain('method="post" action="/login"');
       expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
       expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
-      // "Keep me signed in": a checkbox that posts remember_me=true when ticked, unticked by default.
+      // "Keep me signed in": a checkbox that posts remember_me=true when ticked, unticked by default,
+      // after a hidden remember_me=false, so an unticked box says false (the last value counts).
+      expect(loginPage.text).toContain('<input type="hidden" name="remember_me" value="false">');
       expect(loginPage.text).toMatch(
         /<input id="remember_me" name="remember_me" type="checkbox" value="true" aria-describedby/,
       );
@@ -150,9 +152,15 @@ describe('Browser pages', () => {
       const wrong = await formPost('/login', { email: user.email, password: 'a wrong password', remember_me: 'on' });
       expect(wrong.status).toBe(401);
       expect(wrong.text).toMatch(/name="remember_me" type="checkbox" value="true" checked /);
-      const ok = await formPost('/login', { email: user.email, password: user.password, remember_me: 'true' }).expect(
-        303,
-      );
+      // As the page posts a ticked box: its hidden "false", then the checkbox's "true".
+      const ok = await request(t.http)
+        .post('/login')
+        .set('Accept', BROWSER_ACCEPT)
+        .type('form')
+        .send(
+          `${new URLSearchParams({ email: user.email, password: user.password })}&remember_me=false&remember_me=true`,
+        )
+        .expect(303);
       expect(ok.headers.location).toBe('/userpage');
       const status = await request(t.http)
         .get('/session_status')
@@ -160,14 +168,22 @@ describe('Browser pages', () => {
         .expect(200);
       expect(status.body.session.remember_me).toBe(true);
 
-      // An unticked box sends nothing: the page's form post then means remember_me=false (JSON clients are untouched).
-      const unticked = await formPost('/login', { email: user.email, password: user.password }).expect(303);
+      // An unticked box sends nothing, and the page's hidden field says remember_me=false.
+      const unticked = await formPost('/login', {
+        email: user.email,
+        password: user.password,
+        remember_me: 'false',
+      }).expect(303);
       const plain = await request(t.http)
         .get('/session_status')
         .set('Cookie', sessionSetCookie(unticked.headers['set-cookie']).split(';')[0])
         .expect(200);
       expect(plain.body.session.remember_me).toBe(false);
       expect(sessionSetCookie(unticked.headers['set-cookie'])).not.toMatch(/Max-Age|Expires/i);
+
+      // A form that does not send the field at all (the original system's, a hand-made one) logs in as before.
+      const omitted = await formPost('/login', { email: user.email, password: user.password }).expect(303);
+      expect(sessionSetCookie(omitted.headers['set-cookie'])).toMatch(/Max-Age=86400/);
     });
 
     it('sign out: 303 to the sign-in page, the session ended and the cookie cleared', async () => {

@@ -14,7 +14,7 @@ import { map, type Observable } from 'rxjs';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { prefersHtml } from '../common/content-negotiation';
 import type { ErrorBody } from '../common/http-error';
-import { FORM_CHECKBOXES, FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pages';
+import { FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pages';
 
 /**
  * A plain HTML form post from a browser: URL-encoded, from a client that prefers HTML to JSON
@@ -30,25 +30,13 @@ export function isBrowserFormPost(req: FastifyRequest): boolean {
   );
 }
 
-/**
- * On success, a browser's form post is sent on with 303 See Other (so a reload does not post again).
- * Before the route reads it, an unticked checkbox of the page's form (absent from the post) is
- * given as "false" (see FORM_CHECKBOXES); interceptors run before the validation pipe.
- */
+/** On success, a browser's form post is sent on with 303 See Other (so a reload does not post again). */
 class FormRedirectInterceptor implements NestInterceptor {
-  constructor(
-    private readonly location: string,
-    private readonly page?: FormPage,
-  ) {}
+  constructor(private readonly location: string) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();
-    const req = http.getRequest<FastifyRequest>();
-    if (!isBrowserFormPost(req)) return next.handle();
-    const body = req.body;
-    if (this.page && typeof body === 'object' && body !== null) {
-      for (const box of FORM_CHECKBOXES[this.page]) (body as Record<string, unknown>)[box] ??= 'false';
-    }
+    if (!isBrowserFormPost(http.getRequest<FastifyRequest>())) return next.handle();
     return next.handle().pipe(
       map(() => {
         // The handler has set its cookies; the redirect keeps them. No body: browsers follow at once.
@@ -85,8 +73,10 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
   for (const field of fields) {
     if (field !== 'password' && typeof sent[field] === 'string') values[field] = sent[field];
   }
-  // A ticked "Keep me signed in" stays ticked (a checkbox sends its value, "true", or "on").
-  if (page === 'login' && (sent.remember_me === 'true' || sent.remember_me === 'on')) values.remember_me = 'true';
+  // A ticked "Keep me signed in" stays ticked (the page posts remember_me=false&remember_me=true;
+  // a hand-made form may send "true" or "on" alone): the last value counts, as for the login.
+  const remember = Array.isArray(sent.remember_me) ? (sent.remember_me as unknown[]).at(-1) : sent.remember_me;
+  if (page === 'login' && (remember === 'true' || remember === 'on')) values.remember_me = 'true';
   const messages = Array.isArray(body.message) ? body.message : [body.message];
   const wait = seconds(retryAfter);
   if (body.statusCode === 400) {
@@ -132,19 +122,15 @@ class FormPageFilter extends AllExceptionsFilter {
  * redirected to `redirectTo` on success and, where `page` is given, shown that form again on error.
  */
 export function BrowserForm(options: { redirectTo: string; page?: FormPage }) {
-  const boxes = options.page ? FORM_CHECKBOXES[options.page] : [];
   const onError = options.page
     ? ` On an error it gets the ${options.page} page again (text/html) with the message, under the same status.`
     : '';
-  const unticked = boxes.length
-    ? ` Such a post without ${boxes.join(', ')} (an unticked checkbox sends nothing) counts as false.`
-    : '';
   return applyDecorators(
-    UseInterceptors(new FormRedirectInterceptor(options.redirectTo, options.page)),
+    UseInterceptors(new FormRedirectInterceptor(options.redirectTo)),
     ...(options.page ? [UseFilters(new FormPageFilter(options.page))] : []),
     ApiResponse({
       status: 303,
-      description: `A browser's HTML form post (URL-encoded, \`Accept: text/html\`) is redirected to \`${options.redirectTo}\` instead.${onError}${unticked}`,
+      description: `A browser's HTML form post (URL-encoded, \`Accept: text/html\`) is redirected to \`${options.redirectTo}\` instead.${onError}`,
       headers: { Location: { description: options.redirectTo, schema: { type: 'string' } } },
     }),
   );

@@ -9,16 +9,6 @@ export const FORM_FIELDS = {
 } as const;
 export type FormPage = keyof typeof FORM_FIELDS;
 
-/**
- * The checkboxes of each page's form. A plain HTML form sends nothing for an unticked box, so a
- * browser's post of that form that lacks one is read as "false" (see BrowserForm): unticking
- * "Keep me signed in" then means what it says, as it does when the page's script sends JSON.
- */
-export const FORM_CHECKBOXES: Record<FormPage, readonly string[]> = {
-  login: ['remember_me'],
-  signup: [],
-};
-
 /** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
 export interface FormState {
   values?: Partial<Record<string, string>>;

@@ -22,12 +22,15 @@ export class LoginDto {
     required: false,
     type: Boolean,
     description:
-      'Omitted: a persistent cookie and SESSION_TIMEOUT, as always. false: a cookie that lasts until the browser closes (no Max-Age) and SESSION_TIMEOUT. true: a persistent cookie and REMEMBER_ME_TIMEOUT (default 30 days). SESSION_IDLE_TIMEOUT applies to all three. A form post sends "true" or "on" (a checked checkbox) for true, "false" for false.',
+      'Omitted: a persistent cookie and SESSION_TIMEOUT, as always. false: a cookie that lasts until the browser closes (no Max-Age) and SESSION_TIMEOUT. true: a persistent cookie and REMEMBER_ME_TIMEOUT (default 30 days). SESSION_IDLE_TIMEOUT applies to all three. A form post sends "true" or "on" (a ticked checkbox) for true, "false" for false; when the field is repeated (a hidden "false" before a checkbox, as the sign-in page does), the last value counts.',
   })
-  // A form carries text: a checked checkbox sends "on" (or its value), an unchecked one nothing.
-  @Transform(({ value }: { value: unknown }) =>
-    value === 'true' || value === 'on' ? true : value === 'false' ? false : value,
-  )
+  // A form carries text: a ticked checkbox sends "on" (or its value), an unticked one nothing. The
+  // sign-in page puts a hidden remember_me=false before its checkbox, so a ticked box posts
+  // remember_me=false&remember_me=true: of repeated form values the last one counts.
+  @Transform(({ value }: { value: unknown }) => {
+    const text = Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.at(-1) : value;
+    return text === 'true' || text === 'on' ? true : text === 'false' ? false : text;
+  })
   @IsOptional()
   @IsBoolean({ message: 'remember_me must be true or false' })
   remember_me?: boolean;

@@ -34,8 +34,8 @@ form.addEventListener('submit', async (event) => {
   if (!checkAll()) return;
 
   const values = Object.fromEntries(fields.map((name) => [name, form.elements.namedItem(name).value]));
-  // Sent either way, so an unticked box means "until the browser closes" (a plain form post can only omit it).
-  const remember = form.elements.namedItem('remember_me');
+  // Sent either way, so an unticked box means "until the browser closes" (as the hidden field makes a plain post say).
+  const remember = form.querySelector('input[type="checkbox"][name="remember_me"]');
   if (remember) values.remember_me = remember.checked;
   submit.disabled = true;
   const answer = await api('POST', form.getAttribute('action'), values);
