@@ -1,34 +1,19 @@
 import fc from 'fast-check';
-import request, { type Test } from 'supertest';
 import { Session } from '../../src/sessions/session.entity';
 import { headerChar, headerString } from '../utils/arbitraries';
-import { createPropertyApp, expectSafe, expectStatus, fail, show, uniqueTags } from '../utils/property-checks';
+import { usePropertyApp, expectSafe, expectStatus, fail, show } from '../utils/property-checks';
 import { ROUTES, samplePath, signedOutStatus, type RouteContext } from '../utils/routes';
-import { login, signup, type TestApp } from '../utils/test-app';
+import { login, signup } from '../utils/test-app';
 
 /**
  * Property 3: any cookie, Authorization or other header on the routes that need a session gets a
  * 401, or a 2xx for exactly a real valid token and only its owner's data.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): any cookie, Authorization or header on the session routes', () => {
-  let t: TestApp;
+  const { t, send, uniq } = usePropertyApp();
   const sessions = () => t.dataSource.getRepository(Session);
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
 
   /** Header names generated freely must leave out what changes transport or the cross-site verdict. */
   const EXCLUDED_HEADERS = new Set([

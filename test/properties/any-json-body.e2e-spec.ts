@@ -1,32 +1,17 @@
 import fc from 'fast-check';
-import request, { type Test } from 'supertest';
 import { anyJsonBody, bodyKey, FIELD_NAMES, jsonValueText } from '../utils/arbitraries';
-import { createPropertyApp, expectSafe, expectStatus, fail, uniqueTags } from '../utils/property-checks';
+import { usePropertyApp, expectSafe, expectStatus, fail } from '../utils/property-checks';
 import { ROUTES, type CatalogueRoute } from '../utils/routes';
-import { login, signup, type LoggedIn, type TestApp } from '../utils/test-app';
+import { login, signup, type LoggedIn } from '../utils/test-app';
 
 /**
  * Property 1: any JSON body, or a valid body damaged a little, on every POST route of the catalogue,
  * signed in or out, gets a 2xx or a 4xx in the error shape; an undamaged body succeeds.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): any JSON body on every POST route', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
+  const { t, send, uniq } = usePropertyApp();
 
   /** Every POST route of the catalogue (POST /logout reads no body, and must not mind one). */
   const BODY_ROUTES = ROUTES.filter((r) => r.method === 'post');

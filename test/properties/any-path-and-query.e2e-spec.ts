@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import request, { type Test } from 'supertest';
 import { User } from '../../src/users/user.entity';
 import { anySegment, unicodeString } from '../utils/arbitraries';
 import {
-  createPropertyApp,
+  usePropertyApp,
   decodeOrUndefined,
   expectSafe,
   expectStatus,
@@ -11,33 +10,18 @@ import {
   judgeNumber,
   MAX_ID,
   percentEncode,
-  uniqueTags,
 } from '../utils/property-checks';
-import { login, signup, type TestApp } from '../utils/test-app';
+import { login, signup } from '../utils/test-app';
 
 /**
  * Property 5: any path parameter (5a) or paging query (5b) gets a 2xx or a 4xx; numeric-looking
  * invalid ones get 400.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): any path parameter or query string', () => {
-  let t: TestApp;
+  const { t, send, uniq } = usePropertyApp();
   const users = () => t.dataSource.getRepository(User);
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
 
   it('5a. any :user_id in GET /chats/:user_id and any :id in DELETE /active_sessions/:id → 2xx/4xx; numeric-looking invalid ones → 400', async () => {
     const d = await signup(t.http, { email: `prop5-d-${uniq()}@example.com` });

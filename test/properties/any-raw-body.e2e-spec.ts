@@ -1,32 +1,17 @@
 import fc from 'fast-check';
-import request, { type Test } from 'supertest';
 import { anyJsonBody, FIELD_NAMES, headerString, HOSTILE_KEYS, unicodeString } from '../utils/arbitraries';
-import { createPropertyApp, expectSafe, percentEncode, uniqueTags } from '../utils/property-checks';
+import { usePropertyApp, expectSafe, percentEncode } from '../utils/property-checks';
 import { ROUTES, samplePath } from '../utils/routes';
-import { login, signup, type TestApp } from '../utils/test-app';
+import { login, signup } from '../utils/test-app';
 
 /**
  * Property 2: any bytes under any Content-Type, on every route of the catalogue, get a 2xx or a
  * 4xx, never a 5xx.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): any raw body under any Content-Type', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
+  const { t, send, uniq } = usePropertyApp();
 
   const CONTENT_TYPES = [
     'application/json',

@@ -1,42 +1,25 @@
 import fc from 'fast-check';
-import request, { type Test } from 'supertest';
 import { User } from '../../src/users/user.entity';
 import { unicodeString, unicodeUnit } from '../utils/arbitraries';
 import {
   codePoints,
-  createPropertyApp,
+  usePropertyApp,
   expectSafe,
   expectStatus,
   fail,
   LONE_SURROGATE,
   show,
-  uniqueTags,
 } from '../utils/property-checks';
-import { type TestApp } from '../utils/test-app';
 
 /**
  * Property 6: signup answers 201 or 400 as an independent model of the API.md rules says, and a
  * 201 stores the normalized values.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): signup agrees with a model of API.md', () => {
-  let t: TestApp;
+  const { t, send, uniq } = usePropertyApp();
   const users = () => t.dataSource.getRepository(User);
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
 
   it('6. signup: 201 vs 400 agrees with a model of the API.md rules, and a 201 stores the normalized values', async () => {
     const alphabetPhone = fc.stringMatching(/^[0-9 +\-()]{0,24}$/);

@@ -1,42 +1,19 @@
 import fc from 'fast-check';
-import request, { type Response, type Test } from 'supertest';
+import { type Response } from 'supertest';
 import { Chat } from '../../src/chat/chat.entity';
 import { Session } from '../../src/sessions/session.entity';
 import { unicodeString } from '../utils/arbitraries';
-import {
-  createPropertyApp,
-  expectSafe,
-  expectStatus,
-  fail,
-  MAX_ID,
-  percentEncode,
-  show,
-  uniqueTags,
-} from '../utils/property-checks';
-import { login, signup, type LoggedIn, type TestApp, type TestUser } from '../utils/test-app';
+import { usePropertyApp, expectSafe, expectStatus, fail, MAX_ID, percentEncode, show } from '../utils/property-checks';
+import { login, signup, type LoggedIn, type TestUser } from '../utils/test-app';
 
 /**
  * Property 4: any sequence of A's requests never shows B's data and never ends B's sessions.
  *
- * Through the real app (test/utils/property-checks.ts): validation and the session guard answer
- * with a 2xx or a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a
- * 5xx, never another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests
- * without them are never refused by the cross-site guard, which has its own table-driven spec.
+ * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
 describe('Property tests (fast-check): isolation between users', () => {
-  let t: TestApp;
+  const { t, send, uniq } = usePropertyApp();
   const sessions = () => t.dataSource.getRepository(Session);
-
-  beforeAll(async () => {
-    t = await createPropertyApp();
-  });
-  afterAll(() => t.close());
-
-  const uniq = uniqueTags();
-
-  function send(method: 'get' | 'post' | 'delete', path: string): Test {
-    return request(t.http)[method](path);
-  }
 
   it("4. any sequence of A's requests never shows B's data and never ends B's sessions", async () => {
     const tag = uniq();

@@ -1,4 +1,4 @@
-import type { Response } from 'supertest';
+import request, { type Response, type Test } from 'supertest';
 import { LEAKS } from './leaks';
 import { createTestApp, type TestApp } from './test-app';
 
@@ -114,6 +114,28 @@ export async function createPropertyApp(): Promise<TestApp> {
   });
   await t.app.listen(0, '127.0.0.1');
   return t;
+}
+
+/**
+ * What a property spec runs against, built before its tests and closed after them: `t`, the app
+ * (filled in by beforeAll), `send` to start a request, and `uniq` for tags unique within the run.
+ *
+ * Every property goes through the real app: validation and the session guard answer with a 2xx or
+ * a 4xx in the contract's error shape (API.md "Limits every route keeps"), never a 5xx, never
+ * another user's data. No Origin / Sec-Fetch-Site headers are ever sent: requests without them are
+ * never refused by the cross-site guard, which has its own table-driven spec.
+ */
+export function usePropertyApp(): {
+  t: TestApp;
+  send: (method: 'get' | 'post' | 'delete', path: string) => Test;
+  uniq: () => string;
+} {
+  const t = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(t, await createPropertyApp());
+  });
+  afterAll(() => t.close());
+  return { t, send: (method, path) => request(t.http)[method](path), uniq: uniqueTags() };
 }
 
 /** A source of tags unique within the run (for emails and user agents). */
