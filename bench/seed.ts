@@ -124,7 +124,7 @@ class Rows {
     }
   }
 
-  /** user_id, token_hash, ip_address, user_agent, login_time, last_activity, is_active, expires_at */
+  /** user_id, token_hash, ip_address, user_agent, login_time, last_activity, is_active, expires_at, auth_time */
   *sessions(): Generator<unknown[]> {
     const now = this.dialect.time(this.now);
     const expires = this.dialect.time(new Date(this.now.getTime() + 86_400_000));
@@ -153,6 +153,7 @@ class Rows {
         now,
         this.dialect.yes,
         expires,
+        now,
       ];
     }
   }
@@ -177,6 +178,7 @@ const SESSION_COLUMNS = [
   'last_activity',
   'is_active',
   'expires_at',
+  'auth_time',
 ];
 const CHAT_COLUMNS = ['user_id', 'message', 'timestamp'];
 
@@ -289,7 +291,8 @@ export async function seed(db: BenchDatabase, spec: SeedSpec, secretKey: string)
  */
 const GUARD_LOOKUP =
   'SELECT s.id, s.user_id, s.ip_address, s.user_agent, s.login_time, s.last_activity, s.logout_time, s.is_active, s.expires_at, s.end_reason, ' +
-  'u.id, u.name, u.phone, u.email, u.created_at, u.last_login, u.is_active FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ';
+  's.remember_me, s.device_browser, s.device_os, s.device_type, s.country, s.new_device, s.auth_time, ' +
+  'u.id, u.name, u.phone, u.email, u.created_at, u.last_login, u.is_active, u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ';
 
 export interface QueryPlan {
   sql: string;
