@@ -62,7 +62,8 @@ export class AuthService {
    */
   async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth): Promise<LoginResult> {
     const found = await this.users.findWithPasswordHash(dto.email);
-    const country = this.geoip.countryOf(client.ipAddress);
+    const origin = this.originOf(client);
+    const { country } = origin;
     const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager, newDevice?: boolean) =>
       this.attempts.record(
         { email: dto.email, userId: found?.id ?? null, reason, client, country, newDevice },
@@ -91,7 +92,6 @@ export class AuthService {
     }
 
     const { passwordHash: _hash, ...user } = found;
-    const origin: ClientOrigin = { device: parseDevice(client.userAgent), country };
     let capped = 0;
     const result = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
@@ -154,7 +154,7 @@ export class AuthService {
         client,
         {
           rememberMe: auth.session.rememberMe,
-          origin: { device: parseDevice(client.userAgent), country: this.geoip.countryOf(client.ipAddress) },
+          origin: this.originOf(client),
           newDevice: false,
           expiresAt: auth.session.expiresAt,
         },
@@ -237,6 +237,11 @@ export class AuthService {
   async logout(auth: RequestAuth): Promise<void> {
     if (auth.session && (await this.sessions.end(auth.session.id, 'logged_out')))
       this.events.logout(auth.session.userId, auth.session.id);
+  }
+
+  /** Where a request comes from: its device (parsed from User-Agent) and its address's country. */
+  private originOf(client: ClientInfo): ClientOrigin {
+    return { device: parseDevice(client.userAgent), country: this.geoip.countryOf(client.ipAddress) };
   }
 
   /**

@@ -61,13 +61,11 @@ export class LoginAttemptsService {
    * the country; returns how many. Conditional, like deleteOlderThan.
    */
   blankIpsBefore(cutoff: Date): Promise<number> {
-    return updateInBatches<LoginAttempt, { id: number }>(
+    return updateInBatches(
       this.attempts,
       { ipAddress: null },
       (a) => `${a}attemptedAt < :cutoff AND ${a}ipAddress IS NOT NULL`,
       { cutoff },
-      'id',
-      () => undefined,
     );
   }
 }

@@ -49,16 +49,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     await this.client?.connect().catch(() => undefined);
   }
 
-  /** For /health: true when Redis answers PING; also true when no Redis is configured. */
-  async ping(): Promise<boolean> {
-    if (!this.client) return true;
-    try {
-      return (await this.client.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
   /** After the HTTP server has closed, so no request in flight loses its connection. */
   async onApplicationShutdown(): Promise<void> {
     if (!this.client) return;

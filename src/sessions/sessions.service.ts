@@ -294,8 +294,10 @@ export class SessionsService {
         { isActive: false, logoutTime: now, endReason: reason },
         (s) => `${s}isActive = :active AND ${due(s)}`,
         { active: true, ...params },
-        'id, user_id',
-        (rows) => rows.forEach((row) => this.events.sessionTimedOut(reason, row.user_id, row.id, 'cleanup')),
+        {
+          returning: 'id, user_id',
+          rows: (rows) => rows.forEach((row) => this.events.sessionTimedOut(reason, row.user_id, row.id, 'cleanup')),
+        },
       );
     const expired = await endBatches('expired', (s) => `${s}expiresAt <= :now`);
     const idleTimeout =
@@ -318,13 +320,11 @@ export class SessionsService {
    * before `cutoff` (the country and the rest of the row stay); returns how many.
    */
   blankEndedIpsBefore(cutoff: Date): Promise<number> {
-    return updateInBatches<Session, { id: number }>(
+    return updateInBatches(
       this.sessions,
       { ipAddress: null },
       (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff AND ${s}ipAddress IS NOT NULL`,
       { inactive: false, cutoff },
-      'id',
-      () => undefined,
     );
   }
 

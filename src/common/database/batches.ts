@@ -49,35 +49,39 @@ export function deleteInBatches<T extends ObjectLiteral>(
 }
 
 /**
- * Sets `values` on the rows matching `condition`, a batch of ids per statement (see inBatches),
- * hands each statement's changed rows (their `returning` columns) to `changed`, and returns how many
- * rows changed in all. RETURNING (SQLite 3.35+, PostgreSQL) tells
- * exactly which rows each statement changed, so with several instances at work each row is reported
- * by the one that changed it, once. The condition is repeated in the outer WHERE, as in
- * deleteInBatches: rows another instance changed meanwhile are left alone.
+ * Sets `values` on the rows matching `condition`, a batch of ids per statement (see inBatches), and
+ * returns how many rows changed in all. The condition is repeated in the outer WHERE, as in
+ * deleteInBatches: rows another instance changed meanwhile are left alone. With `changed`, each
+ * statement's changed rows (their `returning` columns) are handed to `changed.rows`: RETURNING
+ * (SQLite 3.35+, PostgreSQL) tells exactly which rows each statement changed, so with several
+ * instances at work each row is reported by the one that changed it, once.
  */
 export async function updateInBatches<T extends ObjectLiteral, R extends ObjectLiteral>(
   repository: Repository<T>,
   values: QueryDeepPartialEntity<T>,
   condition: BatchCondition,
   parameters: ObjectLiteral,
-  returning: string,
-  changed: (rows: R[]) => void,
+  changed?: { returning: string; rows: (rows: R[]) => void },
   size = BATCH_SIZE,
 ): Promise<number> {
   return inBatches(async (batch) => {
     const pick = repository.createQueryBuilder('b').select('b.id').where(condition('b.')).limit(batch).getQuery();
-    const [sql, sqlParameters] = repository
+    const update = repository
       .createQueryBuilder()
       .update()
       .set(values)
-      .where(`${condition('')} AND id IN (${pick})`, parameters)
-      .getQueryAndParameters();
+      .where(`${condition('')} AND id IN (${pick})`, parameters);
+    if (!changed) return (await update.execute()).affected ?? 0;
+    const [sql, sqlParameters] = update.getQueryAndParameters();
     const runner = repository.manager.connection.createQueryRunner();
     try {
-      const result = (await runner.query(`${sql} RETURNING ${returning}`, sqlParameters, true)) as QueryResult<R>;
+      const result = (await runner.query(
+        `${sql} RETURNING ${changed.returning}`,
+        sqlParameters,
+        true,
+      )) as QueryResult<R>;
       const rows = result.records ?? [];
-      changed(rows);
+      changed.rows(rows);
       return rows.length;
     } finally {
       await runner.release();
