@@ -7,7 +7,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * (`jose\u0301@...`) is still found. The mapping is copied here, not imported, so that this
  * migration keeps doing what it did if the app's rule changes later.
  *
- * Only rows with non-ASCII characters can change (ASCII is already in normal form once lower-cased).
+ * Only rows with characters beyond printable ASCII can change (that is in normal form once lower-cased).
  * A row whose normal form is already another account's (two look-alike accounts made before the
  * rule) keeps its address, and its id is printed: the migration never fails on it, and an
  * operator decides which account is the real one. Either way a rule check at signup now refuses
@@ -26,14 +26,13 @@ export class EmailNfc1764700000000 implements MigrationInterface {
     const kept: number[] = [];
     let after = 0;
     for (;;) {
-      const rows: Array<{ id: number; email: string }> = await queryRunner.query(
-        `SELECT id, email FROM users WHERE id > ${p(1)} ORDER BY id LIMIT 500`,
-        [after],
-      );
+      const rows = (await queryRunner.query(`SELECT id, email FROM users WHERE id > ${p(1)} ORDER BY id LIMIT 500`, [
+        after,
+      ])) as Array<{ id: number; email: string }>;
       if (rows.length === 0) break;
       after = rows[rows.length - 1].id;
       for (const { id, email } of rows) {
-        if (/^[\x00-\x7f]*$/.test(email)) continue;
+        if (/^[ -~]*$/.test(email)) continue;
         const normal = email
           .trim()
           .replace(/[\uff01-\uffee]/g, (ch) => ch.normalize('NFKC'))
@@ -49,10 +48,10 @@ export class EmailNfc1764700000000 implements MigrationInterface {
           `UPDATE users SET email = ${p(1)} WHERE id = ${p(2)} AND NOT EXISTS (SELECT 1 FROM users other WHERE other.email = ${p(3)})`,
           [normal, id, normal],
         );
-        const [now]: Array<{ email: string }> = await queryRunner.query(`SELECT email FROM users WHERE id = ${p(1)}`, [
-          id,
-        ]);
-        if (now?.email !== normal) kept.push(id);
+        const updated = (await queryRunner.query(`SELECT email FROM users WHERE id = ${p(1)}`, [id])) as Array<{
+          email: string;
+        }>;
+        if (updated[0]?.email !== normal) kept.push(id);
       }
     }
     if (kept.length > 0)

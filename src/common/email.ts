@@ -97,8 +97,8 @@ function scriptPatterns(): Map<string, RegExp> {
  * An all-Cyrillic, all-Greek or all-Latin label passes; `pаypal` with a Cyrillic `а` does not.
  */
 export function isRestrictedScript(label: string): boolean {
-  // Fast path: ASCII letters are all Latin, the rest of ASCII is Common.
-  if (/^[\x00-\x7f]*$/.test(label)) return true;
+  // Fast path: ASCII letters are all Latin, the rest of printable ASCII is Common.
+  if (/^[ -~]*$/.test(label)) return true;
   const chars = Array.from(label).filter((ch) => !/^[\p{scx=Zyyy}\p{scx=Zinh}]$/u.test(ch));
   if (chars.length === 0) return true;
   const all = scriptPatterns();
