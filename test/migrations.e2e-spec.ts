@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { AppDataSource, buildDataSourceOptions } from '../src/config/database.options';
 import { renderSchemaSql, SCHEMA_FILE } from '../scripts/schema-sql';
 import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
+import { migrations } from '../migrations';
+import { EmailNfc1764700000000 } from '../migrations/1764700000000-EmailNfc';
 
 const TABLES = ['chats', 'global_chat', 'login_attempts', 'sessions', 'users'];
 
@@ -40,9 +42,65 @@ async function upAndDown(databaseUrl: string): Promise<void> {
   }
 }
 
+/**
+ * EmailNfc on the rows of before: run every migration before it, insert addresses as the old code
+ * stored them (trimmed and lower-cased only), then run it. Returns the addresses by id afterwards.
+ */
+async function emailNfcOn(databaseUrl: string, emails: string[]): Promise<string[]> {
+  const before = migrations.slice(0, migrations.indexOf(EmailNfc1764700000000));
+  const dataSource = new AppDataSource({
+    ...buildDataSourceOptions({ databaseUrl, migrationsRun: false }),
+    migrations: before,
+  });
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+    const postgres = dataSource.options.type === 'postgres';
+    for (const [i, email] of emails.entries())
+      await dataSource.query(
+        postgres
+          ? `INSERT INTO users (name, phone, email, password_hash, created_at) VALUES ('U', '5550100', $1, 'x', $2)`
+          : `INSERT INTO users (name, phone, email, password_hash, created_at) VALUES ('U', '5550100', ?, 'x', ?)`,
+        [email, new Date(Date.UTC(2025, 0, 1 + i)).toISOString()],
+      );
+    const runner = dataSource.createQueryRunner();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await new EmailNfc1764700000000().up(runner);
+      if (emails.length > 3) expect(warn).toHaveBeenCalledWith(expect.stringMatching(/ids 4$/));
+    } finally {
+      warn.mockRestore();
+      await runner.release();
+    }
+    const rows: Array<{ email: string }> = await dataSource.query('SELECT email FROM users ORDER BY id');
+    return rows.map((r) => r.email);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+const EMAILS_BEFORE = [
+  'jose\u0301@example.com', // decomposed é: becomes NFC
+  'ada@example.com',
+  'jos\u00e9@example.net',
+  'jos\u00e9@example.net'.normalize('NFD'), // the NFC form is taken by the row above: kept, and its id printed
+  '\uff42ob@example.com', // fullwidth b, stored as the old code lower-cased it
+];
+const EMAILS_AFTER = [
+  'jos\u00e9@example.com',
+  'ada@example.com',
+  'jos\u00e9@example.net',
+  'jos\u00e9@example.net'.normalize('NFD'),
+  'bob@example.com',
+];
+
 describe('Migrations', () => {
   it('run up and back down on SQLite, matching the entities', async () => {
     await upAndDown('sqlite:///:memory:');
+  });
+
+  it('EmailNfc brings stored addresses to the normal form, keeping a look-alike pair apart (SQLite)', async () => {
+    expect(await emailNfcOn('sqlite:///:memory:', EMAILS_BEFORE)).toEqual(EMAILS_AFTER);
   });
 
   it('produce exactly docs/DATABASE_SCHEMA.sql (regenerate with npm run schema:sql)', async () => {
@@ -56,6 +114,15 @@ describe('Migrations', () => {
       const db = await createScratchDatabase(adminUrl, 'migrations');
       try {
         await upAndDown(db.url);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('EmailNfc brings stored addresses to the normal form, keeping a look-alike pair apart (PostgreSQL)', async () => {
+      const db = await createScratchDatabase(adminUrl, 'email_nfc');
+      try {
+        expect(await emailNfcOn(db.url, EMAILS_BEFORE)).toEqual(EMAILS_AFTER);
       } finally {
         await db.drop();
       }

@@ -42,7 +42,8 @@ export class AdminController {
 
   @Get()
   @ApiOperation({
-    summary: 'Finds a user by email (exact match after trimming and lower-casing): a list of zero or one.',
+    summary:
+      'Finds a user by email (exact match after the signup normalisation: trim, NFC, lower case): a list of zero or one.',
     description: 'Administrators only; needs the password proved within REAUTH_MAX_AGE seconds.',
   })
   @ApiOkResponse({ type: AdminUserListDto })

@@ -17,7 +17,7 @@ import type { SignupDto } from './dto/signup.dto';
 import type { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
-import { PasswordHasher } from './password-hasher.service';
+import { PasswordHasher, type PasswordCheck } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
 import { unauthorized } from './auth-failure';
 
@@ -70,7 +70,7 @@ export class AuthService {
         manager,
       );
 
-    const passwordOk = await this.verifyThrottled(
+    const check = await this.checkThrottled(
       dto.email,
       client.ipAddress,
       dto.password,
@@ -80,7 +80,7 @@ export class AuthService {
         this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
       },
     );
-    if (!found || !passwordOk) {
+    if (!found || !check.ok) {
       await attempt('bad_password');
       this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
@@ -118,6 +118,8 @@ export class AuthService {
     if (capped > 0) this.events.sessionRevoked(user.id, 'session_cap', { count: capped });
     this.events.loginSucceeded(user.id, result.session.id, client.ipAddress);
     if (result.session.newDevice) this.events.newDeviceLogin(user.id, result.session.id, origin);
+    // After the commit, so the login's own transaction never sees its hash move under it.
+    await this.rehashIfStale(found, dto.password, check);
     return result;
   }
 
@@ -136,13 +138,14 @@ export class AuthService {
     const stored = await this.users.findWithPasswordHashById(auth.user.id);
     // The current password is guessed under the same limits as a login, so a stolen session
     // cannot be used to try passwords faster than the sign-in form allows.
-    const currentOk = await this.verifyThrottled(
+    // A stale hash is not re-made here: the new password replaces it anyway.
+    const current = await this.checkThrottled(
       auth.user.email,
       client.ipAddress,
       dto.current_password,
       stored?.passwordHash,
     );
-    if (!stored || !currentOk) throw new UnauthorizedException('Current password is incorrect');
+    if (!stored || !current.ok) throw new UnauthorizedException('Current password is incorrect');
     this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
     const result = await this.dataSource.transaction(async (manager) => {
@@ -178,28 +181,30 @@ export class AuthService {
     client: ClientInfo,
   ): Promise<Date> {
     const stored = await this.users.findWithPasswordHashById(auth.user.id);
-    const ok = await this.verifyThrottled(auth.user.email, client.ipAddress, password, stored?.passwordHash);
-    if (!stored || !ok) {
+    const check = await this.checkThrottled(auth.user.email, client.ipAddress, password, stored?.passwordHash);
+    if (!stored || !check.ok) {
       this.events.reauthFailed(auth.user.id, auth.session.id, client.ipAddress);
       throw new UnauthorizedException('Password is incorrect');
     }
     const authTime = await this.sessions.markReauthenticated(auth.session);
     this.events.reauthenticated(auth.user.id, auth.session.id);
+    await this.rehashIfStale(stored, password, check);
     return authTime;
   }
 
   /**
    * Checks a password within the failed-login limits (LoginThrottle): 429 once a limit is reached,
    * whatever the password; a wrong password counts, a right one clears that account's count for
-   * that address, and one never checked (503 from the hashing queue) does not count.
+   * that address, and one never checked (503 from the hashing queue) does not count. Returns
+   * PasswordHasher.check's answer (an object: test `.ok`, never the result itself).
    */
-  private async verifyThrottled(
+  private async checkThrottled(
     email: string,
     ip: string | null,
     password: string,
     hash: string | undefined,
     onThrottled?: (retryAfterSeconds: number) => Promise<void>,
-  ): Promise<boolean> {
+  ): Promise<PasswordCheck> {
     const throttle = await this.throttle.begin(email, ip);
     if (!throttle.allowed) {
       await onThrottled?.(throttle.retryAfterSeconds);
@@ -207,15 +212,34 @@ export class AuthService {
         'Retry-After': String(throttle.retryAfterSeconds),
       });
     }
-    let ok: boolean;
+    let check: PasswordCheck;
     try {
-      ok = await this.hasher.verify(password, hash);
+      check = await this.hasher.check(password, hash);
     } catch (error) {
       await throttle.settle('cancelled');
       throw error;
     }
-    await throttle.settle(ok ? 'success' : 'failure');
-    return ok;
+    await throttle.settle(check.ok ? 'success' : 'failure');
+    return check;
+  }
+
+  /**
+   * Re-makes a hash that PasswordHasher.check found stale (another cost than BCRYPT_ROUNDS,
+   * $2a$/$2y$, or made from a non-NFC password), from the password just proved. The write only
+   * lands if the stored hash is still the one checked (UsersService.rehashPassword), so a password
+   * changed meanwhile is never overwritten; the same password re-hashed is no credential change, so
+   * no session ends. It never fails the sign-in: a full hashing queue (503) or a failed write keeps
+   * the old hash, which still matches and is re-made at a later sign-in.
+   */
+  private async rehashIfStale(user: Pick<User, 'id' | 'passwordHash'>, password: string, check: PasswordCheck) {
+    if (!check.rehash) return;
+    try {
+      const hash = await this.hasher.hash(password);
+      const replaced = await this.users.rehashPassword(user.id, user.passwordHash, hash);
+      this.events.passwordRehashed(user.id, replaced ? 'rehashed' : 'changed');
+    } catch (error) {
+      this.events.passwordRehashed(user.id, error instanceof HttpErrorWithHeaders ? 'busy' : 'failed');
+    }
   }
 
   loginActivity(user: User): Promise<LoginAttempt[]> {

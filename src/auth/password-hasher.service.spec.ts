@@ -26,6 +26,32 @@ describe('PasswordHasher', () => {
     expect(await h.verify('pässwörd 124', hash)).toBe(false);
   });
 
+  it('hashes and checks the NFC form, still matching a hash made from a raw non-NFC password (then asking for a re-hash)', async () => {
+    const h = await hasher();
+    const nfc = 'caf\u00e9 cr\u00e8me';
+    const nfd = nfc.normalize('NFD');
+    const made = await h.hash(nfd);
+    expect(bcryptjs.compareSync(nfc, made)).toBe(true);
+    expect(await h.check(nfc, made)).toEqual({ ok: true, rehash: false });
+    expect(await h.check(nfd, made)).toEqual({ ok: true, rehash: false });
+    const legacy = bcryptjs.hashSync(nfd, 4);
+    expect(await h.check(nfd, legacy)).toEqual({ ok: true, rehash: true });
+    expect(await h.check(nfc, legacy)).toEqual({ ok: false, rehash: false }); // nothing to fall back to
+    expect(await h.check('cafe creme', legacy)).toEqual({ ok: false, rehash: false });
+  });
+
+  it('calls a hash stale when its cost is not BCRYPT_ROUNDS or it is spelled $2a$/$2y$', async () => {
+    const h = await hasher({ BCRYPT_ROUNDS: '5' });
+    const at5 = await h.hash('password123');
+    expect(h.isStale(at5)).toBe(false);
+    expect(h.isStale(at5.replace('$2b$', '$2y$'))).toBe(true);
+    expect(h.isStale(at5.replace('$2b$', '$2a$'))).toBe(true);
+    expect(h.isStale(at5.replace('$2b$05$', '$2b$04$'))).toBe(true);
+    expect(h.isStale('not a bcrypt hash')).toBe(false);
+    expect(await h.check('password123', at5.replace('$2b$', '$2y$'))).toEqual({ ok: true, rehash: true });
+    expect(await h.check('password124', at5.replace('$2b$', '$2y$'))).toEqual({ ok: false, rehash: false });
+  });
+
   it('never matches without a stored hash, or with a malformed one', async () => {
     const h = await hasher();
     expect(await h.verify('not-a-real-password', undefined)).toBe(false);

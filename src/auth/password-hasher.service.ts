@@ -3,7 +3,7 @@ import * as bcrypt from 'bcrypt';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { HttpErrorWithHeaders } from '../common/http-error';
 
-/** bcrypt reads at most 72 bytes; longer passwords are refused at validation, never cut. */
+/** bcrypt reads at most 72 bytes (of the NFC form); longer passwords are refused at validation, never cut. */
 export const MAX_PASSWORD_BYTES = 72;
 
 /**
@@ -12,6 +12,16 @@ export const MAX_PASSWORD_BYTES = 72;
  */
 export function normalizeBcryptHash(hash: string): string {
   return hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash;
+}
+
+/** The outcome of PasswordHasher.check. */
+export interface PasswordCheck {
+  ok: boolean;
+  /**
+   * ok, and the stored hash should be re-made from the password's NFC form at BCRYPT_ROUNDS: its
+   * cost or spelling is not today's (isStale), or it was made from a password that was not NFC.
+   */
+  rehash: boolean;
 }
 
 /**
@@ -38,22 +48,52 @@ export class PasswordHasher implements OnModuleInit {
     this.dummyHash = await bcrypt.hash('not-a-real-password', this.config.bcryptRounds);
   }
 
+  /** Hashes the password's NFC form at BCRYPT_ROUNDS (the same text typed composed or decomposed is one password). */
   hash(password: string): Promise<string> {
-    return this.limited(() => bcrypt.hash(password, this.config.bcryptRounds));
+    return this.limited(() => bcrypt.hash(password.normalize('NFC'), this.config.bcryptRounds));
   }
 
   /** Checks a password against a stored hash, or against a dummy hash when there is none. */
-  verify(password: string, hash: string | undefined): Promise<boolean> {
+  async verify(password: string, hash: string | undefined): Promise<boolean> {
+    return (await this.check(password, hash)).ok;
+  }
+
+  /**
+   * verify, also saying whether a matched hash should be re-made (PasswordCheck.rehash). The NFC
+   * form is compared first. Hashes made before passwords were normalised hold the password as it
+   * was typed, so when that differs from its NFC form it is compared too: a second bcrypt compare,
+   * only for input that is not already NFC (what keyboards and browsers send almost always is),
+   * done also against the dummy hash for an unknown email so the two paths still cost the same.
+   */
+  check(password: string, hash: string | undefined): Promise<PasswordCheck> {
+    const nfc = password.normalize('NFC');
+    return this.limited(async () => {
+      if (await this.compare(nfc, hash)) return { ok: true, rehash: this.isStale(hash!) };
+      if (nfc !== password && (await this.compare(password, hash))) return { ok: true, rehash: true };
+      return { ok: false, rehash: false };
+    });
+  }
+
+  /**
+   * A hash made at another cost than BCRYPT_ROUNDS, or spelled $2a$/$2y$ (the original system's):
+   * re-made from the password at the next successful sign-in, so raising BCRYPT_ROUNDS reaches
+   * every active account, and a wrong password for an old account costs what the dummy hash of an
+   * unknown email costs (no timing tell).
+   */
+  isStale(hash: string): boolean {
+    const parts = /^\$2([abxy])\$(\d{2})\$/.exec(hash);
+    return parts !== null && (parts[1] !== 'b' || Number(parts[2]) !== this.config.bcryptRounds);
+  }
+
+  private async compare(password: string, hash: string | undefined): Promise<boolean> {
     // bcrypt would silently ignore bytes past 72, letting "stored password + anything" match.
     const comparable = hash !== undefined && Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
-    return this.limited(async () => {
-      try {
-        const ok = await bcrypt.compare(password, normalizeBcryptHash(comparable ? hash : this.dummyHash));
-        return ok && comparable;
-      } catch {
-        return false; // a malformed stored hash matches nothing
-      }
-    });
+    try {
+      const ok = await bcrypt.compare(password, normalizeBcryptHash(comparable ? hash : this.dummyHash));
+      return ok && comparable;
+    } catch {
+      return false; // a malformed stored hash matches nothing
+    }
   }
 
   private async limited<T>(work: () => Promise<T>): Promise<T> {

@@ -20,7 +20,7 @@ export class PasswordPolicy {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       (require('@zxcvbn-ts/language-common') as { dictionary: { passwords: string[] } }).dictionary.passwords,
     );
-    if (this.common.has(password.toLowerCase())) {
+    if (this.common.has(password.normalize('NFC').toLowerCase())) {
       throw new BadRequestException([`${field} is one of the most common passwords; choose another`]);
     }
   }

@@ -30,6 +30,16 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ BCRYPT_CONCURRENCY: 'many' })).toThrow(/BCRYPT_CONCURRENCY must be a whole number/);
   });
 
+  it('normalises ADMIN_EMAILS as signup does, and refuses a look-alike address naming the variable', () => {
+    expect(
+      parseEnv({ ADMIN_EMAILS: ' Ada@Example.com , jose\u0301@example.com,\uff41da@example.com' }).adminEmails,
+    ).toEqual(['ada@example.com', 'jos\u00e9@example.com']);
+    expect(() => parseEnv({ ADMIN_EMAILS: 'ada\u200b@example.com' })).toThrow(
+      /ADMIN_EMAILS.*"ada\\u\{200b\}@example\.com": an email must not contain invisible/,
+    );
+    expect(() => parseEnv({ ADMIN_EMAILS: '\u0430da@example.com' })).toThrow(/ADMIN_EMAILS.*must not mix scripts/);
+  });
+
   it('requires SECRET_KEY in production and makes cookies Secure there by default', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY is required/);
     const config = parseEnv({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(32) });

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { registerAs } from '@nestjs/config';
+import { emailLookProblem, normalizeEmail } from '../common/email';
 
 /**
  * Key used outside production when SECRET_KEY is not set, so that development sessions survive
@@ -131,18 +132,27 @@ function readOrigins(text: string | undefined): string[] {
   return items.map((raw) => new URL(raw).origin);
 }
 
-/** Comma-separated emails, trimmed and lower-cased as signup stores them. */
+/**
+ * Comma-separated emails, normalised as signup normalises them (common/email.ts), so that the list
+ * matches the stored addresses; an address signup would refuse (look-alike characters) stops the start.
+ */
 function readEmails(text: string | undefined): string[] {
   if (text === undefined) return [];
   const items = text
     .split(',')
-    .map((s) => s.trim().toLowerCase())
+    .map((s) => normalizeEmail(s))
     .filter(Boolean);
   const bad = items.filter((email) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254);
   if (bad.length > 0)
     throw new InvalidValue(
       `must be a comma-separated list of email addresses (got ${bad.map((e) => `"${e}"`).join(', ')})`,
     );
+  for (const email of items) {
+    const problem = emailLookProblem(email);
+    // Escaped, so that the invisible character the message is about can be seen.
+    const shown = email.replace(/[^\x20-\x7e]/gu, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+    if (problem) throw new InvalidValue(`"${shown}": an email ${problem}`);
+  }
   return [...new Set(items)];
 }
 
@@ -389,7 +399,7 @@ export interface AppConfig {
   rememberMeTimeout: number;
   reauthMaxAge: number;
   geoip: boolean;
-  /** Lower-cased; their users get is_admin at start. */
+  /** Normalised as signup normalises (common/email.ts); their users get is_admin at start. */
   adminEmails: string[];
   ipRetentionDays: number;
   bcryptRounds: number;

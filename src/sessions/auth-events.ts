@@ -75,6 +75,15 @@ export class AuthEvents {
     });
   }
 
+  /**
+   * A sign-in found its hash stale (another cost, $2a$/$2y$, or made from a non-NFC password):
+   * `rehashed`, or left for next time because the password changed meanwhile (`changed`), the
+   * hashing queue was full (`busy`) or the write failed (`failed`).
+   */
+  passwordRehashed(userId: number, outcome: 'rehashed' | 'changed' | 'busy' | 'failed'): void {
+    this.emit(outcome === 'failed' ? 'warn' : 'info', 'password_rehashed', { user_id: userId, outcome });
+  }
+
   /** POST /reauthenticate proved the password: the session's auth_time is now. */
   reauthenticated(userId: number, sessionId: number): void {
     this.emit('info', 'reauthenticated', { user_id: userId, session_id: sessionId });

@@ -98,6 +98,17 @@ export class UsersService implements OnApplicationBootstrap {
     await manager.update(User, { id }, { passwordHash });
   }
 
+  /**
+   * Replaces a password hash by a re-made hash of the same password (a new cost or its NFC form),
+   * only if the stored hash is still `oldHash`: a password changed since it was checked is never
+   * overwritten. Not a credential change: no session ends and nothing else on the row moves. Returns
+   * whether the row was updated (false: the hash had changed meanwhile).
+   */
+  async rehashPassword(id: number, oldHash: string, newHash: string): Promise<boolean> {
+    const result = await this.users.update({ id, passwordHash: oldHash }, { passwordHash: newHash });
+    return (result.affected ?? 0) > 0;
+  }
+
   async findById(id: number): Promise<User | null> {
     return this.users.findOne({ where: { id } });
   }

@@ -150,14 +150,26 @@ describe('Property tests (fast-check): signup agrees with a model of API.md', ()
       if (!phoneOk && !phoneEither) bad.push('phone');
       if (phoneEither) either.push('phone');
       const pw = fields.password;
-      if (!(typeof pw === 'string' && Buffer.byteLength(pw, 'utf8') >= 8 && Buffer.byteLength(pw, 'utf8') <= 72))
-        bad.push('password');
+      // 8-72 bytes, counted on the NFC form the server hashes (API.md: passwords are NFC-normalised).
+      const pwBytes = typeof pw === 'string' ? Buffer.byteLength(pw.normalize('NFC'), 'utf8') : -1;
+      if (!(pwBytes >= 8 && pwBytes <= 72)) bad.push('password');
       return { bad, either, lone, nul };
     }
+    /**
+     * API.md: addresses are compared after NFC normalisation and case folding (the server also maps
+     * fullwidth forms to plain ones, as PRECIS does); written here apart from the server's code.
+     */
+    const normalized = (value: string) =>
+      value
+        .trim()
+        .replace(/[\uff01-\uffee]/g, (ch) => ch.normalize('NFKC'))
+        .normalize('NFC')
+        .toLowerCase()
+        .normalize('NFC');
     /** Fails a simple check every valid address passes (a dotted domain after the last @, no spaces in it). */
     function obviouslyBadEmail(value: unknown): boolean {
       if (typeof value !== 'string') return true;
-      const norm = value.trim().toLowerCase();
+      const norm = normalized(value);
       const at = norm.lastIndexOf('@');
       if (at <= 0) return true;
       const domain = norm.slice(at + 1);
@@ -200,7 +212,7 @@ describe('Property tests (fast-check): signup agrees with a model of API.md', ()
 
           const verdict = model(sent);
           const emailBad = obviouslyBadEmail(sent.email);
-          const normEmail = typeof sent.email === 'string' ? sent.email.trim().toLowerCase() : undefined;
+          const normEmail = typeof sent.email === 'string' ? normalized(sent.email) : undefined;
           const taken = normEmail !== undefined && !verdict.nul && (await users().existsBy({ email: normEmail }));
 
           const req = send('post', '/signup');

@@ -1,14 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { NormalizeEmail } from '../../common/validators';
 import { SessionDto } from '../../sessions/dto/session.dto';
 import { toUserDto, UserDto } from '../../users/dto/user.dto';
 import type { User } from '../../users/user.entity';
 
 /** GET /admin/users?email= */
 export class FindUsersQueryDto {
-  @ApiProperty({ example: 'ada@example.com', description: 'Exact match, after trimming and lower-casing.' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @ApiProperty({
+    example: 'ada@example.com',
+    description:
+      "Exact match, after the signup normalisation (trimmed, fullwidth letters made plain, NFC, lower-cased). Look-alike addresses are not refused here, so an account made before the signup's rules can be found.",
+  })
+  @NormalizeEmail()
   @IsString({ message: 'email must be a string' })
   @MinLength(1, { message: 'email must not be empty' })
   @MaxLength(254)

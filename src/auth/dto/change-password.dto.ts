@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { ByteLength } from '../../common/validators';
+import { NfcByteLength } from '../../common/validators';
 import { PASSWORD_RULE } from './signup.dto';
 
 export class ChangePasswordDto {
@@ -13,9 +13,9 @@ export class ChangePasswordDto {
   @ApiProperty({
     format: 'password',
     example: 'battery staple horse',
-    description: 'The signup rule: 8–72 bytes in UTF-8.',
+    description: 'The signup rule: 8–72 bytes in UTF-8, counted on its NFC form.',
   })
   @IsString()
-  @ByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
+  @NfcByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
   new_password: string;
 }

@@ -1,12 +1,17 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
+import { NormalizeEmail } from '../../common/validators';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { SessionDto } from '../../sessions/dto/session.dto';
 import { UserDto } from '../../users/dto/user.dto';
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com', description: 'Matched after trimming and lower-casing, as at signup.' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @ApiProperty({
+    example: 'ada@example.com',
+    description:
+      "Matched after the signup normalisation (trimmed, fullwidth letters made plain, NFC, lower-cased). Not refused for the signup's look-alike rules, so an account created before them still signs in.",
+  })
+  @NormalizeEmail()
   @IsString()
   @MinLength(1)
   @MaxLength(254)

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Matches, MaxLength } from 'class-validator';
-import { ByteLength, CodePointLength, Trim } from '../../common/validators';
+import { CodePointLength, EmailLook, NfcByteLength, NormalizeEmail, Trim } from '../../common/validators';
 import { UserDto } from '../../users/dto/user.dto';
 
 export const PASSWORD_RULE = { minBytes: 8, maxBytes: 72 } as const;
@@ -31,20 +31,27 @@ export class SignupDto {
   @Matches(/^[0-9 +\-()]{7,20}$/, { message: 'phone must be 7-20 characters of digits, spaces, +, -, ( and )' })
   phone: string;
 
-  @ApiProperty({ example: 'ada@example.com', description: 'Trimmed and lower-cased; must be unique.', maxLength: 254 })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @ApiProperty({
+    example: 'ada@example.com',
+    description:
+      'Trimmed, fullwidth letters made plain, Unicode NFC and lower-cased; must be unique. Refused (400): invisible or direction-control characters, compatibility characters (ligatures, superscripts, letter-like symbols), and a local part or domain label that mixes scripts (such as a Cyrillic а among Latin letters).',
+    maxLength: 254,
+  })
+  @NormalizeEmail()
   @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
+  @EmailLook()
   email: string;
 
   @ApiProperty({
     example: 'correct horse battery',
-    description: '8–72 bytes in UTF-8 (bcrypt reads 72 bytes; longer is refused, never cut).',
+    description:
+      '8–72 bytes in UTF-8, counted on its NFC form (bcrypt reads 72 bytes; longer is refused, never cut). Hashed and checked in NFC, so the same text typed composed or decomposed is the same password.',
     format: 'password',
   })
   @IsString()
-  @ByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
+  @NfcByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
   password: string;
 }
 
