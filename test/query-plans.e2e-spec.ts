@@ -94,4 +94,19 @@ describe('Query plans on SQLite without statistics', () => {
       for (const sql of messages) expect(planOf(sql).join('\n')).not.toMatch(/SCAN/);
     }
   });
+
+  it('GET /login_activity reads the latest attempts and the latest successes each through an index of its own', async () => {
+    const user = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    const statements = await statementsOf(() =>
+      request(t.http).get('/login_activity').set('Cookie', cookie).expect(200),
+    );
+    const reads = statements.filter((sql) => /FROM "login_attempts"/.test(sql));
+    expect(reads).toHaveLength(2);
+    const plans = reads.map((sql) => planOf(sql).join('\n'));
+    expect(plans[0]).toMatch(/SEARCH \S+ USING INDEX ix_login_attempts_user \(user_id=\?\)/);
+    expect(plans[1]).toMatch(/SEARCH \S+ USING INDEX ix_login_attempts_user_success \(user_id=\? AND success=\?\)/);
+    // Read in index order, newest first: no sort of the account's whole history.
+    for (const plan of plans) expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
+  });
 });
