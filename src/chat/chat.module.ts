@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { appConfig, type AppConfig } from '../config/app.config';
+import { appConfig } from '../config/app.config';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
 import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
