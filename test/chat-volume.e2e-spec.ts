@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { Chat } from '../src/chat/chat.entity';
@@ -307,6 +310,32 @@ describe('Chat volume', () => {
       expect((await send()).status).toBe(201);
     } finally {
       await t.close();
+    }
+  });
+
+  it('fails closed when Redis is down: sending answers 503 with Retry-After, reading still works', async () => {
+    // Signing up and in need Redis too (AUTH_RATE_LIMIT): done by an instance without it, on one database file.
+    const file = join(mkdtempSync(join(tmpdir(), 'chat-volume-')), 'db.sqlite');
+    const setup = await createTestApp({ DATABASE_URL: `sqlite:///${file}` });
+    const user = await signup(setup.http);
+    const bearer = `Bearer ${(await login(setup.http, user)).token}`;
+    await setup.close();
+    // Nothing listens there. As for /login: an outage never means an unlimited pass.
+    const t = await createTestApp({ DATABASE_URL: `sqlite:///${file}`, REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      for (const res of [
+        await request(t.http).post('/global_chat').set('Authorization', bearer).send({ message: 'hi' }),
+        await request(t.http).post('/chats').set('Authorization', bearer).send({ receiver_id: user.id, message: 'hi' }),
+      ]) {
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('5');
+      }
+      expect(await t.dataSource.getRepository(GlobalChat).count()).toBe(0);
+      await request(t.http).get('/chats').set('Authorization', bearer).expect(200);
+      await request(t.http).get('/global_chat').set('Authorization', bearer).expect(200);
+    } finally {
+      await t.close();
+      rmSync(dirname(file), { recursive: true, force: true });
     }
   });
 
