@@ -32,3 +32,5 @@ CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
 CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0));
 
 CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
+
+CREATE INDEX "ix_login_attempts_user_success" ON "login_attempts" ("user_id", "success", "id");

@@ -69,4 +69,44 @@ describe('Query plans on SQLite without statistics', () => {
       expect(plan.join('\n')).not.toMatch(/ix_sessions_active_expires|SCAN sessions/);
     }
   });
+
+  it("GET /chats reads the caller's conversations through the two covering chat indexes, never a table scan", async () => {
+    const user = await signup(t.http);
+    const other = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    await request(t.http)
+      .post('/chats')
+      .set('Cookie', cookie)
+      .send({ receiver_id: other.id, message: 'hi' })
+      .expect(201);
+    for (const query of ['', '?before=1000&limit=10']) {
+      const statements = await statementsOf(() =>
+        request(t.http).get(`/chats${query}`).set('Cookie', cookie).expect(200),
+      );
+      const page = statements.filter((sql) => /UNION ALL/.test(sql));
+      expect(page).toHaveLength(1);
+      const plan = planOf(page[0]).join('\n');
+      expect(plan).toMatch(/SEARCH chats USING COVERING INDEX ix_chats_sender_receiver \(sender_id=\?\)/);
+      expect(plan).toMatch(/SEARCH chats USING COVERING INDEX ix_chats_receiver_sender \(receiver_id=\?\)/);
+      expect(plan).not.toMatch(/SCAN chats/);
+      // The page's messages by primary key.
+      const messages = statements.filter((sql) => /FROM "chats"/.test(sql) && !/UNION ALL/.test(sql));
+      for (const sql of messages) expect(planOf(sql).join('\n')).not.toMatch(/SCAN/);
+    }
+  });
+
+  it('GET /login_activity reads the latest attempts and the latest successes each through an index of its own', async () => {
+    const user = await signup(t.http);
+    const { cookie } = await login(t.http, user);
+    const statements = await statementsOf(() =>
+      request(t.http).get('/login_activity').set('Cookie', cookie).expect(200),
+    );
+    const reads = statements.filter((sql) => /FROM "login_attempts"/.test(sql));
+    expect(reads).toHaveLength(2);
+    const plans = reads.map((sql) => planOf(sql).join('\n'));
+    expect(plans[0]).toMatch(/SEARCH \S+ USING INDEX ix_login_attempts_user \(user_id=\?\)/);
+    expect(plans[1]).toMatch(/SEARCH \S+ USING INDEX ix_login_attempts_user_success \(user_id=\? AND success=\?\)/);
+    // Read in index order, newest first: no sort of the account's whole history.
+    for (const plan of plans) expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
+  });
 });

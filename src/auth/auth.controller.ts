@@ -194,7 +194,10 @@ export class AuthController {
   @Get('login_activity')
   @ApiOperation({
     summary:
-      "The latest 50 sign-in attempts on the caller's account, failed and throttled ones included, newest first.",
+      "The caller's recent sign-in attempts, failed and throttled ones included, newest first; recent successes always among them.",
+    description:
+      'The latest 50 attempts of every kind plus the latest 20 successful sign-ins, each listed once: failed attempts ' +
+      'can never push a successful sign-in out of view, however many came after it (so at most 70 entries).',
   })
   @ApiOkResponse({ type: LoginActivityDto })
   @ApiSession()

@@ -12,6 +12,8 @@ export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
  */
 @Entity({ name: 'login_attempts' })
 @Index('ix_login_attempts_user', ['userId', 'id'])
+// The latest successful sign-ins without walking the failures after them (/login_activity).
+@Index('ix_login_attempts_user_success', ['userId', 'success', 'id'])
 @Index('ix_login_attempts_time', ['attemptedAt'])
 export class LoginAttempt {
   @PrimaryGeneratedColumn({ type: 'integer' })

@@ -7,7 +7,10 @@ import { readFromReplica } from '../common/database/replica';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { AttemptReason, LoginAttempt } from './login-attempt.entity';
 
+/** /login_activity: the latest attempts of any kind… */
 export const LOGIN_ACTIVITY_LIMIT = 50;
+/** …and, whatever came after them, the latest successful sign-ins. */
+export const LOGIN_ACTIVITY_SUCCESSES = 20;
 
 @Injectable()
 export class LoginAttemptsService {
@@ -40,11 +43,28 @@ export class LoginAttemptsService {
     });
   }
 
-  /** The latest attempts on a user's account, newest first; from the replica if there is one (may lag). */
+  /**
+   * What /login_activity lists: the latest LOGIN_ACTIVITY_LIMIT attempts on a user's account of any
+   * kind, plus the latest LOGIN_ACTIVITY_SUCCESSES successful ones, each once, newest first. The
+   * second query is why failures cannot hide a sign-in: a thief who signs in and then fails 50 times
+   * on purpose still leaves the success in view. Two indexed reads, (user_id, id) and (user_id,
+   * success, id), each of a bounded page; from the replica if there is one (may lag).
+   */
   latestFor(userId: number): Promise<LoginAttempt[]> {
-    return readFromReplica(this.attempts.manager.connection, (manager) =>
-      manager.find(LoginAttempt, { where: { userId }, order: { id: 'DESC' }, take: LOGIN_ACTIVITY_LIMIT }),
-    );
+    return readFromReplica(this.attempts.manager.connection, async (manager) => {
+      const latest = await manager.find(LoginAttempt, {
+        where: { userId },
+        order: { id: 'DESC' },
+        take: LOGIN_ACTIVITY_LIMIT,
+      });
+      const successes = await manager.find(LoginAttempt, {
+        where: { userId, success: true },
+        order: { id: 'DESC' },
+        take: LOGIN_ACTIVITY_SUCCESSES,
+      });
+      const byId = new Map([...latest, ...successes].map((attempt) => [attempt.id, attempt]));
+      return [...byId.values()].sort((a, b) => b.id - a.id);
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { readFromReplica } from '../common/database/replica';
 import type { User } from '../users/user.entity';
@@ -9,12 +9,33 @@ import { Chat } from './chat.entity';
 import {
   ChatMessageDto,
   ConversationDto,
+  ConversationPageQueryDto,
   GlobalChatMessageDto,
   PageQueryDto,
   toChatMessageDto,
   toGlobalChatMessageDto,
 } from './dto/chat.dto';
 import { GlobalChat } from './global-chat.entity';
+
+/**
+ * The ids of one page of a user's conversations' latest messages, newest first. Each branch takes
+ * the latest message per partner in one direction, the outer query the later of the two; HAVING
+ * (not WHERE) applies the cursor, so a conversation is skipped only when its latest message is at
+ * or past the cursor, i.e. when it was on an earlier page. A message to oneself is in both
+ * branches with one id, hence one entry.
+ */
+function conversationPageSql(withCursor: boolean): string {
+  return `
+    SELECT partner_id, MAX(branch_last_id) AS last_id FROM (
+      SELECT receiver_id AS partner_id, MAX(id) AS branch_last_id FROM chats WHERE sender_id = :me GROUP BY receiver_id
+      UNION ALL
+      SELECT sender_id AS partner_id, MAX(id) AS branch_last_id FROM chats WHERE receiver_id = :me GROUP BY sender_id
+    ) latest
+    GROUP BY partner_id
+    ${withCursor ? 'HAVING MAX(branch_last_id) < :before' : ''}
+    ORDER BY last_id DESC
+    LIMIT :limit`;
+}
 
 @Injectable()
 export class ChatService {
@@ -33,28 +54,33 @@ export class ChatService {
   }
 
   /**
-   * One entry per person the user has exchanged messages with, by latest message, newest first.
+   * One page of the user's conversations: one entry per person they have exchanged messages with,
+   * by latest message, newest first, older than the cursor (a last_message id) if one is given.
    * Histories are read from the replica if there is one: a message sent a moment ago may be missing.
+   *
+   * The page is chosen in SQL (CONVERSATION_PAGE_SQL): only `limit` messages and names are read,
+   * however many conversations the user has; each branch of its UNION reads one covering index
+   * (sender_id, receiver_id, id) or (receiver_id, sender_id, id), never a table row.
    */
-  async conversations(user: User): Promise<ConversationDto[]> {
-    const latest = this.chats
-      .createQueryBuilder('c')
-      .select('MAX(c.id)', 'last_id')
-      .where('c.sender_id = :me OR c.receiver_id = :me')
-      .groupBy('CASE WHEN c.sender_id = :me THEN c.receiver_id ELSE c.sender_id END');
-    const messages = await readFromReplica(this.chats.manager.connection, (manager) =>
-      manager
-        .createQueryBuilder(Chat, 'chat')
-        .where(`chat.id IN (${latest.getQuery()})`)
-        .setParameters({ me: user.id })
-        .orderBy('chat.id', 'DESC')
-        .getMany(),
-    );
-    const names = await this.users.findNames(messages.map((m) => (m.senderId === user.id ? m.receiverId : m.senderId)));
-    return messages.map((m) => {
-      const partnerId = m.senderId === user.id ? m.receiverId : m.senderId;
-      return { user: { id: partnerId, name: names.get(partnerId) ?? '' }, last_message: toChatMessageDto(m) };
+  async conversations(user: User, page: ConversationPageQueryDto): Promise<ConversationDto[]> {
+    const messages = await readFromReplica(this.chats.manager.connection, async (manager) => {
+      const [sql, parameters] = manager.connection.driver.escapeQueryWithParameters(
+        conversationPageSql(page.before !== undefined),
+        { me: user.id, before: page.before, limit: page.limit },
+        {},
+      );
+      const latest: Array<{ last_id: number | string }> = await manager.query(sql, parameters);
+      if (latest.length === 0) return [];
+      // PostgreSQL's MAX() of an integer column comes back as a number; SQLite's too; Number() for safety.
+      const found = await manager.findBy(Chat, { id: In(latest.map((row) => Number(row.last_id))) });
+      return found.sort((a, b) => b.id - a.id);
     });
+    const partnerOf = (m: Chat) => (m.senderId === user.id ? m.receiverId : m.senderId);
+    const names = await this.users.findNames(messages.map(partnerOf));
+    return messages.map((m) => ({
+      user: { id: partnerOf(m), name: names.get(partnerOf(m)) ?? '' },
+      last_message: toChatMessageDto(m),
+    }));
   }
 
   /** The messages between the user and another, newest first, one page. */

@@ -374,6 +374,18 @@ export const ENV_VARS = {
     max: 600_000,
     description: 'On SIGTERM, how long requests in flight may take to finish before the server exits',
   }),
+  CHAT_RATE_LIMIT: int({
+    default: 30,
+    min: 1,
+    max: 1_000_000,
+    description: 'Messages one session may send per window, POST /chats and POST /global_chat together',
+  }),
+  CHAT_RATE_WINDOW: int({
+    default: 60,
+    min: 1,
+    max: 86400,
+    description: 'Seconds of the chat send window; past the limit a session waits one window (429)',
+  }),
   LOG_LEVEL: oneOf({
     values: ['error', 'warn', 'log', 'debug', 'verbose'],
     default: 'log',
@@ -417,6 +429,8 @@ export interface AppConfig {
   loginLimits: { accountAddress: number; address: number; account: number; windowSeconds: number };
   passwordDenyCommon: boolean;
   authRateLimit: number;
+  /** Per session, both chat send routes together. */
+  chatRateLimit: { messages: number; windowSeconds: number };
   retentionDays: number;
   cleanupIntervalMinutes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -484,6 +498,7 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     },
     passwordDenyCommon: env.PASSWORD_DENY_COMMON,
     authRateLimit: env.AUTH_RATE_LIMIT,
+    chatRateLimit: { messages: env.CHAT_RATE_LIMIT, windowSeconds: env.CHAT_RATE_WINDOW },
     retentionDays: env.RETENTION_DAYS,
     cleanupIntervalMinutes: env.CLEANUP_INTERVAL_MINUTES,
     logLevel: env.LOG_LEVEL,

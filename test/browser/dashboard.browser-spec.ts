@@ -404,6 +404,30 @@ describe('The dashboard', () => {
       expect(all).toContain(HOSTILE_MESSAGE);
       await context.close();
     });
+
+    it('pages back through older conversations (GET /chats answers 50 at a time)', async () => {
+      const busy = await signup(site.t.http, { name: 'Busy Bee' });
+      const sender = await login(site.t.http, busy, 'sender');
+      for (let i = 1; i <= 55; i++) {
+        const friend = await signup(site.t.http, { name: `Friend ${i}` });
+        await request(site.t.http)
+          .post('/chats')
+          .set('Cookie', sender.cookie)
+          .send({ receiver_id: friend.id, message: `hello ${i}` })
+          .expect(201);
+      }
+      const { context, page } = await newBrowser(site);
+      await signIn(context, busy);
+      await page.goto('/userpage');
+      const names = page.locator('#conversation-list .who');
+      await expectText(names.first(), 'Friend 55');
+      expect(await names.count()).toBe(50);
+      await page.getByRole('button', { name: 'Show older conversations' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#conversation-list li').length === 55);
+      expect(await names.allTextContents()).toEqual(Array.from({ length: 55 }, (_, i) => `Friend ${55 - i}`));
+      expect(await page.locator('#conversations-older').isHidden()).toBe(true);
+      await context.close();
+    });
   });
 });
 

@@ -68,6 +68,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     BCRYPT_ROUNDS: '4',
     // Specs play many clients from one loopback address; the rate limit has its own spec.
     AUTH_RATE_LIMIT: '100000',
+    // Likewise chat specs send many messages from one session; the send limit has its own spec.
+    CHAT_RATE_LIMIT: '100000',
     ...env,
   });
   const clock = new FakeClock();

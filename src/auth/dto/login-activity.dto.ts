@@ -30,7 +30,11 @@ export class LoginAttemptDto {
 }
 
 export class LoginActivityDto {
-  @ApiProperty({ type: [LoginAttemptDto], description: 'The latest 50 sign-in attempts on the account, newest first.' })
+  @ApiProperty({
+    type: [LoginAttemptDto],
+    description:
+      'Newest first: the latest 50 sign-in attempts on the account and the latest 20 successful ones, each once.',
+  })
   attempts: LoginAttemptDto[];
 }
 

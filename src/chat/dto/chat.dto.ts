@@ -47,7 +47,8 @@ export class PostGlobalChatDto {
   message: string;
 }
 
-export class PageQueryDto {
+/** `limit`, shared by every paged chat list. */
+export class LimitQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50, description: 'Page size.' })
   @QueryNumber(50)
   @IsOptional()
@@ -55,7 +56,9 @@ export class PageQueryDto {
   @Min(1, { message: 'limit must be an integer between 1 and 100' })
   @Max(100, { message: 'limit must be an integer between 1 and 100' })
   limit: number = 50;
+}
 
+export class PageQueryDto extends LimitQueryDto {
   @ApiPropertyOptional({
     minimum: 1,
     description: 'Return only messages older than this id (the last id of the previous page).',
@@ -66,6 +69,28 @@ export class PageQueryDto {
   @Min(1, { message: 'before_id must be a positive integer' })
   @Max(MAX_ID, { message: 'before_id must be a positive integer' })
   before_id?: number;
+}
+
+/**
+ * GET /chats. The cursor is a message id, not a time: every conversation's latest message has an
+ * id of its own, so the order (by that id, newest first) has no ties and a page boundary never
+ * splits or repeats conversations, which times that two messages can share would.
+ */
+export class ConversationPageQueryDto extends LimitQueryDto {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_ID,
+    description:
+      'Cursor: the `last_message.id` of the last conversation of the previous page; returns only conversations ' +
+      'whose latest message is older (a smaller id). Omit for the first page. A conversation that gets a new ' +
+      'message while you page moves to the top, so it shows on the first page again, not on a later one.',
+  })
+  @QueryNumber()
+  @IsOptional()
+  @IsInt({ message: 'before must be a positive integer (a last_message id)' })
+  @Min(1, { message: 'before must be a positive integer (a last_message id)' })
+  @Max(MAX_ID, { message: 'before must be a positive integer (a last_message id)' })
+  before?: number;
 }
 
 export class ChatMessageDto {
@@ -95,7 +120,11 @@ export class ConversationDto {
 }
 
 export class ConversationListDto {
-  @ApiProperty({ type: [ConversationDto], description: 'Most recent first.' }) conversations: ConversationDto[];
+  @ApiProperty({
+    type: [ConversationDto],
+    description: 'Most recent first (by `last_message.id`); at most `limit` entries.',
+  })
+  conversations: ConversationDto[];
 }
 
 export class GlobalChatMessageDto {

@@ -463,28 +463,67 @@ composer($('global-form'), $('global-error'), async (text) => {
 
 let partner = null;
 
-async function loadConversations() {
-  const answer = await call('GET', '/chats');
-  const list = $('conversation-list');
-  list.setAttribute('aria-busy', 'false');
+/** GET /chats answers a page of conversations at a time; older ones come on request. */
+const CONVERSATION_PAGE = 50;
+let moreConversations = false;
+
+function conversationRow({ user, last_message: last }) {
+  const item = row('conversation-row');
+  item.dataset.userId = String(user.id);
+  item.dataset.lastId = String(last.id);
+  const button = item.querySelector('button');
+  button.querySelector('.who').textContent = user.name;
+  button.querySelector('.preview').textContent = `${last.sender_id === me.id ? 'You: ' : ''}${last.message}`;
+  setTime(button.querySelector('.when'), last.timestamp);
+  button.dataset.userId = String(user.id);
+  if (partner && partner.id === user.id) button.setAttribute('aria-current', 'true');
+  button.addEventListener('click', () => openConversation(user));
+  return item;
+}
+
+async function fetchConversations(before) {
+  const answer = await call('GET', `/chats?limit=${CONVERSATION_PAGE}${before ? `&before=${before}` : ''}`);
+  $('conversation-list').setAttribute('aria-busy', 'false');
   if (!answer.ok) {
     $('private-error').textContent = answer.message;
-    return;
+    return null;
   }
-  const items = answer.body.conversations.map(({ user, last_message: last }) => {
-    const item = row('conversation-row');
-    const button = item.querySelector('button');
-    button.querySelector('.who').textContent = user.name;
-    button.querySelector('.preview').textContent = `${last.sender_id === me.id ? 'You: ' : ''}${last.message}`;
-    setTime(button.querySelector('.when'), last.timestamp);
-    button.dataset.userId = String(user.id);
-    if (partner && partner.id === user.id) button.setAttribute('aria-current', 'true');
-    button.addEventListener('click', () => openConversation(user));
-    return item;
-  });
-  list.replaceChildren(...items);
-  $('private-hint').hidden = items.length > 0 && partner !== null;
+  return answer.body.conversations;
 }
+
+/**
+ * The newest page of conversations. Rows of older pages already shown stay below it, unless their
+ * conversation has a new message and so is on the newest page now.
+ */
+async function loadConversations() {
+  const conversations = await fetchConversations();
+  if (!conversations) return;
+  const list = $('conversation-list');
+  const full = conversations.length === CONVERSATION_PAGE;
+  const onPage = new Set(conversations.map((c) => String(c.user.id)));
+  const floor = full ? conversations[conversations.length - 1].last_message.id : 0;
+  const kept = full
+    ? [...list.children].filter((item) => Number(item.dataset.lastId) < floor && !onPage.has(item.dataset.userId))
+    : [];
+  list.replaceChildren(...conversations.map(conversationRow), ...kept);
+  if (kept.length === 0) moreConversations = full;
+  $('conversations-older').hidden = !moreConversations;
+  $('private-hint').hidden = list.children.length > 0 && partner !== null;
+}
+
+async function loadOlderConversations() {
+  const list = $('conversation-list');
+  const shown = [...list.children].map((item) => Number(item.dataset.lastId)).filter((id) => id > 0);
+  if (shown.length === 0) return loadConversations();
+  const conversations = await fetchConversations(Math.min(...shown));
+  if (!conversations) return;
+  const listed = new Set([...list.children].map((item) => item.dataset.userId));
+  list.append(...conversations.filter((c) => !listed.has(String(c.user.id))).map(conversationRow));
+  moreConversations = conversations.length === CONVERSATION_PAGE;
+  $('conversations-older').hidden = !moreConversations;
+}
+
+$('conversations-older').addEventListener('click', () => loadOlderConversations());
 
 const privateChat = messageList({
   list: $('private-messages'),
