@@ -29,6 +29,7 @@ import { BrowserForm } from '../pages/browser-form';
 import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';
+import { CookieHeader, DeviceCookie } from './device-cookie';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
 import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
@@ -44,6 +45,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookie: SessionCookie,
+    private readonly deviceCookie: DeviceCookie,
   ) {}
 
   @Public()
@@ -89,10 +91,13 @@ export class AuthController {
     @Body() dto: LoginDto,
     @RequestClient() client: ClientInfo,
     @CurrentAuth() previous: RequestAuth,
+    @CookieHeader() cookieHeader: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const { user, session, token } = await this.auth.login(dto, client, previous);
+    const devices = this.deviceCookie.read(cookieHeader);
+    const { user, session, token } = await this.auth.login(dto, client, previous, devices);
     this.cookie.set(res, session, token);
+    this.deviceCookie.remember(res, devices, user.id);
     return { user: toUserDto(user), session: toSessionDto(session, session.id) };
   }
 
