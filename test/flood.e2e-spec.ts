@@ -77,5 +77,5 @@ describe('A login flood from many addresses', () => {
     // The control: the same user and password without the device cookie is mostly turned away.
     expect(stranger.filter((s) => s === 503).length).toBeGreaterThanOrEqual(8);
     expect(stranger.every((s) => s === 200 || s === 503)).toBe(true);
-  });
+  }, 60_000);
 });
