@@ -175,7 +175,7 @@ function buildOpenApiConfig(config: AppConfig) {
           'is refused with 403, and so is `GET /logout` with `Sec-Fetch-Site: cross-site`. An `Origin` listed in `ALLOWED_ORIGINS` always passes; ' +
           'requests with neither header (curl, Postman, servers) are not refused on this ground. ' +
           'CORS (with credentials; methods GET, POST, DELETE; headers Content-Type and Authorization) is granted to exactly the `ALLOWED_ORIGINS`, to no other origin.',
-        'Every JSON response has `Cache-Control: no-store`; logout responses carry `Clear-Site-Data: "cookies"`.',
+        'Every JSON response has `Cache-Control: no-store`; logout responses clear the session cookie (under both its names) but no other: no `Clear-Site-Data: "cookies"`, which would also forget the known device (see `POST /login`).',
         'Every response carries `X-Request-Id` (a well-formed one sent by the client is kept), the id its log lines carry.',
         'Failed logins are throttled (429 with Retry-After) and a user keeps at most `MAX_SESSIONS_PER_USER` sessions: see `POST /login`.',
       ].join('\n\n'),

@@ -215,7 +215,7 @@ describe('Security headers', () => {
     });
   });
 
-  describe('Clear-Site-Data on logout', () => {
+  describe('Clearing cookies at logout', () => {
     it.each<[string, (s: LoggedIn) => request.Test, number]>([
       ['GET /logout', (s) => request(t.http).get('/logout').set('Cookie', s.cookie), 200],
       ['POST /logout', (s) => request(t.http).post('/logout').set('Cookie', s.cookie), 200],
@@ -225,11 +225,17 @@ describe('Security headers', () => {
         (s) => request(t.http).delete(`/active_sessions/${s.body.session.id}`).set('Cookie', s.cookie),
         204,
       ],
-    ])("%s clears the cookie and asks the browser to drop the site's cookies", async (_case, make, status) => {
+    ])('%s clears the session cookie under both names and keeps the device cookie', async (_case, make, status) => {
       const s = await login(t.http, user);
       const res = await make(s).expect(status);
-      expect(res.headers['clear-site-data']).toBe('"cookies"');
-      expect(sessionSetCookie(res.headers['set-cookie'])).toMatch(/^session_token=;.*Expires=Thu, 01 Jan 1970/);
+      // Clear-Site-Data: "cookies" would drop the known-device cookie too (src/sessions/session-cookie.ts).
+      expect(res.headers['clear-site-data']).toBeUndefined();
+      const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+      expect(sessionSetCookie(lines)).toMatch(/^session_token=;.*Expires=Thu, 01 Jan 1970/);
+      expect(lines.find((l) => l.startsWith('__Host-session_token='))).toMatch(
+        /^__Host-session_token=;.*Expires=Thu, 01 Jan 1970.*Secure/,
+      );
+      expect(lines.filter((l) => /^(__Host-)?device=/.test(l))).toEqual([]);
     });
 
     it.each<[string, (s: LoggedIn, other: LoggedIn) => request.Test, number]>([
@@ -264,8 +270,9 @@ describe('Security headers with SESSION_COOKIE_SECURE=true (HTTPS)', () => {
     const user = await signup(t.http);
     const res = await request(t.http).post('/login').send({ email: user.email, password: user.password }).expect(200);
     const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-    expect(lines).toHaveLength(1);
-    const [pair, ...attributes] = lines[0].split(/;\s*/);
+    // The session cookie and the known-device cookie (whose attributes test/device-cookie.e2e-spec.ts checks).
+    expect(lines.map((l) => l.split('=')[0]).sort()).toEqual(['__Host-device', '__Host-session_token']);
+    const [pair, ...attributes] = sessionSetCookie(lines).split(/;\s*/);
     expect(pair).toMatch(/^__Host-session_token=[A-Za-z0-9_-]{43}$/);
     const names = attributes.map((a) => a.split('=')[0].toLowerCase());
     expect(names).toEqual(expect.arrayContaining(['path', 'secure', 'httponly', 'samesite']));
@@ -283,7 +290,7 @@ describe('Security headers with SESSION_COOKIE_SECURE=true (HTTPS)', () => {
     expect(plain.body.reason).toBe('missing');
 
     const out = await request(t.http).post('/logout').set('Cookie', `__Host-session_token=${token}`).expect(200);
-    expect(out.headers['clear-site-data']).toBe('"cookies"');
+    expect(out.headers['clear-site-data']).toBeUndefined();
     const cleared = sessionSetCookie(out.headers['set-cookie']);
     expect(cleared).toMatch(/^__Host-session_token=;/);
     expect(cleared).toMatch(/; Path=\/;.*Secure/);

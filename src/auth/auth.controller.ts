@@ -29,6 +29,7 @@ import { BrowserForm } from '../pages/browser-form';
 import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';
+import { CookieHeader, DeviceCookie } from './device-cookie';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
 import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
@@ -44,6 +45,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookie: SessionCookie,
+    private readonly deviceCookie: DeviceCookie,
   ) {}
 
   @Public()
@@ -71,28 +73,38 @@ export class AuthController {
       'A session the request already carried is ended first (reason `logged_out`). Wrong password and unknown email give the same 401. ' +
       'Failed logins are limited (defaults: 5 per account from one address, 20 per address, 100 per account, each per 15 minutes; ' +
       'unknown emails count like known ones): past a limit every attempt gets 429 with Retry-After, even with the right password, and a success ' +
-      "clears that account's count for that address. /login and /signup also take at most AUTH_RATE_LIMIT requests a minute per address (429). " +
+      "clears that account's count for that address. An address is counted by its IPv6 /64 (an IPv4-mapped address as its IPv4 address). " +
+      'A successful login also sets a known-device cookie (`device`, or `__Host-device` with SESSION_COOKIE_SECURE; HttpOnly, SameSite=Lax, Path=/, one year; ' +
+      'it names no account, remembers up to 5 accounts per browser, and logout keeps it). A later login to that account carrying it is exempt from those limits: ' +
+      'its failures count only against the device (LOGIN_LIMIT_ACCOUNT_ADDRESS per window; past that it is treated like any other client), ' +
+      'and its password is checked ahead of other logins, so a flood of failed logins cannot lock that browser out. A forged or foreign device cookie is ignored. ' +
+      '/login and /signup also take at most AUTH_RATE_LIMIT requests a minute per address (429). ' +
       'A login past MAX_SESSIONS_PER_USER ends the least recently active session (reason `revoked`). ' +
       'remember_me true gives REMEMBER_ME_TIMEOUT as the lifetime; false a cookie without Max-Age. ' +
       'The session records the device (parsed from User-Agent) and, with GEOIP=true, the country of the address; ' +
       "it is marked new_device when the account had not signed in from that browser, OS and country before (never the account's first sign-in). " +
-      'When more logins arrive than the server can hash, the excess gets 503 with Retry-After.',
+      'When more logins arrive than the server can hash, the excess gets 503 with Retry-After (a known device only when the hashing reserved for known devices is full too).',
   })
   @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({
     type: LoginResponseDto,
-    headers: { 'Set-Cookie': { description: 'The session token.', schema: { type: 'string' } } },
+    headers: {
+      'Set-Cookie': { description: 'The session token, and the known-device cookie.', schema: { type: 'string' } },
+    },
   })
   @ApiErrors(400, 401, 403, 413, 415, 429, 503)
   async login(
     @Body() dto: LoginDto,
     @RequestClient() client: ClientInfo,
     @CurrentAuth() previous: RequestAuth,
+    @CookieHeader() cookieHeader: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<LoginResponseDto> {
-    const { user, session, token } = await this.auth.login(dto, client, previous);
+    const devices = this.deviceCookie.read(cookieHeader);
+    const { user, session, token } = await this.auth.login(dto, client, previous, devices);
     this.cookie.set(res, session, token);
+    this.deviceCookie.remember(res, devices, user.id);
     return { user: toUserDto(user), session: toSessionDto(session, session.id) };
   }
 
@@ -104,7 +116,10 @@ export class AuthController {
 
   @OptionalSession()
   @Get('logout')
-  @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
+  @ApiOperation({
+    summary:
+      'Ends the current session (if any) and clears the session cookie (the known-device cookie stays). Always 200.',
+  })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors(403)
   logoutGet(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: FastifyReply): Promise<MessageDto> {
@@ -115,7 +130,10 @@ export class AuthController {
   @Post('logout')
   @HttpCode(200)
   @BrowserForm({ redirectTo: '/login_page?notice=signed_out' })
-  @ApiOperation({ summary: 'Ends the current session (if any) and clears the cookie. Always 200.' })
+  @ApiOperation({
+    summary:
+      'Ends the current session (if any) and clears the session cookie (the known-device cookie stays). Always 200.',
+  })
   @ApiOkResponse({ type: MessageDto })
   @ApiErrors(403, 413, 415)
   logoutPost(@CurrentAuth() auth: RequestAuth, @Res({ passthrough: true }) res: FastifyReply): Promise<MessageDto> {

@@ -10,7 +10,9 @@ import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
+import { addressKey } from './address-key';
 import { AuthService } from './auth.service';
+import { DeviceCookie } from './device-cookie';
 import { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
@@ -43,13 +45,15 @@ import { SessionGuard } from './session.guard';
           },
         ],
         errorMessage: 'Too many requests; try again later',
-        getTracker: (req: Record<string, unknown>) => (req as unknown as FastifyRequest).ip ?? 'unknown',
+        // Keyed like LoginThrottle's per-address limits: an IPv6 /64 is one address.
+        getTracker: (req: Record<string, unknown>) => addressKey((req as unknown as FastifyRequest).ip),
       }),
     }),
   ],
   controllers: [AuthController],
   providers: [
     AuthService,
+    DeviceCookie,
     PasswordHasher,
     PasswordPolicy,
     LoginThrottle,

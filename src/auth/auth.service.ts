@@ -15,6 +15,7 @@ import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { SignupDto } from './dto/signup.dto';
 import type { LoginAttempt } from './login-attempt.entity';
+import type { KnownDevices } from './device-cookie';
 import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher, type PasswordCheck } from './password-hasher.service';
@@ -60,7 +61,7 @@ export class AuthService {
    * per-user cap, and records the login time. The session remembers the login's remember_me, its
    * device and country, and whether that device family and country are new for the account.
    */
-  async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth): Promise<LoginResult> {
+  async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth, devices?: KnownDevices): Promise<LoginResult> {
     const found = await this.users.findWithPasswordHash(dto.email);
     const origin = this.originOf(client);
     const { country } = origin;
@@ -79,6 +80,7 @@ export class AuthService {
         await attempt('throttled');
         this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
       },
+      found ? (devices?.nonceFor(found.id) ?? null) : null,
     );
     if (!found || !check.ok) {
       await attempt('bad_password');
@@ -195,7 +197,9 @@ export class AuthService {
   /**
    * Checks a password within the failed-login limits (LoginThrottle): 429 once a limit is reached,
    * whatever the password; a wrong password counts, a right one clears that account's count for
-   * that address, and one never checked (503 from the hashing queue) does not count. Returns
+   * that address, and one never checked (503 from the hashing queue) does not count.
+   * `deviceNonce` (a login from a known device, see device-cookie.ts) is counted under the
+   * device's own limit instead, and hashes in the lane the flood cannot fill. Returns
    * PasswordHasher.check's answer (an object: test `.ok`, never the result itself).
    */
   private async checkThrottled(
@@ -204,8 +208,9 @@ export class AuthService {
     password: string,
     hash: string | undefined,
     onThrottled?: (retryAfterSeconds: number) => Promise<void>,
+    deviceNonce: string | null = null,
   ): Promise<PasswordCheck> {
-    const throttle = await this.throttle.begin(email, ip);
+    const throttle = await this.throttle.begin(email, ip, deviceNonce);
     if (!throttle.allowed) {
       await onThrottled?.(throttle.retryAfterSeconds);
       throw new HttpErrorWithHeaders(429, 'Too many failed sign-in attempts; try again later', {
@@ -214,7 +219,7 @@ export class AuthService {
     }
     let check: PasswordCheck;
     try {
-      check = await this.hasher.check(password, hash);
+      check = await this.hasher.check(password, hash, throttle.knownDevice ? 'known-device' : 'general');
     } catch (error) {
       await throttle.settle('cancelled');
       throw error;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
+import { addressKey } from './address-key';
 
 export interface WindowLimit {
   key: string;
@@ -80,7 +81,7 @@ export class InMemoryLoginFailureStore implements LoginFailureStore {
 export type ThrottleOutcome = 'failure' | 'success' | 'cancelled';
 
 export type ThrottleDecision =
-  | { allowed: true; settle: (outcome: ThrottleOutcome) => Promise<void> }
+  | { allowed: true; knownDevice: boolean; settle: (outcome: ThrottleOutcome) => Promise<void> }
   | { allowed: false; retryAfterSeconds: number };
 
 /**
@@ -88,7 +89,16 @@ export type ThrottleDecision =
  * account), each over a sliding window. An attempt takes its place in all three windows before
  * the password is checked, so a burst of concurrent guesses cannot slip past the limit; a success
  * gives the place back and clears that account's count for that address. Unknown emails are
- * counted exactly like known ones.
+ * counted exactly like known ones. An address is counted by `addressKey`: an IPv6 /64 is one
+ * address.
+ *
+ * A known device (a login carrying a genuine device cookie for the account, device-cookie.ts) is
+ * counted only under its own key, `device:<nonce>`, with the per-account-and-address limit, and is
+ * exempt from the three others (OWASP's device cookies): a flood from many addresses, or against
+ * the account, cannot lock out a browser that signed in before, while a stolen device cookie gives
+ * no more guesses than one address has. Once the device's own window is full, the device is
+ * trusted no longer in that window and its attempts fall back to the three limits, as OWASP's
+ * algorithm treats a locked-out device cookie as an untrusted client.
  */
 @Injectable()
 export class LoginThrottle {
@@ -98,24 +108,36 @@ export class LoginThrottle {
     private readonly clock: Clock,
   ) {}
 
-  async begin(email: string, address: string | null): Promise<ThrottleDecision> {
-    const ip = address ?? 'unknown';
+  async begin(email: string, address: string | null, deviceNonce: string | null = null): Promise<ThrottleDecision> {
+    const ip = addressKey(address);
     const { accountAddress, address: perAddress, account, windowSeconds } = this.config.loginLimits;
+    const windowMs = windowSeconds * 1000;
+    if (deviceNonce !== null) {
+      const limits = [{ key: `device:${deviceNonce}`, limit: accountAddress }];
+      const reservation = await this.store.reserve(limits, windowMs, this.clock.now().getTime());
+      if (reservation.allowed) return this.allowed(limits, reservation.at, true);
+    }
     const limits = [
       { key: `account-address:${email}|${ip}`, limit: accountAddress },
       { key: `address:${ip}`, limit: perAddress },
       { key: `account:${email}`, limit: account },
     ];
-    const reservation = await this.store.reserve(limits, windowSeconds * 1000, this.clock.now().getTime());
+    const reservation = await this.store.reserve(limits, windowMs, this.clock.now().getTime());
     if (!reservation.allowed)
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryAfterMs / 1000)) };
+    return this.allowed(limits, reservation.at, false);
+  }
+
+  /** The places taken; the first key's count is the one a success clears. */
+  private allowed(limits: WindowLimit[], at: number, knownDevice: boolean): ThrottleDecision {
     return {
       allowed: true,
+      knownDevice,
       settle: async (outcome) => {
         if (outcome === 'failure') return;
         await this.store.release(
           limits.map((l) => l.key),
-          reservation.at,
+          at,
         );
         if (outcome === 'success') await this.store.reset(limits[0].key);
       },

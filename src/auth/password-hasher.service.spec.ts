@@ -69,4 +69,27 @@ describe('PasswordHasher', () => {
     // The limiter recovers once the burst has passed.
     await expect(h.hash('password123')).resolves.toMatch(/^\$2b\$10\$/);
   });
+
+  it('keeps a lane for known devices that a flood of other checks cannot fill, and serves it first', async () => {
+    const h = await hasher({ BCRYPT_ROUNDS: '8', BCRYPT_CONCURRENCY: '1', BCRYPT_MAX_PENDING: '1' });
+    const hash = await h.hash('password123');
+    const order: string[] = [];
+    const check = (name: string, lane?: 'known-device') =>
+      h.verify('password123', hash, lane).then((ok) => {
+        order.push(name);
+        return ok;
+      });
+    // One running, one waiting in the general lane: the general lane is full.
+    const running = check('running');
+    const waiting = check('waiting');
+    await expect(check('flood')).rejects.toMatchObject({ status: 503 });
+    // A known device still gets a place, and is served before the general lane's waiter.
+    const known = check('known', 'known-device');
+    await expect(Promise.all([running, waiting, known])).resolves.toEqual([true, true, true]);
+    expect(order).toEqual(['running', 'known', 'waiting']);
+    // Its lane is bounded too (BCRYPT_MAX_PENDING, at least BCRYPT_CONCURRENCY).
+    const busy = [check('a'), check('b', 'known-device')];
+    await expect(check('c', 'known-device')).rejects.toMatchObject({ status: 503 });
+    await Promise.all(busy);
+  });
 });

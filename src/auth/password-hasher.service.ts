@@ -6,6 +6,9 @@ import { HttpErrorWithHeaders } from '../common/http-error';
 /** bcrypt reads at most 72 bytes (of the NFC form); longer passwords are refused at validation, never cut. */
 export const MAX_PASSWORD_BYTES = 72;
 
+/** Which waiting lane a hash joins when every slot is busy (see PasswordHasher). */
+export type HashLane = 'general' | 'known-device';
+
 /**
  * `$2y$` (PHP, some Flask setups) and `$2a$` are the same algorithm as `$2b$` for any password
  * we accept; the native binding is given the `$2b$` spelling so every original hash verifies.
@@ -31,16 +34,25 @@ export interface PasswordCheck {
  * run (by default one core fewer than the machine has, so a login storm leaves the event loop a
  * core and every other request keeps its speed), `BCRYPT_MAX_PENDING` more may wait, and any
  * beyond that get 503 with Retry-After rather than a long queue that would time out anyway.
+ *
+ * Checks for a known device (a login carrying a valid device cookie for its account, see
+ * device-cookie.ts) wait in a lane of their own, served before the general one whenever a slot
+ * frees: a flood of untrusted logins fills only the general lane, so a known device waits at most
+ * for the hashes running and the known devices ahead of it, and gets 503 only when its own lane is
+ * full. That lane holds BCRYPT_MAX_PENDING checks, and at least BCRYPT_CONCURRENCY.
  */
 @Injectable()
 export class PasswordHasher implements OnModuleInit {
   private readonly maxRunning: number;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly priorityWaiting: Array<() => void> = [];
+  private readonly maxPriorityPending: number;
   private dummyHash = '';
 
   constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
     this.maxRunning = config.bcryptConcurrency;
+    this.maxPriorityPending = Math.max(config.bcryptMaxPending, config.bcryptConcurrency);
   }
 
   async onModuleInit(): Promise<void> {
@@ -53,9 +65,12 @@ export class PasswordHasher implements OnModuleInit {
     return this.limited(() => bcrypt.hash(password.normalize('NFC'), this.config.bcryptRounds));
   }
 
-  /** Checks a password against a stored hash, or against a dummy hash when there is none. */
-  async verify(password: string, hash: string | undefined): Promise<boolean> {
-    return (await this.check(password, hash)).ok;
+  /**
+   * Checks a password against a stored hash, or against a dummy hash when there is none.
+   * `lane: 'known-device'` waits in the lane reserved for known devices.
+   */
+  async verify(password: string, hash: string | undefined, lane: HashLane = 'general'): Promise<boolean> {
+    return (await this.check(password, hash, lane)).ok;
   }
 
   /**
@@ -65,13 +80,13 @@ export class PasswordHasher implements OnModuleInit {
    * only for input that is not already NFC (what keyboards and browsers send almost always is),
    * done also against the dummy hash for an unknown email so the two paths still cost the same.
    */
-  check(password: string, hash: string | undefined): Promise<PasswordCheck> {
+  check(password: string, hash: string | undefined, lane: HashLane = 'general'): Promise<PasswordCheck> {
     const nfc = password.normalize('NFC');
     return this.limited(async () => {
       if (await this.compare(nfc, hash)) return { ok: true, rehash: this.isStale(hash!) };
       if (nfc !== password && (await this.compare(password, hash))) return { ok: true, rehash: true };
       return { ok: false, rehash: false };
-    });
+    }, lane);
   }
 
   /**
@@ -96,19 +111,24 @@ export class PasswordHasher implements OnModuleInit {
     }
   }
 
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
+  private async limited<T>(work: () => Promise<T>, lane: HashLane = 'general'): Promise<T> {
     if (this.running >= this.maxRunning) {
-      if (this.waiting.length >= this.config.bcryptMaxPending) {
+      const [queue, max] =
+        lane === 'known-device'
+          ? [this.priorityWaiting, this.maxPriorityPending]
+          : [this.waiting, this.config.bcryptMaxPending];
+      if (queue.length >= max) {
         throw new HttpErrorWithHeaders(503, 'Too many sign-in requests at once; retry shortly', { 'Retry-After': '1' });
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve) => queue.push(resolve));
     } else {
       this.running++;
     }
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter (known devices first), so no newcomer can take it in between.
+      const next = this.priorityWaiting.shift() ?? this.waiting.shift();
       if (next) next();
       else this.running--;
     }

@@ -42,15 +42,18 @@ function setSessionCookie(
 }
 
 /**
- * Ends the cookie at logout. `Clear-Site-Data: "cookies"` also has the browser drop every cookie of
- * the site (the registrable domain, subdomains included; HTTPS or localhost only), which covers a
- * session cookie left under another name (`session_token` after SESSION_COOKIE_SECURE changed).
- * Only for responses that end a session: its order against a Set-Cookie in the same response is
- * up to the browser, so never combine it with setSessionCookie.
+ * Ends the cookie at logout, under both names, so a session cookie left under the other one
+ * (`session_token` after SESSION_COOKIE_SECURE changed) goes too.
+ *
+ * No `Clear-Site-Data: "cookies"`: it makes the browser drop every cookie of the site, the
+ * known-device cookie (src/auth/device-cookie.ts) with them, so that every logout would make the
+ * browser a stranger again, open to the lockouts a flood causes (OWASP's device cookies live past
+ * logout). The session cookie is the only cookie that authenticates anything, and it is cleared
+ * here by name; the pages keep nothing in storage.
  */
 function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   void reply.clearCookie(sessionCookieName(secure), attributes(secure));
-  void reply.header('Clear-Site-Data', '"cookies"');
+  void reply.clearCookie(sessionCookieName(!secure), attributes(!secure));
 }
 
 /**

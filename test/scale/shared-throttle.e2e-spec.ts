@@ -163,6 +163,29 @@ describe('Shared throttling: two instances, one database, one Redis (REDIS_URL)'
     });
     expect((await keysUnder(prefix)).filter((k) => k.includes('auth:198.51.100.12'))).not.toHaveLength(0);
   });
+
+  it("counts a known device's failures under its own key across both instances (limit 4), exempt from the address's", async () => {
+    const [a, b] = pair.instances;
+    const user = await signup(a.http);
+    const ip = '198.51.100.13';
+    const first = await attempt(a.http, user.email, user.password, ip).expect(200);
+    const device = ([] as string[])
+      .concat(first.headers['set-cookie'])
+      .find((l) => l.startsWith('device='))!
+      .split(';')[0];
+    // The account is locked for that address (4 failures, spread over both instances) ...
+    for (let i = 0; i < 4; i++) await attempt(pair.instances[i % 2].http, user.email, 'wrong password', ip).expect(401);
+    await attempt(b.http, user.email, user.password, ip).expect(429);
+    // ... but not for the browser that signed in before, on either instance, up to its own 4.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        (await attempt(pair.instances[i % 2].http, user.email, 'wrong password', ip).set('Cookie', device)).status,
+      );
+    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    // The fifth falls back to the address's limits, already full; the device's count is in Redis.
+    expect(await keysUnder(`${prefix}login:device:`)).toHaveLength(1);
+  });
 });
 
 describe('Without REDIS_URL (the control): each instance counts on its own', () => {
