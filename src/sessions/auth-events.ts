@@ -5,7 +5,7 @@ import type { ClientOrigin } from './sessions.service';
 
 export type AdminAction = 'find_users' | 'list_sessions' | 'revoke_sessions' | 'disable_user' | 'enable_user';
 
-export type RevokedBy = 'user' | 'password_change' | 'session_cap' | 'credential_change';
+export type RevokedBy = 'user' | 'password_change' | 'session_cap';
 
 /**
  * Authentication events as structured log lines, one method per event: a stable `event` field

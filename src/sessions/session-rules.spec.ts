@@ -58,7 +58,7 @@ describe('activityWriteInterval', () => {
 });
 
 describe('credentialsChangedSince', () => {
-  it('keeps a session born under the user\'s current credential version', () => {
+  it("keeps a session born under the user's current credential version", () => {
     expect(credentialsChangedSince({ credentialVersion: 3 }, { credentialVersion: 3 })).toBe(false);
   });
 

@@ -26,7 +26,10 @@ export class SessionsController {
   })
   @ApiOkResponse({ type: SessionListDto })
   async list(@CurrentSession() current: Session): Promise<SessionListDto> {
-    const sessions = await this.sessions.listUsable({ id: current.userId, credentialVersion: current.credentialVersion });
+    const sessions = await this.sessions.listUsable({
+      id: current.userId,
+      credentialVersion: current.credentialVersion,
+    });
     return { sessions: sessions.map((s) => toSessionDto(s, current.id)) };
   }
 

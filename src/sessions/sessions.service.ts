@@ -92,10 +92,12 @@ export class SessionsService {
     }
     if (credentialsChangedSince(session, user)) {
       // Born before a credential change that did not end it itself: a login that raced a password
-      // change, a disable (even one undone since), an "end all". Ended with reason `revoked`: which
-      // change it was is not recorded, and a disabled account got `account_disabled` above.
-      if (await this.end(session.id, 'revoked', now))
-        this.events.sessionRevoked(user.id, 'credential_change', { sessionId: session.id });
+      // change, a disable (even one undone since), an "end all". Reason `revoked`: which change it
+      // was is not recorded, and a disabled account got `account_disabled` above. Refused, not
+      // ended: versions only go up, so it never works again anyway, and on SQLite (where TypeORM
+      // runs everything on one connection, so a transaction's writes are seen before it commits) a
+      // request between an "end all"'s two writes would otherwise end the caller's own session.
+      // Lists leave such rows out; the session cap ends them, and the cleanup job once expired.
       return { ok: false, reason: 'revoked' };
     }
 
@@ -230,7 +232,8 @@ export class SessionsService {
       if (session.id === keepId) continue;
       const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
       if (!verdict.ok) await this.end(session.id, verdict.reason, now, manager);
-      else if (credentialsChangedSince(session, { credentialVersion })) await this.end(session.id, 'revoked', now, manager);
+      else if (credentialsChangedSince(session, { credentialVersion }))
+        await this.end(session.id, 'revoked', now, manager);
       else if (kept < cap) kept++;
       else if (await this.end(session.id, 'revoked', now, manager)) revoked++;
     }
