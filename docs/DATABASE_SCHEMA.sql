@@ -13,7 +13,17 @@ CREATE TABLE "global_chat" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "us
 
 CREATE INDEX "ix_global_chat_user" ON "global_chat" ("user_id");
 
-CREATE TABLE "sessions" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "token_hash" varchar(64) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "login_time" datetime NOT NULL, "last_activity" datetime NOT NULL, "logout_time" datetime, "is_active" boolean NOT NULL DEFAULT (1), "expires_at" datetime NOT NULL, "end_reason" varchar(20), "remember_me" boolean, "device_browser" varchar(50), "device_os" varchar(50), "device_type" varchar(20), "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), "auth_time" datetime NOT NULL, CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
+CREATE TABLE "login_attempts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "attempted_at" datetime NOT NULL, "user_id" integer, "email" varchar(254) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "success" boolean NOT NULL, "reason" varchar(20) NOT NULL, "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), CONSTRAINT "FK_5f88175f39e2b2ebf9e2295a9fd" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
+
+CREATE INDEX "ix_login_attempts_time" ON "login_attempts" ("attempted_at");
+
+CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
+
+CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0), "credential_version" integer NOT NULL DEFAULT (0));
+
+CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
+
+CREATE TABLE "sessions" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "token_hash" varchar(64) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "login_time" datetime NOT NULL, "last_activity" datetime NOT NULL, "logout_time" datetime, "is_active" boolean NOT NULL DEFAULT (1), "expires_at" datetime NOT NULL, "end_reason" varchar(20), "remember_me" boolean, "device_browser" varchar(50), "device_os" varchar(50), "device_type" varchar(20), "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), "auth_time" datetime NOT NULL, "credential_version" integer NOT NULL DEFAULT (0), CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
 
 CREATE INDEX "ix_sessions_active_expires" ON "sessions" ("is_active", "expires_at");
 
@@ -22,15 +32,5 @@ CREATE INDEX "ix_sessions_user_active" ON "sessions" ("user_id", "is_active");
 CREATE UNIQUE INDEX "uq_sessions_token_hash" ON "sessions" ("token_hash");
 
 CREATE INDEX "ix_sessions_ended" ON "sessions" ("is_active", "logout_time");
-
-CREATE TABLE "login_attempts" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "attempted_at" datetime NOT NULL, "user_id" integer, "email" varchar(254) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "success" boolean NOT NULL, "reason" varchar(20) NOT NULL, "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), CONSTRAINT "FK_5f88175f39e2b2ebf9e2295a9fd" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
-
-CREATE INDEX "ix_login_attempts_time" ON "login_attempts" ("attempted_at");
-
-CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
-
-CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0));
-
-CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
 
 CREATE INDEX "ix_login_attempts_user_success" ON "login_attempts" ("user_id", "success", "id");

@@ -2,6 +2,7 @@ import { InitialSchema1764200000000 } from './1764200000000-InitialSchema';
 import { SecurityAudit1764300000000 } from './1764300000000-SecurityAudit';
 import { TimestampWithTimeZone1764400000000 } from './1764400000000-TimestampWithTimeZone';
 import { SessionInsights1764500000000 } from './1764500000000-SessionInsights';
+import { CredentialVersion1764600000000 } from './1764600000000-CredentialVersion';
 import { LoginActivity1764650000000 } from './1764650000000-LoginActivity';
 import { EmailNfc1764700000000 } from './1764700000000-EmailNfc';
 
@@ -11,6 +12,7 @@ export const migrations = [
   SecurityAudit1764300000000,
   TimestampWithTimeZone1764400000000,
   SessionInsights1764500000000,
+  CredentialVersion1764600000000,
   LoginActivity1764650000000,
   EmailNfc1764700000000,
 ];

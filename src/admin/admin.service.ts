@@ -27,16 +27,19 @@ export class AdminService {
   }
 
   async listSessions(admin: User, userId: number): Promise<Session[]> {
-    await this.userOr404(userId);
-    const sessions = await this.sessions.listUsable(userId);
+    const user = await this.userOr404(userId);
+    const sessions = await this.sessions.listUsable(user);
     this.events.adminAction(admin.id, 'list_sessions', userId);
     return sessions;
   }
 
-  /** Ends every active session of the user (reason `revoked_by_admin`); the admin's own too, if it is theirs. */
+  /**
+   * Ends every active session of the user (reason `revoked_by_admin`); the admin's own too, if it
+   * is theirs. A credential change (AuthService.endAllSessions), so a login in flight ends too.
+   */
   async revokeSessions(admin: User, userId: number): Promise<number> {
     await this.userOr404(userId);
-    const revoked = await this.sessions.endAll(userId, 'revoked_by_admin');
+    const revoked = await this.auth.endAllSessions(userId, 'revoked_by_admin');
     this.events.adminAction(admin.id, 'revoke_sessions', userId, { count: revoked });
     return revoked;
   }

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiErrors } from '../common/api-docs';
+import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
 import { ApiSession } from './api-session';
 import {
   CurrentAuth,
@@ -94,6 +94,9 @@ export class AuthController {
     },
   })
   @ApiErrors(400, 401, 403, 413, 415, 429, 503)
+  @ApiCredentialsChanged(
+    'the password was right, but the account\'s sessions were ended (an "end all") before this login could record itself. No session; sign in again.',
+  )
   async login(
     @Body() dto: LoginDto,
     @RequestClient() client: ClientInfo,
@@ -188,7 +191,8 @@ export class AuthController {
     description:
       'A wrong current password gives 401 and changes nothing; wrong current passwords count against the same failed-login limits as POST /login (429 with Retry-After). ' +
       'The new password follows the signup rule (8–72 bytes). ' +
-      "The new session keeps the old one's remember_me and expires_at.",
+      "The new session keeps the old one's remember_me and expires_at. " +
+      'A login with the old password that was still in flight gets no usable session. Concurrent changes are serialised: one succeeds, the others get 409.',
   })
   @ApiBody({ type: ChangePasswordDto })
   @ApiOkResponse({
@@ -196,6 +200,9 @@ export class AuthController {
     headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } },
   })
   @ApiErrors(400, 403, 413, 415, 429, 503)
+  @ApiCredentialsChanged(
+    'another password change (from this session too), a disable or an "end all" won; nothing changed and this session is no longer valid.',
+  )
   @ApiSession('the current password is wrong.')
   async changePassword(
     @CurrentUser() user: User,

@@ -5,12 +5,12 @@ import { Clock } from '../common/clock';
 import type { RequestAuth } from './auth.decorators';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
-import type { Session } from '../sessions/session.entity';
+import type { EndReason, Session } from '../sessions/session.entity';
 import { parseDevice } from '../sessions/device';
 import { GeoIp } from '../sessions/geoip.service';
 import { SessionsService, type ClientInfo, type ClientOrigin } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
-import { UsersService } from '../users/users.service';
+import { credentialsChanged, UsersService } from '../users/users.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { SignupDto } from './dto/signup.dto';
@@ -94,12 +94,23 @@ export class AuthService {
     }
 
     const { passwordHash: _hash, ...user } = found;
+    // The credential version read with the hash just checked: the session is born under it.
+    const version = found.credentialVersion;
     let capped = 0;
     const result = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
-      // Written first: on PostgreSQL the row lock makes concurrent logins of this user take turns,
-      // so the cap below counts every session committed before it.
-      await this.users.recordLogin(user.id, now, manager);
+      // Written first, and only if the account is still active at `version` (else nothing is
+      // written and the login fails below). Race-free against every credential change, which moves
+      // the version on in one statement (UsersService.changeCredentials):
+      // - a change that commits before this statement: on PostgreSQL (READ COMMITTED) the statement
+      //   either starts after it or waits for its row lock and re-checks the row, and on SQLite
+      //   (one connection, one statement at a time) it simply runs after it: 0 rows, no session;
+      // - a change after it: the session below carries `version`, which is stale from then on, and
+      //   the guard refuses it, whether or not the change's own ending of sessions saw it (on
+      //   PostgreSQL the change waits for this row lock, so it does see it and ends it).
+      // The row lock also makes concurrent logins of this user take turns on PostgreSQL, so the cap
+      // below counts every session committed before it.
+      if (!(await this.users.recordLogin(user.id, now, version, manager))) return undefined;
       // Compared with every session row of the account still kept (active or ended). An account's
       // first login ever (no last_login yet) has nothing to compare with and is not flagged: an
       // alert on first use is noise. An account whose old sessions were all deleted after
@@ -109,13 +120,14 @@ export class AuthService {
       const { session, token } = await this.sessions.start(
         found,
         client,
-        { rememberMe: dto.remember_me ?? null, origin, newDevice },
+        { rememberMe: dto.remember_me ?? null, origin, newDevice, credentialVersion: version },
         manager,
       );
-      capped = await this.sessions.enforceCap(user.id, session.id, this.config.maxSessionsPerUser, manager);
+      capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, manager);
       await attempt('ok', manager, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
+    if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);
     if (previous.session) this.events.logout(previous.session.userId, previous.session.id);
     if (capped > 0) this.events.sessionRevoked(user.id, 'session_cap', { count: capped });
     this.events.loginSucceeded(user.id, result.session.id, client.ipAddress);
@@ -126,18 +138,52 @@ export class AuthService {
   }
 
   /**
+   * A login whose password was right but whose account changed before it could record itself
+   * (recordLogin found another credential version, or the account disabled). It answers what a
+   * login starting now would get: the password changed → the same 401 as a wrong password; the
+   * account disabled → 403; its sessions ended ("end all", an administrator) → 409, so the client
+   * can tell it to sign in again rather than that its password is wrong. No session is made.
+   */
+  private async refuseRacedLogin(
+    found: User,
+    attempt: (reason: LoginAttempt['reason']) => Promise<unknown>,
+    ip: string | null,
+  ): Promise<never> {
+    const now = await this.users.findWithPasswordHashById(found.id);
+    if (!now || now.passwordHash !== found.passwordHash) {
+      await attempt('bad_password');
+      this.events.loginFailed('bad_password', found.id, ip);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (!now.isActive) {
+      await attempt('account_disabled');
+      this.events.loginFailed('account_disabled', found.id, ip);
+      throw new ForbiddenException('This account is disabled');
+    }
+    throw credentialsChanged();
+  }
+
+  /**
    * Changes the password after checking the current one, ends every other session of the user,
    * and replaces the caller's session with a fresh one (new token), all in one transaction. The
    * replacement keeps the old session's remember_me and its absolute expiry: changing the password
    * must not be a way to stretch a session past the lifetime its login gave it. Its device and
    * country are those of this request, like its address; it is never flagged as a new sign-in.
+   *
+   * A credential change (UsersService.changeCredentials), made only if the account is still at the
+   * version of the caller's session and that session is still active: of two changes racing from
+   * one session (or any change racing another credential change), one wins and the other gets 409
+   * and changes nothing. Logins with the old password still in flight get no usable session.
    */
   async changePassword(
     auth: Required<Pick<RequestAuth, 'user' | 'session'>>,
     dto: ChangePasswordDto,
     client: ClientInfo,
   ): Promise<{ revoked: number; session: Session; token: string }> {
+    const version = auth.session.credentialVersion;
     const stored = await this.users.findWithPasswordHashById(auth.user.id);
+    // Changed since the guard read it: this session is stale, and the hash may be a new one.
+    if (stored && stored.credentialVersion !== version) throw credentialsChanged();
     // The current password is guessed under the same limits as a login, so a stolen session
     // cannot be used to try passwords faster than the sign-in form allows.
     // A stale hash is not re-made here: the new password replaces it anyway.
@@ -151,7 +197,13 @@ export class AuthService {
     this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
     const result = await this.dataSource.transaction(async (manager) => {
-      await this.users.setPasswordHash(stored.id, passwordHash, manager);
+      const changed = await this.users.changeCredentials(
+        stored.id,
+        { passwordHash, ifVersion: version, whileSessionActive: auth.session.id },
+        manager,
+      );
+      // Nothing written yet: returning (not throwing) leaves nothing to roll back.
+      if (!changed) return undefined;
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', manager);
       await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), manager);
       const { session, token } = await this.sessions.start(
@@ -162,11 +214,13 @@ export class AuthService {
           origin: this.originOf(client),
           newDevice: false,
           expiresAt: auth.session.expiresAt,
+          credentialVersion: version + 1,
         },
         manager,
       );
       return { revoked, session, token };
     });
+    if (!result) throw credentialsChanged();
     this.events.passwordChanged(stored.id, result.revoked, auth.session.id, result.session.id);
     if (result.revoked > 0) this.events.sessionRevoked(stored.id, 'password_change', { count: result.revoked });
     return result;
@@ -253,12 +307,25 @@ export class AuthService {
 
   /**
    * Disables an account and ends every active session of it, in one transaction (for operators
-   * and future admin routes; the guard also refuses a disabled user's sessions and ends them).
+   * and the admin route; the guard also refuses a disabled user's sessions and ends them). A
+   * credential change: a session from a login in flight stays unusable even after a re-enable.
    */
   async deactivateAccount(userId: number): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      await this.users.disable(userId, manager);
+      await this.users.changeCredentials(userId, { disable: true }, manager);
       await this.sessions.endAll(userId, 'account_disabled', manager);
+    });
+  }
+
+  /**
+   * Ends every session of the account, those of logins still in flight included (a credential
+   * change, UsersService.changeCredentials); returns how many active ones it ended. For an
+   * administrator's "end sessions"; a password reset does the same with a new hash.
+   */
+  async endAllSessions(userId: number, reason: EndReason): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      await this.users.changeCredentials(userId, {}, manager);
+      return this.sessions.endAll(userId, reason, manager);
     });
   }
 

@@ -23,6 +23,18 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'Temporarily unavailable; see Retry-After.',
 };
 
+/**
+ * The 409 of a request that lost a race to a credential change of the same account (a password
+ * change, a disable, an "end all"; users.service.ts credentialsChanged): it did nothing.
+ */
+export function ApiCredentialsChanged(what: string) {
+  return ApiResponse({
+    status: 409,
+    description: `Another change to the account's credentials or sessions committed while this request ran: ${what}`,
+    type: ErrorDto,
+  });
+}
+
 /** Documents the error responses a route can give, all in the shared error shape. */
 export function ApiErrors(...statuses: number[]) {
   return applyDecorators(

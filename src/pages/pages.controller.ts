@@ -91,7 +91,7 @@ export class PagesController {
     @PrefersHtml() html: boolean,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<UserPageDto | string> {
-    const page: UserPageDto = { user: toUserDto(user), active_sessions: await this.sessions.countUsable(user.id) };
+    const page: UserPageDto = { user: toUserDto(user), active_sessions: await this.sessions.countUsable(user) };
     if (!html) return page;
     void res.type('text/html; charset=utf-8');
     return renderDashboard(page.user, page.active_sessions);

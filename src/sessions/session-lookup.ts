@@ -22,8 +22,19 @@ const SESSION_COLUMNS = [
   'country',
   'new_device',
   'auth_time',
+  'credential_version',
 ];
-const USER_COLUMNS = ['id', 'name', 'phone', 'email', 'created_at', 'last_login', 'is_active', 'is_admin'];
+const USER_COLUMNS = [
+  'id',
+  'name',
+  'phone',
+  'email',
+  'created_at',
+  'last_login',
+  'is_active',
+  'is_admin',
+  'credential_version',
+];
 
 const SELECT =
   `SELECT ${SESSION_COLUMNS.map((c) => `s.${c} AS s_${c}`).join(', ')}, ${USER_COLUMNS.map((c) => `u.${c} AS u_${c}`).join(', ')} ` +

@@ -1,4 +1,4 @@
-import { activityWriteInterval, judgeSession, type SessionState } from './session-rules';
+import { activityWriteInterval, credentialsChangedSince, judgeSession, type SessionState } from './session-rules';
 
 const t0 = new Date('2026-11-27T12:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -54,5 +54,17 @@ describe('activityWriteInterval', () => {
     expect(activityWriteInterval(120)).toBe(30_000);
     expect(activityWriteInterval(1)).toBe(250);
     expect(activityWriteInterval(3600)).toBe(60_000);
+  });
+});
+
+describe('credentialsChangedSince', () => {
+  it("keeps a session born under the user's current credential version", () => {
+    expect(credentialsChangedSince({ credentialVersion: 3 }, { credentialVersion: 3 })).toBe(false);
+  });
+
+  it('refuses a session born under any other version (older, or newer than a stale read of the user)', () => {
+    expect(credentialsChangedSince({ credentialVersion: 2 }, { credentialVersion: 3 })).toBe(true);
+    expect(credentialsChangedSince({ credentialVersion: 0 }, { credentialVersion: 7 })).toBe(true);
+    expect(credentialsChangedSince({ credentialVersion: 4 }, { credentialVersion: 3 })).toBe(true);
   });
 });

@@ -29,6 +29,21 @@ export function judgeSession(s: SessionState, now: Date, idleTimeoutSeconds: num
 }
 
 /**
+ * Whether the owner's credentials changed since the session was born: a password change or reset,
+ * a disable or an "end all" moved the user's credential_version on, and the session still carries
+ * the one its login read with the password hash. Such a session is never usable again, even after
+ * a re-enable: versions only go up. This is what makes every credential change end every session
+ * it should, including one whose login was still in flight when the change committed (the ending
+ * of rows by the change itself is bookkeeping on top).
+ */
+export function credentialsChangedSince(
+  session: { credentialVersion: number },
+  user: { credentialVersion: number },
+): boolean {
+  return session.credentialVersion !== user.credentialVersion;
+}
+
+/**
  * How stale `last_activity` may get before the guard writes it again. Writing on every request
  * would make each read a write; once a minute is precise enough for "last seen", and with an idle
  * timeout the interval is at most a quarter of it, so a session in use never looks idle.

@@ -86,4 +86,12 @@ export class Session {
   /** When the owner last proved the password in this session: the login, or POST /reauthenticate. */
   @Column({ name: 'auth_time', type: Date })
   authTime: Date;
+
+  /**
+   * The owner's users.credential_version when the login read the password hash it checked (or the
+   * version an "end all" moved the caller's session to). Once the user's version moves on, the
+   * guard refuses the session: whatever credential change raced the login, it cannot outlive it.
+   */
+  @Column({ name: 'credential_version', type: 'integer', default: 0 })
+  credentialVersion: number;
 }

@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiSession } from '../auth/api-session';
-import { ApiErrors } from '../common/api-docs';
+import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
 import { CurrentSession } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { ApiRecentAuth } from './recent-auth';
@@ -26,7 +26,10 @@ export class SessionsController {
   })
   @ApiOkResponse({ type: SessionListDto })
   async list(@CurrentSession() current: Session): Promise<SessionListDto> {
-    const sessions = await this.sessions.listUsable(current.userId);
+    const sessions = await this.sessions.listUsable({
+      id: current.userId,
+      credentialVersion: current.credentialVersion,
+    });
     return { sessions: sessions.map((s) => toSessionDto(s, current.id)) };
   }
 
@@ -34,9 +37,11 @@ export class SessionsController {
   @ApiOperation({
     summary: "Ends all of the caller's sessions except the current one (reason `revoked`).",
     description:
-      'Needs the password proved within REAUTH_MAX_AGE seconds (the login, or POST /reauthenticate); otherwise 403 `reauthentication_required` and nothing ends.',
+      'Needs the password proved within REAUTH_MAX_AGE seconds (the login, or POST /reauthenticate); otherwise 403 `reauthentication_required` and nothing ends. ' +
+      'Sessions of logins still in flight end too (they never become usable).',
   })
   @ApiOkResponse({ type: RevokedCountDto })
+  @ApiCredentialsChanged('a password change, a disable or another "end all" won; this session is no longer valid.')
   @ApiRecentAuth()
   async endOthers(@CurrentSession() current: Session): Promise<RevokedCountDto> {
     return { revoked: await this.sessions.revokeOthers(current) };

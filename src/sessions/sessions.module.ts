@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { UsersModule } from '../users/users.module';
 import { AuthEvents } from './auth-events';
 import { SessionsController } from './sessions.controller';
 import { Session } from './session.entity';
@@ -9,7 +10,8 @@ import { SessionLookup } from './session-lookup';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session])],
+  // UsersModule for the credential change of "end all" (UsersService.changeCredentials).
+  imports: [TypeOrmModule.forFeature([Session]), UsersModule],
   controllers: [SessionsController],
   // AuthEvents is provided here, the lower of the two modules that log authentication events,
   // and exported to AuthModule with SessionsService.

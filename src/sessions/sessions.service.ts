@@ -7,8 +7,9 @@ import { Clock } from '../common/clock';
 import { deleteInBatches, updateInBatches, type BatchCondition } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { User } from '../users/user.entity';
+import { credentialsChanged, UsersService } from '../users/users.service';
 import type { Device } from './device';
-import { activityWriteInterval, judgeSession, type TimeoutReason } from './session-rules';
+import { activityWriteInterval, credentialsChangedSince, judgeSession, type TimeoutReason } from './session-rules';
 import { SessionLookup } from './session-lookup';
 import { reauthenticationRequired } from './recent-auth';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
@@ -38,6 +39,11 @@ export interface SessionOptions {
   newDevice: boolean;
   /** A fixed expiry instead of one counted from now (a replacement keeps its predecessor's). */
   expiresAt?: Date;
+  /**
+   * The user's credential_version the session is born under: for a login, the one read with the
+   * hash it checked (not a fresh read); for a password change's replacement, the version it moved to.
+   */
+  credentialVersion: number;
 }
 
 @Injectable()
@@ -55,14 +61,16 @@ export class SessionsService {
     private readonly clock: Clock,
     private readonly events: AuthEvents,
     private readonly lookup: SessionLookup,
+    private readonly users: UsersService,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
     this.tokenKey = Buffer.from(config.secretKey, 'utf8');
   }
 
   /**
-   * Resolves a raw token to its session and user, enforcing expiry, idle timeout and the user's
-   * status. One indexed read per request, plus a coalesced activity write.
+   * Resolves a raw token to its session and user, enforcing expiry, idle timeout, the user's status
+   * and credential version. One indexed read per request (the session and its user together, so
+   * both versions come from one snapshot), plus a coalesced activity write.
    */
   async authenticate(token: string): Promise<Authentication> {
     if (!isWellFormedToken(token)) return { ok: false, reason: 'invalid' };
@@ -81,6 +89,16 @@ export class SessionsService {
       // does not bring them back (ASVS V7.4.2). UsersService.deactivate ends them all at once.
       await this.end(session.id, 'account_disabled', now);
       return { ok: false, reason: 'account_disabled' };
+    }
+    if (credentialsChangedSince(session, user)) {
+      // Born before a credential change that did not end it itself: a login that raced a password
+      // change, a disable (even one undone since), an "end all". Reason `revoked`: which change it
+      // was is not recorded, and a disabled account got `account_disabled` above. Refused, not
+      // ended: versions only go up, so it never works again anyway, and on SQLite (where TypeORM
+      // runs everything on one connection, so a transaction's writes are seen before it commits) a
+      // request between an "end all"'s two writes would otherwise end the caller's own session.
+      // Lists leave such rows out; the session cap ends them, and the cleanup job once expired.
+      return { ok: false, reason: 'revoked' };
     }
 
     if (now.getTime() - session.lastActivity.getTime() >= this.activityInterval) {
@@ -120,6 +138,7 @@ export class SessionsService {
       newDevice: options.newDevice,
       // Every session starts with its owner's password just proved (a login or a password change).
       authTime: now,
+      credentialVersion: options.credentialVersion,
     });
     await manager.insert(Session, session);
     return { session, token };
@@ -190,10 +209,18 @@ export class SessionsService {
   /**
    * Keeps at most `cap` usable sessions for the user, ending the least recently active others
    * (reason `revoked`; `keepId` is never chosen). Active rows already past their expiry or idle
-   * limit are ended for that reason on the way. Run inside the login transaction, after a write
-   * to the user's row, so concurrent logins of one user take turns and never exceed the cap.
+   * limit are ended for that reason on the way, and so are those born under another credential
+   * version than `credentialVersion` (the login's): the guard would refuse them (reason `revoked`).
+   * Run inside the login transaction, after a write to the user's row, so concurrent logins of one
+   * user take turns and never exceed the cap.
    */
-  async enforceCap(userId: number, keepId: number, cap: number, manager: EntityManager): Promise<number> {
+  async enforceCap(
+    userId: number,
+    keepId: number,
+    credentialVersion: number,
+    cap: number,
+    manager: EntityManager,
+  ): Promise<number> {
     const now = this.clock.now();
     const active = await manager.find(Session, {
       where: { userId, isActive: true },
@@ -205,6 +232,8 @@ export class SessionsService {
       if (session.id === keepId) continue;
       const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
       if (!verdict.ok) await this.end(session.id, verdict.reason, now, manager);
+      else if (credentialsChangedSince(session, { credentialVersion }))
+        await this.end(session.id, 'revoked', now, manager);
       else if (kept < cap) kept++;
       else if (await this.end(session.id, 'revoked', now, manager)) revoked++;
     }
@@ -215,21 +244,27 @@ export class SessionsService {
    * The user's sessions that can still be used, newest first. Read from the replica if there is
    * one, so a session started or ended a moment ago may be missing or still listed; ending it is
    * decided on the primary (endOwn), and a session ended there is refused at once by the guard.
+   * `user.credentialVersion` is the user's as the caller read it: sessions born under another one
+   * are not usable, even while still marked active (a login that raced a credential change).
    */
-  async listUsable(userId: number): Promise<Session[]> {
+  async listUsable(user: Pick<User, 'id' | 'credentialVersion'>): Promise<Session[]> {
+    const { id: userId, credentialVersion } = user;
     const now = this.clock.now();
     // By user only: expiry is judged below. With `expires_at > now` in the SQL, SQLite (which has
     // no statistics until ANALYZE) chose the (is_active, expires_at) index and read every active
     // session of every user: 30 ms a call at 100,000 sessions. Now the (user_id, is_active) index
     // is the only one that fits, whatever the planner knows (docs/PERFORMANCE.md).
     const sessions = await readFromReplica(this.sessions.manager.connection, (manager) =>
-      manager.find(Session, { where: { userId, isActive: true }, order: { loginTime: 'DESC', id: 'DESC' } }),
+      manager.find(Session, {
+        where: { userId, isActive: true, credentialVersion },
+        order: { loginTime: 'DESC', id: 'DESC' },
+      }),
     );
     return sessions.filter((s) => judgeSession(s, now, this.config.sessionIdleTimeout).ok);
   }
 
-  async countUsable(userId: number): Promise<number> {
-    return (await this.listUsable(userId)).length;
+  async countUsable(user: Pick<User, 'id' | 'credentialVersion'>): Promise<number> {
+    return (await this.listUsable(user)).length;
   }
 
   /**
@@ -255,10 +290,34 @@ export class SessionsService {
     else this.events.sessionRevoked(userId, 'user', { sessionId });
   }
 
-  /** DELETE /active_sessions: ends all of the caller's sessions but the current one (reason `revoked`); needs a recent password. */
+  /**
+   * DELETE /active_sessions: ends all of the caller's sessions but the current one (reason
+   * `revoked`); needs a recent password. A credential change (UsersService.changeCredentials): the
+   * account's version moves on and the caller's session moves with it in the same transaction, so
+   * a session from a login still in flight is stale once this commits. Only if the account is still
+   * at the version of the caller's session and that session is still active: otherwise another
+   * change won the race, this one does nothing and answers 409.
+   */
   async revokeOthers(current: Session): Promise<number> {
     this.assertRecentAuth(current);
-    const revoked = await this.endOthers(current.userId, current.id, 'revoked');
+    const version = current.credentialVersion;
+    const revoked = await this.sessions.manager.transaction(async (manager) => {
+      const changed = await this.users.changeCredentials(
+        current.userId,
+        { ifVersion: version, whileSessionActive: current.id },
+        manager,
+      );
+      // Nothing written yet: returning (not throwing) leaves nothing to roll back.
+      if (!changed) return undefined;
+      await manager.update(
+        Session,
+        { id: current.id, isActive: true, credentialVersion: version },
+        { credentialVersion: version + 1 },
+      );
+      return this.endOthers(current.userId, current.id, 'revoked', manager);
+    });
+    if (revoked === undefined) throw credentialsChanged();
+    current.credentialVersion = version + 1;
     if (revoked > 0) this.events.sessionRevoked(current.userId, 'user', { count: revoked });
     return revoked;
   }

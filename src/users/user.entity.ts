@@ -31,4 +31,12 @@ export class User {
   /** Listed in ADMIN_EMAILS (set at start and at signup): may use the /admin routes. */
   @Column({ name: 'is_admin', type: Boolean, default: false })
   isAdmin: boolean;
+
+  /**
+   * Goes up by one with every credential change: a password change or reset, a disable, an "end
+   * all" (UsersService.changeCredentials). A session is usable only while the version it was born
+   * under (sessions.credential_version) is still this one.
+   */
+  @Column({ name: 'credential_version', type: 'integer', default: 0 })
+  credentialVersion: number;
 }
