@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource, EntityManager, type DataSourceOptions, type QueryRunner } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { migrations } from '../../migrations';
 import { LoginAttempt } from '../auth/login-attempt.entity';
 import { Chat } from '../chat/chat.entity';
@@ -85,10 +86,18 @@ export function buildDataSourceOptions(
 }
 
 /**
- * The app's DataSource: TypeORM's, with the entities' `Date` columns typed `timestamptz` on
- * PostgreSQL (migration TimestampWithTimeZone) and `datetime` on SQLite. An entity's decorators
- * are read once for every database, and TypeORM maps `Date` to `timestamp` on PostgreSQL, so the
- * type is set here, when the metadata is built for one database.
+ * The app's DataSource: TypeORM's, with two changes made where the metadata and the managers are built.
+ *
+ * - The entities' `Date` columns are typed `timestamptz` on PostgreSQL (migration
+ *   TimestampWithTimeZone) and `datetime` on SQLite. An entity's decorators are read once for every
+ *   database, and TypeORM maps `Date` to `timestamp` on PostgreSQL, so the type is set here, when the
+ *   metadata is built for one database.
+ * - On SQLite, transactions take turns. TypeORM keeps one connection (one query runner) for
+ *   better-sqlite3 and turns a transaction started while another is open into a SAVEPOINT inside
+ *   it: two requests' transactions then share one BEGIN, the first COMMIT commits the other's half
+ *   work, and a ROLLBACK undoes both. SerialTransactions runs each top-level transaction after the
+ *   previous one has ended, so each commits or rolls back alone. PostgreSQL gives every transaction
+ *   a pooled connection of its own and is left as it is.
  */
 export class AppDataSource extends DataSource {
   protected override async buildMetadatas(): Promise<void> {
@@ -96,5 +105,33 @@ export class AppDataSource extends DataSource {
     if (this.options.type !== 'postgres') return;
     for (const entity of this.entityMetadatas)
       for (const column of entity.columns) if (column.type === Date) column.type = 'timestamptz';
+  }
+
+  override createEntityManager(queryRunner?: QueryRunner): EntityManager {
+    // A manager bound to a query runner is the one a transaction hands its callback: left as is,
+    // so work inside a transaction never waits for the transaction it is part of.
+    if (this.options.type !== 'better-sqlite3' || queryRunner) return super.createEntityManager(queryRunner);
+    return new SerialTransactions(this);
+  }
+}
+
+/** The SQLite manager whose top-level transactions run one after another (see AppDataSource). */
+class SerialTransactions extends EntityManager {
+  /** Settles when the last transaction queued so far has ended (committed or rolled back). */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  override transaction<T>(runInTransaction: (manager: EntityManager) => Promise<T>): Promise<T>;
+  override transaction<T>(
+    isolationLevel: IsolationLevel,
+    runInTransaction: (manager: EntityManager) => Promise<T>,
+  ): Promise<T>;
+  override transaction<T>(
+    first: IsolationLevel | ((manager: EntityManager) => Promise<T>),
+    second?: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const run = () => (typeof first === 'function' ? super.transaction(first) : super.transaction(first, second!));
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
   }
 }
