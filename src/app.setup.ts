@@ -182,7 +182,13 @@ function buildOpenApiConfig(config: AppConfig) {
     )
     .addCookieAuth(
       sessionCookieName(config.cookieSecure),
-      { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' },
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        description:
+          'Set by POST /login. When a request carries several cookies of this name (one planted by a sibling subdomain), ' +
+          'each is tried, up to four, and the first that names a valid session is used.',
+      },
       COOKIE_SCHEME,
     )
     .addBearerAuth(
@@ -190,7 +196,10 @@ function buildOpenApiConfig(config: AppConfig) {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'opaque',
-        description: 'The same token as the cookie, for clients without a cookie jar.',
+        description:
+          'The same token as the cookie, for clients without a cookie jar; when both are sent, the header is used. ' +
+          'An `Authorization` header that is not `Bearer <token>` (`Bearer` alone, `Basic ...`, two tokens) is answered ' +
+          '401 with reason `invalid` (on `/logout` it counts as no session); the cookie is then not read.',
       },
       BEARER_SCHEME,
     )

@@ -80,9 +80,10 @@ describe('Start-up failures are printed (the built server)', () => {
     }
   }, 90_000);
 
-  if (TEST_POSTGRES_URL) {
+  const adminUrl = TEST_POSTGRES_URL;
+  if (adminUrl) {
     it('MIGRATIONS_RUN=false on an empty PostgreSQL database: exits 1 saying the schema is missing', async () => {
-      const db = await createScratchDatabase(TEST_POSTGRES_URL, 'startup');
+      const db = await createScratchDatabase(adminUrl, 'startup');
       try {
         const result = await runUntilExit({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', SECRET_KEY: TEST_SECRET });
         expect(result.code).toBe(1);
