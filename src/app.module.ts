@@ -14,7 +14,7 @@ import { ShutdownDeadline } from './common/shutdown-deadline';
 import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
-import { AppDataSource, buildDataSourceOptions } from './config/database.options';
+import { buildDataSourceOptions, openDataSource, SchemaNotCurrentError } from './config/database.options';
 import { HealthModule } from './health/health.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -41,8 +41,9 @@ import { UsersModule } from './users/users.module';
         // Fail fast at boot when the database is unreachable, instead of retrying for minutes.
         retryAttempts: 1,
         retryDelay: 500,
+        toRetry: (error: unknown) => !(error instanceof SchemaNotCurrentError),
       }),
-      dataSourceFactory: (options) => new AppDataSource(options!).initialize(),
+      dataSourceFactory: (options) => openDataSource(options!),
     }),
     AuthModule,
     UsersModule,

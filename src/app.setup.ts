@@ -15,6 +15,7 @@ import {
 import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
 import { answerClientErrorAsJson } from './common/client-errors';
 import { errorBody } from './common/http-error';
+import { lingerIfBodyUnread } from './common/lingering-close';
 import type { Logger } from 'pino';
 import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
 import { routeKey } from './common/route-key';
@@ -126,9 +127,12 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     done();
   });
   // The static-file plugins (the pages' assets, the OpenAPI page's) set their own Cache-Control.
-  fastify.addHook('onSend', (_req, reply, payload, done) => {
+  // An answer that closes the connection while the body is still arriving (413) closes it gently,
+  // so the client can read it (common/lingering-close.ts).
+  fastify.addHook('onSend', (req, reply, payload, done) => {
     if (reply.getHeader('cache-control') !== 'no-store') reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
+    lingerIfBodyUnread(req, reply);
     done(null, payload);
   });
   app.enableCors(corsOptions(config.allowedOrigins));
@@ -182,7 +186,13 @@ function buildOpenApiConfig(config: AppConfig) {
     )
     .addCookieAuth(
       sessionCookieName(config.cookieSecure),
-      { type: 'apiKey', in: 'cookie', description: 'Set by POST /login.' },
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        description:
+          'Set by POST /login. When a request carries several cookies of this name (one planted by a sibling subdomain), ' +
+          'each is tried, up to four, and the first that names a valid session is used.',
+      },
       COOKIE_SCHEME,
     )
     .addBearerAuth(
@@ -190,7 +200,10 @@ function buildOpenApiConfig(config: AppConfig) {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'opaque',
-        description: 'The same token as the cookie, for clients without a cookie jar.',
+        description:
+          'The same token as the cookie, for clients without a cookie jar; when both are sent, the header is used. ' +
+          'An `Authorization` header that is not `Bearer <token>` (`Bearer` alone, `Basic ...`, two tokens) is answered ' +
+          '401 with reason `invalid` (on `/logout` it counts as no session); the cookie is then not read.',
       },
       BEARER_SCHEME,
     )

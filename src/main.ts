@@ -1,11 +1,13 @@
 import 'reflect-metadata';
+import { writeSync } from 'node:fs';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './app.setup';
-import { appConfig, parseEnv, type AppConfig } from './config/app.config';
+import { appConfig, ConfigError, parseEnv, type AppConfig } from './config/app.config';
+import { SchemaNotCurrentError } from './config/database.options';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -50,7 +52,17 @@ async function listen(app: NestFastifyApplication, port: number): Promise<void> 
   }
 }
 
+/**
+ * Every start-up failure is printed. Nest holds its log lines back until the app is up
+ * (bufferLogs), so they are let out first; then the reason goes to stderr with a synchronous write,
+ * because process.exit does not wait for an asynchronous log stream (the reason used to be lost
+ * that way: a failure in a bootstrap hook exited 1 printing nothing). A failure an operator causes
+ * (a bad variable, a database without its schema) prints its message; anything else its stack.
+ */
 bootstrap().catch((error: unknown) => {
-  Logger.error(error instanceof Error ? error.message : String(error), 'Bootstrap');
+  Logger.flush();
+  const expected = error instanceof ConfigError || error instanceof SchemaNotCurrentError;
+  const text = error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error);
+  writeSync(2, `Start-up failed: ${text}\n`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
 import { checkAgainstSchema, type OpenApiDocument } from './utils/openapi-check';
 import { API_ROUTES, openApiPath, PAGE_ROUTES, signedOutStatus } from './utils/routes';
@@ -187,6 +188,55 @@ describe('OpenAPI document', () => {
     expect(problems).toEqual([]);
     // Every route of the catalogue was called.
     expect(API_OPERATIONS.map(([method, path]) => `${method} ${path}`).filter((r) => !checked.has(r))).toEqual([]);
+  });
+
+  it('gives every error response an example of its own status (not a 400 body under every status)', () => {
+    const problems: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(operations))
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400) continue;
+          const json = response.content?.['application/json'];
+          const example = json?.example as { statusCode?: unknown; error?: unknown } | undefined;
+          const where = `${method} ${path} ${status}`;
+          if (!example) problems.push(`${where}: no example`);
+          else {
+            if (example.statusCode !== Number(status))
+              problems.push(`${where}: example has statusCode ${String(example.statusCode)}`);
+            if (example.error !== STATUS_CODES[Number(status)])
+              problems.push(`${where}: example has error ${String(example.error)}`);
+            problems.push(...checkAgainstSchema(doc, json!.schema, example, `${where} example`));
+          }
+        }
+    expect(problems).toEqual([]);
+  });
+
+  it('lets null through where a property is a nullable object (location), as OpenAPI 3.0 validators read it', async () => {
+    // No nullable property leans on allOf/$ref, which nullable does not reach (OpenAPI 3.0.3).
+    const leaning = Object.entries(doc.components.schemas).flatMap(([name, schema]) =>
+      Object.entries(schema.properties ?? {})
+        .filter(([, prop]) => prop.nullable && (prop.allOf || prop.$ref))
+        .map(([key]) => `${name}.${key}`),
+    );
+    expect(leaning).toEqual([]);
+
+    const ada = await signup(t.http);
+    const { cookie } = await login(t.http, ada);
+    const status = await request(t.http).get('/session_status').set('Cookie', cookie).expect(200);
+    expect(status.body.session.location).toBeNull();
+    const sessionSchema = { $ref: '#/components/schemas/SessionDto' };
+    expect(checkAgainstSchema(doc, sessionSchema, status.body.session)).toEqual([]);
+    const list = await request(t.http).get('/active_sessions').set('Cookie', cookie).expect(200);
+    const listSchema = doc.paths['/active_sessions'].get.responses['200'].content!['application/json'].schema;
+    expect(checkAgainstSchema(doc, listSchema, list.body)).toEqual([]);
+    // A located session validates too, and a wrong location does not.
+    expect(checkAgainstSchema(doc, sessionSchema, { ...status.body.session, location: { country: 'DE' } })).toEqual([]);
+    expect(checkAgainstSchema(doc, sessionSchema, { ...status.body.session, location: { country: 5 } })).not.toEqual(
+      [],
+    );
+    // The checker reads nullable as validators do: the old form refused a real null.
+    const oldForm = { nullable: true, type: 'object', allOf: [{ $ref: '#/components/schemas/LocationDto' }] };
+    expect(checkAgainstSchema(doc, oldForm, null)).not.toEqual([]);
   });
 
   it('documents the browser pages as text/html, and the dashboard as both JSON and text/html', async () => {

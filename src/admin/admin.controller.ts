@@ -2,7 +2,7 @@ import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Post, Query,
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BEARER_SCHEME, COOKIE_SCHEME } from '../auth/api-session';
 import { CurrentUser, OptionalSession } from '../auth/auth.decorators';
-import { ApiErrors, ErrorDto } from '../common/api-docs';
+import { ApiErrors, ErrorDto, errorExample } from '../common/api-docs';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { RevokedCountDto, toSessionDto } from '../sessions/dto/session.dto';
 import { ApiRecentAuth } from '../sessions/recent-auth';
@@ -22,7 +22,7 @@ function ApiAdmin(notFound = 'Not an administrator (signed in or not): the same 
   return applyDecorators(
     ApiCookieAuth(COOKIE_SCHEME),
     ApiBearerAuth(BEARER_SCHEME),
-    ApiResponse({ status: 404, description: notFound, type: ErrorDto }),
+    ApiResponse({ status: 404, description: notFound, type: ErrorDto, example: errorExample(404) }),
     ApiRecentAuth(),
   );
 }

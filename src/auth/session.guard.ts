@@ -5,7 +5,7 @@ import { unauthorized } from './auth-failure';
 import { prefersHtml } from '../common/content-negotiation';
 import { RedirectException } from '../common/http-error';
 import { SessionCookie } from '../sessions/session-cookie';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionsService, type Authentication, type AuthFailureReason } from '../sessions/sessions.service';
 
 /**
  * The one default-deny guard (APP_GUARD). Every route needs a valid session unless marked
@@ -42,8 +42,9 @@ export class SessionGuard implements CanActivate {
     if (mode === 'public') return true;
 
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const token = this.cookie.read(req);
-    const result = token ? await this.sessions.authenticate(token) : ({ ok: false, reason: 'missing' } as const);
+    const presented = this.cookie.read(req);
+    const result =
+      typeof presented === 'string' ? await this.sessions.authenticate(presented) : await this.firstOf(presented);
 
     if (result.ok) {
       req.auth = { user: result.user, session: result.session };
@@ -54,5 +55,23 @@ export class SessionGuard implements CanActivate {
 
     if (redirect && prefersHtml(req)) throw new RedirectException(redirect);
     throw unauthorized(result.reason);
+  }
+
+  /**
+   * Several session cookies (see SessionCookie.read): the first that authenticates, in the header's
+   * order, so a planted cookie cannot hide the real one. When none does, the first reason that says
+   * more than `invalid` (the caller's own session ended, and why), else `invalid`.
+   */
+  private async firstOf(
+    tokens: readonly string[] | undefined,
+  ): Promise<Authentication | { ok: false; reason: 'missing' }> {
+    if (!tokens) return { ok: false, reason: 'missing' };
+    let reason: AuthFailureReason = 'invalid';
+    for (const token of tokens) {
+      const result = await this.sessions.authenticate(token);
+      if (result.ok) return result;
+      if (reason === 'invalid') reason = result.reason;
+    }
+    return { ok: false, reason };
   }
 }

@@ -22,6 +22,24 @@ const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
 
 /** What the parsers answer for JSON they cannot take (not JSON, or not an object or array). */
 const NOT_JSON = 'Request body is not valid JSON';
+const NOT_UTF8 = 'Request body is not valid UTF-8';
+
+/**
+ * Bodies are read as bytes and decoded here, strictly: Fastify's own `parseAs: 'string'` decodes
+ * as it reads, turning bad bytes into U+FFFD, and then finds the decoded length differing from
+ * Content-Length ("did not match Content-Length", a wrong reason), or, for a chunked body,
+ * goes on with the replacement characters. A leading BOM is dropped.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text, or undefined when it is not valid UTF-8. */
+function utf8Text(body: Buffer): string | undefined {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
 const TOO_LARGE = `Request body must not exceed ${BODY_LIMIT}`;
 
 /** The request's Content-Encoding, normalized (`identity` when there is none). */
@@ -97,7 +115,8 @@ export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undef
     stream.on('error', () => finish(errorBody(400, 'Request body could not be read')));
     stream.on('end', () => {
       if (mediaType(req.headers['content-type']).type !== 'application/json') return finish(undefined);
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = utf8Text(Buffer.concat(chunks));
+      if (text === undefined) return finish(errorBody(400, NOT_UTF8));
       if (text === '') return finish(undefined);
       try {
         const value: unknown = JSON.parse(text);
@@ -129,7 +148,7 @@ export class BodyError extends Error {
  * The body parsers: JSON (an object or array, as Express's strict parser took: anything else is
  * "not valid JSON", as it was there; `__proto__` and
  * `constructor.prototype` keys refused) and URL-encoded forms (flat key=value, at most 100
- * fields), each read as UTF-8 up to BODY_LIMIT after decompression, so a small gzip body cannot
+ * fields), each read up to BODY_LIMIT after decompression and decoded as strict UTF-8 (400 otherwise), so a small gzip body cannot
  * inflate past it. An empty body is no body. Parser failures reach AllExceptionsFilter with the
  * statuses Fastify gives them (400, 413), in the contract's error shape.
  */
@@ -148,16 +167,19 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
 
   const jsonParser = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, undefined);
-    void jsonParser(req, body as string, (error, value) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const text = utf8Text(body as Buffer);
+    if (text === undefined) return done(new BodyError(400, NOT_UTF8), undefined);
+    if (text === '') return done(null, undefined);
+    void jsonParser(req, text, (error, value) => {
       if (error || typeof value !== 'object' || value === null) return done(new BodyError(400, NOT_JSON), undefined);
       done(null, value);
     });
   });
 
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    const text = utf8Text(body as Buffer);
+    if (text === undefined) return done(new BodyError(400, NOT_UTF8), undefined);
     if (text.split('&').length > FORM_FIELD_LIMIT)
       return done(new BodyError(413, `A form may have at most ${FORM_FIELD_LIMIT} fields`), undefined);
     done(null, text === '' ? undefined : { ...parseQueryString(text, '&', '=', { maxKeys: FORM_FIELD_LIMIT }) });

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { DataSource, EntityManager, type DataSourceOptions, type QueryRunner } from 'typeorm';
+import { DataSource, EntityManager, MigrationExecutor, type DataSourceOptions, type QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { migrations } from '../../migrations';
 import { LoginAttempt } from '../auth/login-attempt.entity';
@@ -134,4 +134,29 @@ class SerialTransactions extends EntityManager {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+/** The database's schema is not this version's (MIGRATIONS_RUN=false); retrying will not help. */
+export class SchemaNotCurrentError extends Error {
+  override name = 'SchemaNotCurrentError';
+}
+
+/**
+ * Opens the app's DataSource. With MIGRATIONS_RUN=false the schema must already be this version's:
+ * a database with migrations still to apply (an empty one has all of them) stops the server at
+ * start with a message saying what to do, instead of starting and failing on its first query
+ * (or, as it did, exiting on a missing table with nothing printed).
+ */
+export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await new AppDataSource(options).initialize();
+  if (options.migrationsRun) return dataSource;
+  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  if (pending.length === 0) return dataSource;
+  await dataSource.destroy();
+  const all = dataSource.migrations.length;
+  const what =
+    pending.length === all
+      ? 'the database has no schema (none of its migrations is applied)'
+      : `the database schema is behind this version (${pending.length} of ${all} migrations not applied: ${pending.map((m) => m.name).join(', ')})`;
+  throw new SchemaNotCurrentError(`${what}; run \`npm run migration:run\` or start with MIGRATIONS_RUN=true`);
 }

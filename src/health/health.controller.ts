@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
-import { ErrorDto } from '../common/api-docs';
+import { ErrorDto, errorExample } from '../common/api-docs';
 import { HealthService } from './health.service';
 
 export class LiveDto {
@@ -40,7 +40,11 @@ export class HealthController {
       '503 while one does not, or while the server is shutting down.',
   })
   @ApiOkResponse({ type: HealthDto })
-  @ApiServiceUnavailableResponse({ description: 'Not ready; see Retry-After.', type: NotReadyDto })
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready; see Retry-After.',
+    type: NotReadyDto,
+    example: errorExample(503, 'The database is unreachable', { status: 'error', database: 'down' }),
+  })
   check(): Promise<HealthDto> {
     return this.health.readiness();
   }

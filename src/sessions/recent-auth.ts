@@ -35,5 +35,6 @@ export function ApiRecentAuth(when = 'always') {
     status: 403,
     description: `\`reason: reauthentication_required\` (${when}) when the session's auth_time is older than REAUTH_MAX_AGE (default 600 s); or a cross-site request.`,
     type: ReauthRequiredDto,
+    example: reauthenticationRequired().getResponse(),
   });
 }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { Session } from './session.entity';
+import { isWellFormedToken } from './session-token';
 
 /**
  * The one owner of the session cookie's name and attributes. With `Secure` the name carries the
@@ -57,18 +58,73 @@ function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
 }
 
 /**
- * The token a request carries: the session cookie, or `Authorization: Bearer` for clients without
- * a cookie jar. Never the query string (URLs end up in logs and Referer headers).
+ * The most session cookies of one request that are tried (each costs a lookup). A browser sends
+ * one per name, path and domain that matches, so two or three at most in real use.
  */
-function readSessionToken(req: FastifyRequest, secure: boolean): string | undefined {
+export const MAX_SESSION_COOKIES = 4;
+
+/**
+ * What a request presents, for the guard: `undefined` when nothing (reason `missing`); one token
+ * (the usual case: a Bearer token, or the only session cookie); or several, to be tried in order
+ * until one authenticates. An empty list means a credential that is no token at all (a malformed
+ * `Authorization` header, or only malformed cookies): reason `invalid`.
+ */
+export type PresentedTokens = string | readonly string[] | undefined;
+
+/**
+ * The token(s) a request carries: `Authorization: Bearer`, for clients without a cookie jar, or the
+ * session cookie. Never the query string (URLs end up in logs and Referer headers).
+ *
+ * An `Authorization` header decides on its own: one that is not `Bearer <token>` (`Bearer` alone,
+ * `Basic ...`, two tokens, garbage) is an invalid credential, never a reason to fall back to the
+ * cookie, so a client that sends a broken header learns it (401) instead of acting as whoever the
+ * cookie names.
+ *
+ * Several cookies of the session cookie's name on one request (a sibling subdomain, or an http://
+ * page without the `__Host-` prefix, can add one with another Domain or Path; the browser sends both)
+ * are all returned, so a planted bad one cannot hide the good one. @fastify/cookie keeps only
+ * the first, so then the raw header is read; the one-cookie request, nearly all of them, costs two
+ * `indexOf` on the header more than before.
+ */
+function readSessionTokens(req: FastifyRequest, secure: boolean): PresentedTokens {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
+  if (auth !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (match) return match[1];
+    return match ? match[1] : [];
   }
-  const cookies = req.cookies as Record<string, unknown> | undefined;
-  const value = cookies?.[sessionCookieName(secure)];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  const name = sessionCookieName(secure);
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  const first = header.indexOf(`${name}=`);
+  if (first === -1) return undefined;
+  if (header.indexOf(`${name}=`, first + name.length) === -1) {
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+  return sessionCookieValues(header, name);
+}
+
+/**
+ * Every value of cookie `name` in a Cookie header, in the header's order, without duplicates, the
+ * malformed ones left out (they cannot name a session), at most MAX_SESSION_COOKIES. Undefined when
+ * the name is not there at all (it was only part of another cookie's name or value).
+ */
+export function sessionCookieValues(header: string, name: string): PresentedTokens {
+  const tokens: string[] = [];
+  let present = false;
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue;
+    present = true;
+    const value = pair
+      .slice(equals + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
+    if (isWellFormedToken(value) && !tokens.includes(value)) tokens.push(value);
+    if (tokens.length === MAX_SESSION_COOKIES) break;
+  }
+  if (!present) return undefined;
+  return tokens.length === 1 ? tokens[0] : tokens;
 }
 
 /**
@@ -97,8 +153,8 @@ export class SessionCookie {
     clearSessionCookie(reply, this.config.cookieSecure);
   }
 
-  /** The token the request carries (cookie or Bearer), if any. */
-  read(req: FastifyRequest): string | undefined {
-    return readSessionToken(req, this.config.cookieSecure);
+  /** The token(s) the request presents (Bearer or cookies; see PresentedTokens). */
+  read(req: FastifyRequest): PresentedTokens {
+    return readSessionTokens(req, this.config.cookieSecure);
   }
 }

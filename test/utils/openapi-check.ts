@@ -22,7 +22,7 @@ export interface OpenApiDocument {
     Record<
       string,
       {
-        responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+        responses: Record<string, { content?: Record<string, { schema: Schema; example?: unknown }> }>;
         requestBody?: unknown;
         security?: unknown[];
       }
@@ -31,9 +31,12 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema>; securitySchemes: Record<string, Record<string, unknown>> };
 }
 
+/**
+ * `nullable` as OpenAPI 3.0.3 defines it: it adds null to the values of the `type` in the same
+ * schema, and nothing else; every other constraint (`allOf`, `$ref`, `oneOf`) still applies to
+ * null. So `{ nullable: true, allOf: [{ $ref }] }` refuses null, as real validators do.
+ */
 export function checkAgainstSchema(doc: OpenApiDocument, schema: Schema, value: unknown, path = '$'): string[] {
-  // A nullable reference is written { nullable: true, allOf: [{ $ref }] }: null is allowed here.
-  if (value === null && schema.nullable) return [];
   if (schema.$ref)
     return checkAgainstSchema(
       doc,
@@ -46,7 +49,7 @@ export function checkAgainstSchema(doc: OpenApiDocument, schema: Schema, value: 
     return schema.oneOf.some((s) => checkAgainstSchema(doc, s, value, path).length === 0)
       ? []
       : [`${path}: matches none of oneOf`];
-  if (value === null) return schema.nullable ? [] : [`${path}: null but not nullable`];
+  if (value === null) return schema.nullable && schema.type ? [] : [`${path}: null but not nullable`];
   if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in enum`];
   switch (schema.type) {
     case 'string':

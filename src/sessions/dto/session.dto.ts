@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
+import { nullableRef } from '../../common/api-docs';
 import type { Session } from '../session.entity';
 
 /** The device a session was started from, parsed once from its user agent at login. */
@@ -22,6 +23,7 @@ export class LocationDto {
 }
 
 /** A session as clients see it: never its token or the token's hash. */
+@ApiExtraModels(LocationDto)
 export class SessionDto {
   @ApiProperty({ example: 7 }) id: number;
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.9' }) ip_address: string | null;
@@ -53,8 +55,7 @@ export class SessionDto {
   remember_me: boolean | null;
   @ApiProperty({ type: DeviceDto }) device: DeviceDto;
   @ApiProperty({
-    type: LocationDto,
-    nullable: true,
+    ...nullableRef(LocationDto),
     description: 'null when GEOIP is off, or the address is private, loopback or unknown.',
   })
   location: LocationDto | null;
