@@ -240,7 +240,7 @@ describe('Credential changes against logins in flight', () => {
 
     /** A login held while checking the password (it has read the hash and version), then `change`, then the login goes on. */
     async function loginHeldAcross(user: TestUser, change: () => Promise<unknown>): Promise<request.Response> {
-      const hold = holdNextCall(t.app.get(PasswordHasher), 'verify');
+      const hold = holdNextCall(t.app.get(PasswordHasher), 'check');
       try {
         const held = tryLogin(user).then((res) => res);
         await hold.reached;
@@ -332,7 +332,7 @@ describe('Credential changes against logins in flight', () => {
       const user = await signup(t.http);
       const caller = await login(t.http, user);
       // The first change is held while checking the current password; the second one goes through.
-      const hold = holdNextCall(t.app.get(PasswordHasher), 'verify');
+      const hold = holdNextCall(t.app.get(PasswordHasher), 'check');
       try {
         const first = request(t.http)
           .post('/change_password')
