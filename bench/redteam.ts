@@ -96,18 +96,30 @@ async function raceLogins(
     const owner = new Browser(base, '10.9.0.1');
     await login(owner, email);
     const racers = Array.from({ length: count }, (_, i) => new Browser(base, `10.9.1.${i + 1}`));
-    // Spread over ~3 s with the change in the middle, so some logins read the account before the
+    // Spread over ~3 s with the change at 0.4 s, so some logins read the account before the
     // change commits and finish their password check after it.
-    const logins = racers.map((b, i) => new Promise((r) => setTimeout(r, i * 200)).then(() => login(b, email)));
+    const started: number[] = [];
+    const logins = racers.map((b, i) =>
+      new Promise((r) => setTimeout(r, i * 200)).then(() => {
+        started[i] = Date.now();
+        return login(b, email);
+      }),
+    );
     await new Promise((r) => setTimeout(r, 400));
     const changed = await change(email, owner);
+    const changeAnswered = Date.now();
     const statuses = await Promise.all(logins);
     await after?.(email);
+    // Racing: sent before the change was answered, so possibly read the account before it committed.
+    const racing = racers.map((_, i) => started[i] < changeAnswered);
     const usable = await Promise.all(
       racers.map(async (b, i) => statuses[i] === 200 && (await b.send('GET', '/session_status')).status === 200),
     );
+    const racedUsable = usable.filter((u, i) => u && racing[i]).length;
     console.log(
-      `${label} trial ${trial}: change ${changed}; logins ${counts(statuses)}; usable afterwards ${usable.filter(Boolean).length}`,
+      `${label} trial ${trial}: change ${changed}; logins ${counts(statuses)}; ` +
+        `usable afterwards: ${racedUsable} of the ${racing.filter(Boolean).length} sent before the change answered, ` +
+        `${usable.filter(Boolean).length} in all`,
     );
   }
 }
