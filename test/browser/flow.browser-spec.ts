@@ -62,7 +62,9 @@ describe('The browser flow of the original guide', () => {
     await page.waitForURL('/login_page?notice=signed_out');
     await expectText(page.locator('#notice'), 'You have signed out.');
     expect((await site.t.dataSource.getRepository(Session).findOneByOrFail({ id: row.id })).isActive).toBe(false);
-    expect(await context.cookies()).toEqual([]);
+    // The session cookie is gone; the known-device cookie stays (it authenticates nobody: a login
+    // still needs the password, docs/SECURITY.md "Known devices").
+    expect((await context.cookies()).map((c) => c.name)).toEqual(['device']);
 
     // Signed out, the dashboard sends the browser to sign in, and signing in lands back on it.
     await page.goto('/userpage');
@@ -209,7 +211,7 @@ describe('The browser flow of the original guide', () => {
     expect(plainOff.cookieExpires).toBe(-1);
   });
 
-  it('keeps the session cookie HttpOnly, SameSite=Lax and out of reach of scripts', async () => {
+  it('keeps the session and device cookies HttpOnly, SameSite=Lax and out of reach of scripts', async () => {
     const user = await signup(site.t.http);
     const { context, page } = await newBrowser(site);
     await page.goto('/login_page');
@@ -221,6 +223,7 @@ describe('The browser flow of the original guide', () => {
     const cookies = await context.cookies();
     expect(cookies).toEqual([
       expect.objectContaining({ name: 'session_token', httpOnly: true, sameSite: 'Lax', path: '/' }),
+      expect.objectContaining({ name: 'device', httpOnly: true, sameSite: 'Lax', path: '/' }),
     ]);
     expect(await page.evaluate(() => document.cookie)).toBe('');
     // A script can still use the session (same origin, the browser attaches the cookie) but never read it.
