@@ -1,4 +1,3 @@
-import { Clock } from '../common/clock';
 import type { Transaction } from '../common/database/transactions';
 import type { LoginAttempt } from './login-attempt.entity';
 import type { LoginAttemptsRepository } from './login-attempts.repository';
@@ -11,12 +10,9 @@ function setup(latest: LoginAttempt[] = [], successes: LoginAttempt[] = []) {
     latestOf: jest.fn(() => Promise.resolve({ latest, successes })),
   };
   const now = new Date('2030-01-01T00:00:00.000Z');
-  const service = new LoginAttemptsService(
-    repo as unknown as LoginAttemptsRepository,
-    {
-      now: () => new Date(now),
-    } as Clock,
-  );
+  const service = new LoginAttemptsService(repo as unknown as LoginAttemptsRepository, {
+    now: () => new Date(now),
+  });
   return { service, repo, now };
 }
 

@@ -1,5 +1,4 @@
 import { ConflictException } from '@nestjs/common';
-import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/app.config';
 import type { User } from './user.entity';
 import type { UsersRepository } from './users.repository';
@@ -9,13 +8,11 @@ import { UsersService } from './users.service';
 function setup() {
   const taken = new Set<string>(['taken@example.com']);
   const repo = {
-    insert: jest.fn((row: Omit<User, 'id'>) =>
-      Promise.resolve(taken.has(row.email) ? null : ({ id: 1, ...row } as User)),
-    ),
+    insert: jest.fn((row: Omit<User, 'id'>) => Promise.resolve(taken.has(row.email) ? null : { id: 1, ...row })),
     emailExists: jest.fn((email: string) => Promise.resolve(taken.has(email))),
   };
   const now = new Date('2030-01-01T00:00:00.000Z');
-  const clock = { now: () => new Date(now) } as Clock;
+  const clock = { now: () => new Date(now) };
   const config = { adminEmails: ['boss@example.com'] } as AppConfig;
   const service = new UsersService(repo as unknown as UsersRepository, clock, config);
   return { service, repo, now };
