@@ -5,6 +5,7 @@ import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
 import { User } from '../src/users/user.entity';
 import { AuthService } from '../src/auth/auth.service';
+import { SessionsRepository } from '../src/sessions/sessions.repository';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 describe('The session guard', () => {
@@ -23,6 +24,35 @@ describe('The session guard', () => {
       await request(t.http).get(`/active_sessions?token=${token}`).expect(401);
       await request(t.http).get(`/active_sessions?session_token=${token}`).expect(401);
       await request(t.http).get('/active_sessions').set('Authorization', `Basic ${token}`).expect(401);
+    });
+
+    it("reads every column of the session and of its user but the two hashes, as TypeORM's own read would", async () => {
+      const user = await signup(t.http);
+      const { body } = await login(t.http, user);
+      const stored = await t.dataSource
+        .getRepository(Session)
+        .createQueryBuilder('s')
+        .addSelect('s.tokenHash')
+        .where('s.id = :id', { id: body.session.id })
+        .getOneOrFail();
+      const found = await t.app.get(SessionsRepository).findWithUser(stored.tokenHash);
+      // The guard's column lists come from the entities' metadata: a column added to Session or
+      // User arrives here without anyone editing a list, and the select: false hashes never do.
+      const selected = (entity: typeof Session | typeof User) =>
+        t.dataSource.getMetadata(entity).columns.filter((c) => c.isSelect);
+      const missing = (entity: typeof Session | typeof User, read: object) =>
+        selected(entity)
+          .map((c) => c.propertyName)
+          .filter((property) => (read as Record<string, unknown>)[property] === undefined);
+      expect(missing(Session, found!.session)).toEqual([]);
+      expect(missing(User, found!.user)).toEqual([]);
+      expect(found!.session.tokenHash).toBeUndefined();
+      expect(found!.user.passwordHash).toBeUndefined();
+      expect(selected(User).length).toBe(t.dataSource.getMetadata(User).columns.length - 1);
+      // Values converted exactly as TypeORM converts them (dates, booleans, nulls).
+      const { tokenHash: _hash, ...session } = stored;
+      expect(found!.session).toEqual(Object.assign(new Session(), session));
+      expect(found!.user).toEqual(await t.dataSource.getRepository(User).findOneByOrFail({ id: user.id }));
     });
 
     it('refuses every protected route without a session (default deny)', async () => {

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
+import { Transactions } from '../common/database/transactions';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
@@ -14,6 +15,7 @@ import { addressKey } from './address-key';
 import { AuthService } from './auth.service';
 import { DeviceCookie } from './device-cookie';
 import { LoginAttempt } from './login-attempt.entity';
+import { LoginAttemptsRepository } from './login-attempts.repository';
 import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher.service';
@@ -58,6 +60,8 @@ import { SessionGuard } from './session.guard';
     PasswordPolicy,
     LoginThrottle,
     LoginAttemptsService,
+    LoginAttemptsRepository,
+    Transactions,
     // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
     {
       provide: LOGIN_FAILURE_STORE,

@@ -1,8 +1,8 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { AuthEvents } from '../sessions/auth-events';
 import { Clock } from '../common/clock';
 import type { RequestAuth } from './auth.decorators';
+import { Transactions, type Transaction } from '../common/database/transactions';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { EndReason, Session } from '../sessions/session.entity';
@@ -39,7 +39,7 @@ export class AuthService {
     private readonly policy: PasswordPolicy,
     private readonly throttle: LoginThrottle,
     private readonly attempts: LoginAttemptsService,
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly events: AuthEvents,
@@ -65,11 +65,8 @@ export class AuthService {
     const found = await this.users.findWithPasswordHash(dto.email);
     const origin = this.originOf(client);
     const { country } = origin;
-    const attempt = (reason: LoginAttempt['reason'], manager?: EntityManager, newDevice?: boolean) =>
-      this.attempts.record(
-        { email: dto.email, userId: found?.id ?? null, reason, client, country, newDevice },
-        manager,
-      );
+    const attempt = (reason: LoginAttempt['reason'], tx?: Transaction, newDevice?: boolean) =>
+      this.attempts.record({ email: dto.email, userId: found?.id ?? null, reason, client, country, newDevice }, tx);
 
     const check = await this.checkThrottled(
       dto.email,
@@ -97,7 +94,7 @@ export class AuthService {
     // The credential version read with the hash just checked: the session is born under it.
     const version = found.credentialVersion;
     let capped = 0;
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await this.transactions.run(async (tx) => {
       const now = this.clock.now();
       // Written first, and only if the account is still active at `version` (else nothing is
       // written and the login fails below). Race-free against every credential change, which moves
@@ -110,21 +107,21 @@ export class AuthService {
       //   PostgreSQL the change waits for this row lock, so it does see it and ends it).
       // The row lock also makes concurrent logins of this user take turns on PostgreSQL, so the cap
       // below counts every session committed before it.
-      if (!(await this.users.recordLogin(user.id, now, version, manager))) return undefined;
+      if (!(await this.users.recordLogin(user.id, now, version, tx))) return undefined;
       // Compared with every session row of the account still kept (active or ended). An account's
       // first login ever (no last_login yet) has nothing to compare with and is not flagged: an
       // alert on first use is noise. An account whose old sessions were all deleted after
       // RETENTION_DAYS is flagged, since a sign-in into a dormant account deserves the notice.
-      const newDevice = found.lastLogin !== null && !(await this.sessions.hasSignedInFrom(user.id, origin, manager));
-      if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, manager);
+      const newDevice = found.lastLogin !== null && !(await this.sessions.hasSignedInFrom(user.id, origin, tx));
+      if (previous.session) await this.sessions.end(previous.session.id, 'logged_out', now, tx);
       const { session, token } = await this.sessions.start(
         found,
         client,
         { rememberMe: dto.remember_me ?? null, origin, newDevice, credentialVersion: version },
-        manager,
+        tx,
       );
-      capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, manager);
-      await attempt('ok', manager, newDevice);
+      capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, tx);
+      await attempt('ok', tx, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
     if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);
@@ -196,16 +193,16 @@ export class AuthService {
     if (!stored || !current.ok) throw new UnauthorizedException('Current password is incorrect');
     this.policy.assertAcceptable(dto.new_password, 'new_password');
     const passwordHash = await this.hasher.hash(dto.new_password);
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await this.transactions.run(async (tx) => {
       const changed = await this.users.changeCredentials(
         stored.id,
         { passwordHash, ifVersion: version, whileSessionActive: auth.session.id },
-        manager,
+        tx,
       );
       // Nothing written yet: returning (not throwing) leaves nothing to roll back.
       if (!changed) return undefined;
-      const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', manager);
-      await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), manager);
+      const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', tx);
+      await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), tx);
       const { session, token } = await this.sessions.start(
         stored,
         client,
@@ -216,7 +213,7 @@ export class AuthService {
           expiresAt: auth.session.expiresAt,
           credentialVersion: version + 1,
         },
-        manager,
+        tx,
       );
       return { revoked, session, token };
     });
@@ -311,9 +308,9 @@ export class AuthService {
    * credential change: a session from a login in flight stays unusable even after a re-enable.
    */
   async deactivateAccount(userId: number): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await this.users.changeCredentials(userId, { disable: true }, manager);
-      await this.sessions.endAll(userId, 'account_disabled', manager);
+    await this.transactions.run(async (tx) => {
+      await this.users.changeCredentials(userId, { disable: true }, tx);
+      await this.sessions.endAll(userId, 'account_disabled', tx);
     });
   }
 
@@ -323,9 +320,9 @@ export class AuthService {
    * administrator's "end sessions"; a password reset does the same with a new hash.
    */
   async endAllSessions(userId: number, reason: EndReason): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      await this.users.changeCredentials(userId, {}, manager);
-      return this.sessions.endAll(userId, reason, manager);
+    return this.transactions.run(async (tx) => {
+      await this.users.changeCredentials(userId, {}, tx);
+      return this.sessions.endAll(userId, reason, tx);
     });
   }
 

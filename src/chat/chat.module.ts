@@ -8,6 +8,7 @@ import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
 import { UsersModule } from '../users/users.module';
 import { Chat } from './chat.entity';
 import { ChatController } from './chat.controller';
+import { ChatRepository } from './chat.repository';
 import { ChatService } from './chat.service';
 import {
   CHAT_THROTTLER_OPTIONS,
@@ -22,6 +23,7 @@ import { GlobalChat } from './global-chat.entity';
   controllers: [ChatController],
   providers: [
     ChatService,
+    ChatRepository,
     ChatSendThrottle,
     { provide: CHAT_THROTTLER_OPTIONS, inject: [appConfig.KEY], useFactory: chatThrottlerOptions },
     // Send counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.

@@ -1,45 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';
-
-const SESSION_COLUMNS = [
-  'id',
-  'user_id',
-  'ip_address',
-  'user_agent',
-  'login_time',
-  'last_activity',
-  'logout_time',
-  'is_active',
-  'expires_at',
-  'end_reason',
-  'remember_me',
-  'device_browser',
-  'device_os',
-  'device_type',
-  'country',
-  'new_device',
-  'auth_time',
-  'credential_version',
-];
-const USER_COLUMNS = [
-  'id',
-  'name',
-  'phone',
-  'email',
-  'created_at',
-  'last_login',
-  'is_active',
-  'is_admin',
-  'credential_version',
-];
-
-const SELECT =
-  `SELECT ${SESSION_COLUMNS.map((c) => `s.${c} AS s_${c}`).join(', ')}, ${USER_COLUMNS.map((c) => `u.${c} AS u_${c}`).join(', ')} ` +
-  'FROM sessions s INNER JOIN users u ON u.id = s.user_id WHERE s.token_hash = ';
-const TOUCH = 'UPDATE sessions SET last_activity = ';
 
 type Row = Record<string, unknown>;
 
@@ -53,36 +17,65 @@ interface SqliteConnection {
 }
 
 /**
+ * The columns an entity is read with, from its metadata: every column TypeORM itself would select
+ * (so the `select: false` secrets, the token and password hashes, are left out), never a hand-kept
+ * list that a new column would silently miss. A column this plain hydration cannot set (an embedded
+ * one, or a relation's join column without a property of its own) stops the server at start.
+ */
+export function selectedColumns(metadata: EntityMetadata): ColumnMetadata[] {
+  return metadata.columns
+    .filter((column) => column.isSelect && !column.isVirtual && !column.isVirtualProperty)
+    .map((column) => {
+      const plain = !column.embeddedMetadata && column.propertyName !== column.relationMetadata?.propertyName;
+      if (!plain) throw new Error(`SessionLookup cannot read ${metadata.name}.${column.propertyPath}`);
+      return column;
+    });
+}
+
+/**
  * The session guard's database work, on every request: one indexed read (the unique index on
  * `token_hash`, then the users primary key) and, at most once a minute per session, one write.
  * Plain SQL instead of TypeORM's query builder, which builds the SQL and maps the rows anew on each
- * call and cost more than the read itself; on SQLite the statements are prepared once. Values are
- * converted by TypeORM's own driver functions, so dates and booleans come back exactly as the
- * entities would have them. Every other query keeps going through TypeORM.
+ * call and cost more than the read itself; the SQL is built once from the entities' metadata, and on
+ * SQLite the statements are prepared once. Values are converted by TypeORM's own driver functions,
+ * so dates and booleans come back exactly as the entities would have them. Used only by
+ * SessionsRepository; every other query goes through TypeORM.
  */
 @Injectable()
 export class SessionLookup {
   private readonly sqlite: boolean;
+  private readonly selectSql: string;
+  private readonly touchSql: string;
   private select?: Statement;
   private touchStatement?: Statement;
   private preparedOn?: SqliteConnection;
-  private readonly sessionColumns: Array<[keyof Session, ColumnMetadata]>;
-  private readonly userColumns: Array<[keyof User, ColumnMetadata]>;
+  private readonly sessionColumns: ColumnMetadata[];
+  private readonly userColumns: ColumnMetadata[];
   private readonly lastActivity: ColumnMetadata;
   private readonly isActive: ColumnMetadata;
 
   constructor(private readonly dataSource: DataSource) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
-    const columns = <T>(entity: new () => T, names: string[]) =>
-      names.map((name) => {
-        const column = dataSource.getMetadata(entity).findColumnWithDatabaseName(name);
-        if (!column) throw new Error(`no column ${name}`);
-        return [column.propertyName as keyof T, column] as [keyof T, ColumnMetadata];
-      });
-    this.sessionColumns = columns(Session, SESSION_COLUMNS);
-    this.userColumns = columns(User, USER_COLUMNS);
-    this.lastActivity = this.sessionColumns.find(([p]) => p === 'lastActivity')![1];
-    this.isActive = this.sessionColumns.find(([p]) => p === 'isActive')![1];
+    const sessions = dataSource.getMetadata(Session);
+    const users = dataSource.getMetadata(User);
+    this.sessionColumns = selectedColumns(sessions);
+    this.userColumns = selectedColumns(users);
+    // Names unquoted, as in the rest of the hand-written SQL (every table and column is snake_case).
+    const list = (alias: string, columns: ColumnMetadata[]) =>
+      columns.map((c) => `${alias}.${c.databaseName} AS ${alias}_${c.databaseName}`);
+    const column = (property: string) => sessions.findColumnWithPropertyName(property)!;
+    const [tokenHash, userId, id] = [column('tokenHash'), column('userId'), column('id')];
+    this.lastActivity = column('lastActivity');
+    this.isActive = column('isActive');
+    const placeholder = (n: number) => (this.sqlite ? '?' : `$${n}`);
+    this.selectSql =
+      `SELECT ${[...list('s', this.sessionColumns), ...list('u', this.userColumns)].join(', ')} ` +
+      `FROM ${sessions.tableName} s INNER JOIN ${users.tableName} u ` +
+      `ON u.${users.primaryColumns[0].databaseName} = s.${userId.databaseName} ` +
+      `WHERE s.${tokenHash.databaseName} = ${placeholder(1)}`;
+    this.touchSql =
+      `UPDATE ${sessions.tableName} SET ${this.lastActivity.databaseName} = ${placeholder(1)} ` +
+      `WHERE ${id.databaseName} = ${placeholder(2)} AND ${this.isActive.databaseName} = ${placeholder(3)}`;
   }
 
   /**
@@ -92,8 +85,8 @@ export class SessionLookup {
    */
   async byTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
     const row = this.sqlite
-      ? (this.sqliteSelect().get(tokenHash) as Row | undefined)
-      : (await this.dataSource.query<Row[]>(`${SELECT}$1`, [tokenHash]))[0];
+      ? (this.prepared().select.get(tokenHash) as Row | undefined)
+      : (await this.dataSource.query<Row[]>(this.selectSql, [tokenHash]))[0];
     if (!row) return undefined;
     const session = this.hydrate(new Session(), 's_', this.sessionColumns, row);
     const user = this.hydrate(new User(), 'u_', this.userColumns, row);
@@ -105,34 +98,27 @@ export class SessionLookup {
     const driver = this.dataSource.driver;
     const at = driver.preparePersistentValue(now, this.lastActivity) as unknown;
     const active = driver.preparePersistentValue(true, this.isActive) as unknown;
-    if (this.sqlite) {
-      this.prepareOnce();
-      this.touchStatement!.run(at, sessionId, active);
-      return;
-    }
-    await this.dataSource.query(`${TOUCH}$1 WHERE id = $2 AND is_active = $3`, [at, sessionId, active]);
+    if (this.sqlite) this.prepared().touch.run(at, sessionId, active);
+    else await this.dataSource.query(this.touchSql, [at, sessionId, active]);
   }
 
-  private sqliteSelect(): Statement {
-    this.prepareOnce();
-    return this.select!;
-  }
-
-  /** Prepares the statements on the current connection (again, if TypeORM has opened a new one). */
-  private prepareOnce(): void {
+  /** The statements, prepared on the current connection (again, if TypeORM has opened a new one). */
+  private prepared(): { select: Statement; touch: Statement } {
     const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
       .databaseConnection;
-    if (connection === this.preparedOn) return;
-    this.select = connection.prepare(`${SELECT}?`);
-    this.touchStatement = connection.prepare(`${TOUCH}? WHERE id = ? AND is_active = ?`);
-    this.preparedOn = connection;
+    if (connection !== this.preparedOn) {
+      this.select = connection.prepare(this.selectSql);
+      this.touchStatement = connection.prepare(this.touchSql);
+      this.preparedOn = connection;
+    }
+    return { select: this.select!, touch: this.touchStatement! };
   }
 
-  private hydrate<T extends object>(target: T, prefix: string, columns: Array<[keyof T, ColumnMetadata]>, row: Row): T {
+  private hydrate<T extends object>(target: T, prefix: string, columns: ColumnMetadata[], row: Row): T {
     const driver = this.dataSource.driver;
-    for (const [property, column] of columns) {
-      target[property] = driver.prepareHydratedValue(row[`${prefix}${column.databaseName}`], column) as T[keyof T];
-    }
+    const values = target as Record<string, unknown>;
+    for (const column of columns)
+      values[column.propertyName] = driver.prepareHydratedValue(row[`${prefix}${column.databaseName}`], column);
     return target;
   }
 }

@@ -1,19 +1,16 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, IsNull, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { AuthEvents } from './auth-events';
 import { Clock } from '../common/clock';
-import { deleteInBatches, updateInBatches, type BatchCondition } from '../common/database/batches';
-import { readFromReplica } from '../common/database/replica';
+import { Transactions, type Transaction } from '../common/database/transactions';
 import type { User } from '../users/user.entity';
 import { credentialsChanged, UsersService } from '../users/users.service';
 import type { Device } from './device';
 import { activityWriteInterval, credentialsChangedSince, judgeSession, type TimeoutReason } from './session-rules';
-import { SessionLookup } from './session-lookup';
 import { reauthenticationRequired } from './recent-auth';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
-import { EndReason, Session } from './session.entity';
+import type { EndReason, Session } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
 
 export type AuthFailureReason = EndReason | 'invalid';
 
@@ -56,12 +53,12 @@ export class SessionsService {
   private readonly tokenKey: Buffer;
 
   constructor(
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly sessions: SessionsRepository,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly events: AuthEvents,
-    private readonly lookup: SessionLookup,
     private readonly users: UsersService,
+    private readonly transactions: Transactions,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
     this.tokenKey = Buffer.from(config.secretKey, 'utf8');
@@ -74,7 +71,7 @@ export class SessionsService {
    */
   async authenticate(token: string): Promise<Authentication> {
     if (!isWellFormedToken(token)) return { ok: false, reason: 'invalid' };
-    const found = await this.lookup.byTokenHash(hashSessionToken(token, this.tokenKey));
+    const found = await this.sessions.findWithUser(hashSessionToken(token, this.tokenKey));
     if (!found) return { ok: false, reason: 'invalid' };
     const { session, user } = found;
 
@@ -102,7 +99,7 @@ export class SessionsService {
     }
 
     if (now.getTime() - session.lastActivity.getTime() >= this.activityInterval) {
-      await this.lookup.touch(session.id, now);
+      await this.sessions.touch(session.id, now);
       session.lastActivity = now;
     }
     return { ok: true, user, session };
@@ -113,34 +110,36 @@ export class SessionsService {
     user: User,
     client: ClientInfo,
     options: SessionOptions,
-    manager: EntityManager = this.sessions.manager,
+    tx?: Transaction,
   ): Promise<{ session: Session; token: string }> {
     const now = this.clock.now();
     const lifetime = options.rememberMe === true ? this.config.rememberMeTimeout : this.config.sessionTimeout;
     const { device, country } = options.origin;
     const token = generateSessionToken();
-    const session = manager.create(Session, {
-      userId: user.id,
-      tokenHash: hashSessionToken(token, this.tokenKey),
-      ipAddress: client.ipAddress,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      loginTime: now,
-      lastActivity: now,
-      logoutTime: null,
-      isActive: true,
-      expiresAt: options.expiresAt ?? new Date(now.getTime() + lifetime * 1000),
-      endReason: null,
-      rememberMe: options.rememberMe,
-      deviceBrowser: device.browser,
-      deviceOs: device.os,
-      deviceType: device.type,
-      country,
-      newDevice: options.newDevice,
-      // Every session starts with its owner's password just proved (a login or a password change).
-      authTime: now,
-      credentialVersion: options.credentialVersion,
-    });
-    await manager.insert(Session, session);
+    const session = await this.sessions.insert(
+      {
+        userId: user.id,
+        tokenHash: hashSessionToken(token, this.tokenKey),
+        ipAddress: client.ipAddress,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+        loginTime: now,
+        lastActivity: now,
+        logoutTime: null,
+        isActive: true,
+        expiresAt: options.expiresAt ?? new Date(now.getTime() + lifetime * 1000),
+        endReason: null,
+        rememberMe: options.rememberMe,
+        deviceBrowser: device.browser,
+        deviceOs: device.os,
+        deviceType: device.type,
+        country,
+        newDevice: options.newDevice,
+        // Every session starts with its owner's password just proved (a login or a password change).
+        authTime: now,
+        credentialVersion: options.credentialVersion,
+      },
+      tx,
+    );
     return { session, token };
   }
 
@@ -149,61 +148,24 @@ export class SessionsService {
    * this browser, operating system and country; nulls match nulls (an unknown browser is the same
    * unknown browser). One read on the (user_id, is_active) index.
    */
-  hasSignedInFrom(
-    userId: number,
-    origin: ClientOrigin,
-    manager: EntityManager = this.sessions.manager,
-  ): Promise<boolean> {
+  hasSignedInFrom(userId: number, origin: ClientOrigin, tx?: Transaction): Promise<boolean> {
     const { device, country } = origin;
-    return manager.exists(Session, {
-      where: {
-        userId,
-        deviceBrowser: device.browser ?? IsNull(),
-        deviceOs: device.os ?? IsNull(),
-        country: country ?? IsNull(),
-      },
-    });
+    return this.sessions.existsFrom(userId, { browser: device.browser, os: device.os, country }, tx);
   }
 
   /** Marks one session ended, keeping the row so /session_status can tell why. */
-  async end(
-    sessionId: number,
-    reason: EndReason,
-    now = this.clock.now(),
-    manager: EntityManager = this.sessions.manager,
-  ): Promise<boolean> {
-    const result = await manager.update(
-      Session,
-      { id: sessionId, isActive: true },
-      { isActive: false, logoutTime: now, endReason: reason },
-    );
-    return (result.affected ?? 0) > 0;
+  end(sessionId: number, reason: EndReason, now = this.clock.now(), tx?: Transaction): Promise<boolean> {
+    return this.sessions.end(sessionId, reason, now, tx);
   }
 
   /** Ends every active session of the user; returns how many ended. */
-  async endAll(userId: number, reason: EndReason, manager: EntityManager = this.sessions.manager): Promise<number> {
-    const result = await manager.update(
-      Session,
-      { userId, isActive: true },
-      { isActive: false, logoutTime: this.clock.now(), endReason: reason },
-    );
-    return result.affected ?? 0;
+  endAll(userId: number, reason: EndReason, tx?: Transaction): Promise<number> {
+    return this.sessions.endActive(userId, reason, this.clock.now(), tx);
   }
 
   /** Ends every active session of the user but `keepId`; returns how many ended. */
-  async endOthers(
-    userId: number,
-    keepId: number,
-    reason: EndReason,
-    manager: EntityManager = this.sessions.manager,
-  ): Promise<number> {
-    const result = await manager
-      .createQueryBuilder()
-      .update(Session)
-      .set({ isActive: false, logoutTime: this.clock.now(), endReason: reason })
-      .where('user_id = :userId AND is_active = :active AND id <> :keepId', { userId, active: true, keepId })
-      .execute();
-    return result.affected ?? 0;
+  endOthers(userId: number, keepId: number, reason: EndReason, tx?: Transaction): Promise<number> {
+    return this.sessions.endActiveExcept(userId, keepId, reason, this.clock.now(), tx);
   }
 
   /**
@@ -219,23 +181,19 @@ export class SessionsService {
     keepId: number,
     credentialVersion: number,
     cap: number,
-    manager: EntityManager,
+    tx: Transaction,
   ): Promise<number> {
     const now = this.clock.now();
-    const active = await manager.find(Session, {
-      where: { userId, isActive: true },
-      order: { lastActivity: 'DESC', id: 'DESC' },
-    });
+    const active = await this.sessions.activeByLastUse(userId, tx);
     let kept = 1; // keepId
     let revoked = 0;
     for (const session of active) {
       if (session.id === keepId) continue;
       const verdict = judgeSession(session, now, this.config.sessionIdleTimeout);
-      if (!verdict.ok) await this.end(session.id, verdict.reason, now, manager);
-      else if (credentialsChangedSince(session, { credentialVersion }))
-        await this.end(session.id, 'revoked', now, manager);
+      if (!verdict.ok) await this.end(session.id, verdict.reason, now, tx);
+      else if (credentialsChangedSince(session, { credentialVersion })) await this.end(session.id, 'revoked', now, tx);
       else if (kept < cap) kept++;
-      else if (await this.end(session.id, 'revoked', now, manager)) revoked++;
+      else if (await this.end(session.id, 'revoked', now, tx)) revoked++;
     }
     return revoked;
   }
@@ -250,16 +208,8 @@ export class SessionsService {
   async listUsable(user: Pick<User, 'id' | 'credentialVersion'>): Promise<Session[]> {
     const { id: userId, credentialVersion } = user;
     const now = this.clock.now();
-    // By user only: expiry is judged below. With `expires_at > now` in the SQL, SQLite (which has
-    // no statistics until ANALYZE) chose the (is_active, expires_at) index and read every active
-    // session of every user: 30 ms a call at 100,000 sessions. Now the (user_id, is_active) index
-    // is the only one that fits, whatever the planner knows (docs/PERFORMANCE.md).
-    const sessions = await readFromReplica(this.sessions.manager.connection, (manager) =>
-      manager.find(Session, {
-        where: { userId, isActive: true, credentialVersion },
-        order: { loginTime: 'DESC', id: 'DESC' },
-      }),
-    );
+    // Expiry is judged here, not in the SQL: see SessionsRepository.listActive for why.
+    const sessions = await this.sessions.listActive(userId, credentialVersion);
     return sessions.filter((s) => judgeSession(s, now, this.config.sessionIdleTimeout).ok);
   }
 
@@ -277,7 +227,7 @@ export class SessionsService {
     const { userId } = current;
     const isCurrent = sessionId === current.id;
     const now = this.clock.now();
-    const session = await this.sessions.findOne({ where: { id: sessionId, userId, isActive: true } });
+    const session = await this.sessions.findActiveOf(userId, sessionId);
     const verdict = session ? judgeSession(session, now, this.config.sessionIdleTimeout) : undefined;
     // A session already past its expiry or idle limit is not in the list, so it is not found here
     // either; it is recorded as ended for the reason it really ended.
@@ -301,20 +251,16 @@ export class SessionsService {
   async revokeOthers(current: Session): Promise<number> {
     this.assertRecentAuth(current);
     const version = current.credentialVersion;
-    const revoked = await this.sessions.manager.transaction(async (manager) => {
+    const revoked = await this.transactions.run(async (tx) => {
       const changed = await this.users.changeCredentials(
         current.userId,
         { ifVersion: version, whileSessionActive: current.id },
-        manager,
+        tx,
       );
       // Nothing written yet: returning (not throwing) leaves nothing to roll back.
       if (!changed) return undefined;
-      await manager.update(
-        Session,
-        { id: current.id, isActive: true, credentialVersion: version },
-        { credentialVersion: version + 1 },
-      );
-      return this.endOthers(current.userId, current.id, 'revoked', manager);
+      await this.sessions.advanceVersion(current.id, version, tx);
+      return this.endOthers(current.userId, current.id, 'revoked', tx);
     });
     if (revoked === undefined) throw credentialsChanged();
     current.credentialVersion = version + 1;
@@ -334,7 +280,7 @@ export class SessionsService {
   /** Records that the session's owner proved the password just now (POST /reauthenticate); returns that time. */
   async markReauthenticated(session: Session): Promise<Date> {
     const now = this.clock.now();
-    await this.sessions.update({ id: session.id, isActive: true }, { authTime: now });
+    await this.sessions.markAuthenticated(session.id, now);
     session.authTime = now;
     return now;
   }
@@ -346,32 +292,19 @@ export class SessionsService {
    * order. Safe with several instances at once (see updateInBatches); each row is logged once.
    */
   async endAllTimedOut(now: Date): Promise<Record<TimeoutReason, number>> {
-    const params = { now, idleSince: new Date(now.getTime() - this.config.sessionIdleTimeout * 1000) };
-    const endBatches = (reason: TimeoutReason, due: BatchCondition) =>
-      updateInBatches<Session, { id: number; user_id: number }>(
-        this.sessions,
-        { isActive: false, logoutTime: now, endReason: reason },
-        (s) => `${s}isActive = :active AND ${due(s)}`,
-        { active: true, ...params },
-        {
-          returning: 'id, user_id',
-          rows: (rows) => rows.forEach((row) => this.events.sessionTimedOut(reason, row.user_id, row.id, 'cleanup')),
-        },
+    const idleSince = new Date(now.getTime() - this.config.sessionIdleTimeout * 1000);
+    const endDue = (reason: TimeoutReason) =>
+      this.sessions.endDue(reason, now, idleSince, (ended) =>
+        ended.forEach((s) => this.events.sessionTimedOut(reason, s.userId, s.id, 'cleanup')),
       );
-    const expired = await endBatches('expired', (s) => `${s}expiresAt <= :now`);
-    const idleTimeout =
-      this.config.sessionIdleTimeout > 0
-        ? await endBatches('idle_timeout', (s) => `${s}lastActivity < :idleSince AND ${s}expiresAt > :now`)
-        : 0;
+    const expired = await endDue('expired');
+    const idleTimeout = this.config.sessionIdleTimeout > 0 ? await endDue('idle_timeout') : 0;
     return { expired, idle_timeout: idleTimeout };
   }
 
   /** The cleanup job's deletion: ended sessions whose `logout_time` is before `cutoff`; returns how many. */
   deleteEndedBefore(cutoff: Date): Promise<number> {
-    return deleteInBatches(this.sessions, (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff`, {
-      inactive: false,
-      cutoff,
-    });
+    return this.sessions.deleteEndedBefore(cutoff);
   }
 
   /**
@@ -379,12 +312,7 @@ export class SessionsService {
    * before `cutoff` (the country and the rest of the row stay); returns how many.
    */
   blankEndedIpsBefore(cutoff: Date): Promise<number> {
-    return updateInBatches(
-      this.sessions,
-      { ipAddress: null },
-      (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff AND ${s}ipAddress IS NOT NULL`,
-      { inactive: false, cutoff },
-    );
+    return this.sessions.blankEndedIpsBefore(cutoff);
   }
 
   /** Records a session found past its time, and logs it if this call was the one that ended it. */

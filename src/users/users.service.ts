@@ -1,10 +1,9 @@
 import { ConflictException, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Not, Repository } from 'typeorm';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
-import { isUniqueViolation } from '../common/database/database-errors';
-import { User } from './user.entity';
+import type { Transaction } from '../common/database/transactions';
+import type { User } from './user.entity';
+import { UsersRepository, type CredentialChange } from './users.repository';
 
 const EMAIL_TAKEN = 'An account with this email already exists';
 
@@ -26,22 +25,10 @@ export interface NewUser {
   passwordHash: string;
 }
 
-/** What a credential change does besides moving credential_version on (UsersService.changeCredentials). */
-export interface CredentialChange {
-  /** The new password's hash (a password change or reset). */
-  passwordHash?: string;
-  /** Disables the account. */
-  disable?: boolean;
-  /** Only if the account is still at this credential version. */
-  ifVersion?: number;
-  /** Only while this session of the account is still active at `ifVersion` (which it then needs). */
-  whileSessionActive?: number;
-}
-
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
   ) {}
@@ -56,33 +43,26 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   /** Two UPDATEs: is_admin on for the listed emails, off for every other user who has it. */
-  async syncAdmins(emails: string[]): Promise<void> {
-    if (emails.length > 0) await this.users.update({ email: In(emails), isAdmin: false }, { isAdmin: true });
-    await this.users.update(emails.length > 0 ? { email: Not(In(emails)), isAdmin: true } : { isAdmin: true }, {
-      isAdmin: false,
-    });
+  syncAdmins(emails: string[]): Promise<void> {
+    return this.users.setAdmins(emails);
   }
 
   /** Inserts a user; a taken email (even one taken a moment ago by a concurrent signup) is a 409. */
   async create(data: NewUser): Promise<User> {
-    const user = this.users.create({
+    const user = await this.users.insert({
       ...data,
       createdAt: this.clock.now(),
       lastLogin: null,
       isActive: true,
       isAdmin: this.config.adminEmails.includes(data.email),
+      credentialVersion: 0,
     });
-    try {
-      await this.users.insert(user);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
-      throw error;
-    }
+    if (!user) throw new ConflictException(EMAIL_TAKEN);
     return user;
   }
 
   async assertEmailFree(email: string): Promise<void> {
-    if (await this.users.exists({ where: { email } })) throw new ConflictException(EMAIL_TAKEN);
+    if (await this.users.emailExists(email)) throw new ConflictException(EMAIL_TAKEN);
   }
 
   /**
@@ -90,16 +70,12 @@ export class UsersService implements OnApplicationBootstrap {
    * comes with its credential_version and is_active from the same read, which the login then holds
    * its session to (recordLogin): a change committed after this read makes that session stale.
    */
-  async findWithPasswordHash(email: string): Promise<User | null> {
-    return this.users
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.email = :email', { email })
-      .getOne();
+  findWithPasswordHash(email: string): Promise<User | null> {
+    return this.users.findWithPasswordHash({ email });
   }
 
-  async findWithPasswordHashById(id: number): Promise<User | null> {
-    return this.users.createQueryBuilder('user').addSelect('user.passwordHash').where('user.id = :id', { id }).getOne();
+  findWithPasswordHashById(id: number): Promise<User | null> {
+    return this.users.findWithPasswordHash({ id });
   }
 
   /**
@@ -107,11 +83,11 @@ export class UsersService implements OnApplicationBootstrap {
    * so no session from before the disable (nor from a login that raced it) works again.
    */
   async enable(id: number): Promise<void> {
-    await this.users.update({ id }, { isActive: true });
+    await this.users.setActive(id, true);
   }
 
-  async findByEmail(email: string): Promise<User | null> {
-    return this.users.findOne({ where: { email } });
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findByEmail(email);
   }
 
   /**
@@ -120,14 +96,8 @@ export class UsersService implements OnApplicationBootstrap {
    * written) otherwise. The login's first write: see AuthService.login for why this makes the
    * login race-free against every credential change.
    */
-  async recordLogin(
-    id: number,
-    at: Date,
-    credentialVersion: number,
-    manager: EntityManager = this.users.manager,
-  ): Promise<boolean> {
-    const result = await manager.update(User, { id, credentialVersion, isActive: true }, { lastLogin: at });
-    return (result.affected ?? 0) > 0;
+  recordLogin(id: number, at: Date, credentialVersion: number, tx?: Transaction): Promise<boolean> {
+    return this.users.recordLogin(id, at, credentialVersion, tx);
   }
 
   /**
@@ -142,31 +112,8 @@ export class UsersService implements OnApplicationBootstrap {
    * of two changes that read the same version exactly one succeeds (the loser waits for the row
    * lock on PostgreSQL and then finds the version moved on). Returns whether the change was made.
    */
-  async changeCredentials(
-    id: number,
-    change: CredentialChange,
-    manager: EntityManager = this.users.manager,
-  ): Promise<boolean> {
-    const update = manager
-      .createQueryBuilder()
-      .update(User)
-      .set({
-        credentialVersion: () => 'credential_version + 1',
-        ...(change.passwordHash !== undefined ? { passwordHash: change.passwordHash } : {}),
-        ...(change.disable ? { isActive: false } : {}),
-      })
-      .where('id = :id', { id });
-    if (change.ifVersion !== undefined) update.andWhere('credential_version = :version', { version: change.ifVersion });
-    if (change.whileSessionActive !== undefined) {
-      // Read in the statement itself (not a separate SELECT), so nothing can end the session
-      // between the check and the change.
-      update.andWhere(
-        'EXISTS (SELECT 1 FROM sessions s WHERE s.id = :sessionId AND s.user_id = :id AND s.is_active = :active AND s.credential_version = :version)',
-        { sessionId: change.whileSessionActive, active: true, version: change.ifVersion },
-      );
-    }
-    const result = await update.execute();
-    return (result.affected ?? 0) > 0;
+  changeCredentials(id: number, change: CredentialChange, tx?: Transaction): Promise<boolean> {
+    return this.users.changeCredentials(id, change, tx);
   }
 
   /**
@@ -175,18 +122,15 @@ export class UsersService implements OnApplicationBootstrap {
    * overwritten. Not a credential change: no session ends and nothing else on the row moves. Returns
    * whether the row was updated (false: the hash had changed meanwhile).
    */
-  async rehashPassword(id: number, oldHash: string, newHash: string): Promise<boolean> {
-    const result = await this.users.update({ id, passwordHash: oldHash }, { passwordHash: newHash });
-    return (result.affected ?? 0) > 0;
+  rehashPassword(id: number, oldHash: string, newHash: string): Promise<boolean> {
+    return this.users.replacePasswordHash(id, oldHash, newHash);
   }
 
-  async findById(id: number): Promise<User | null> {
-    return this.users.findOne({ where: { id } });
+  findById(id: number): Promise<User | null> {
+    return this.users.findById(id);
   }
 
-  async findNames(ids: number[]): Promise<Map<number, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.users.createQueryBuilder('user').select(['user.id', 'user.name']).whereInIds(ids).getMany();
-    return new Map(rows.map((u) => [u.id, u.name]));
+  findNames(ids: number[]): Promise<Map<number, string>> {
+    return this.users.findNames(ids);
   }
 }

@@ -1,0 +1,207 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { deleteInBatches, updateInBatches } from '../common/database/batches';
+import { readFromReplica } from '../common/database/replica';
+import type { Transaction } from '../common/database/transactions';
+import type { User } from '../users/user.entity';
+import { SessionLookup } from './session-lookup';
+import type { TimeoutReason } from './session-rules';
+import { EndReason, Session } from './session.entity';
+
+/** A session's row as SessionsService.start decides it; the database assigns the id. */
+export type NewSession = Omit<Session, 'id' | 'user'>;
+
+/** Where a sign-in came from, as compared by `existsFrom`. */
+export interface SignInOrigin {
+  browser: string | null;
+  os: string | null;
+  country: string | null;
+}
+
+/** A session the cleanup job ended, for its log line. */
+export interface EndedSession {
+  id: number;
+  userId: number;
+}
+
+/**
+ * The `sessions` table: every read and write of it, and nothing else. No rules here (which session
+ * is usable, which to end and why, what to log: SessionsService); each write that races another is
+ * one conditional statement (`is_active` still true, the version still the one read), and returns
+ * whether or how many rows it changed, so the caller can tell the race it lost. Methods taking
+ * `tx` run in that transaction when given one (Transactions.run), else on their own.
+ */
+@Injectable()
+export class SessionsRepository {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly lookup: SessionLookup,
+  ) {}
+
+  /** The guard's read: the session whose token hashes to `tokenHash`, with its user (SessionLookup). */
+  findWithUser(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
+    return this.lookup.byTokenHash(tokenHash);
+  }
+
+  /** The guard's activity write, on a session still active. */
+  touch(sessionId: number, now: Date): Promise<void> {
+    return this.lookup.touch(sessionId, now);
+  }
+
+  /** Inserts a session; returns it with its new id. */
+  async insert(row: NewSession, tx: Transaction = this.sessions.manager): Promise<Session> {
+    const session = tx.create(Session, row);
+    await tx.insert(Session, session);
+    return session;
+  }
+
+  /**
+   * Whether the user has a session row (active or ended, not yet deleted) from this browser,
+   * operating system and country; nulls match nulls. One read on the (user_id, is_active) index.
+   */
+  existsFrom(userId: number, origin: SignInOrigin, tx: Transaction = this.sessions.manager): Promise<boolean> {
+    return tx.exists(Session, {
+      where: {
+        userId,
+        deviceBrowser: origin.browser ?? IsNull(),
+        deviceOs: origin.os ?? IsNull(),
+        country: origin.country ?? IsNull(),
+      },
+    });
+  }
+
+  /** Ends one session if it is still active; whether this call ended it. */
+  async end(
+    sessionId: number,
+    reason: EndReason,
+    now: Date,
+    tx: Transaction = this.sessions.manager,
+  ): Promise<boolean> {
+    const result = await tx.update(
+      Session,
+      { id: sessionId, isActive: true },
+      { isActive: false, logoutTime: now, endReason: reason },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Ends every active session of the user; how many it ended. */
+  async endActive(
+    userId: number,
+    reason: EndReason,
+    now: Date,
+    tx: Transaction = this.sessions.manager,
+  ): Promise<number> {
+    const result = await tx.update(
+      Session,
+      { userId, isActive: true },
+      { isActive: false, logoutTime: now, endReason: reason },
+    );
+    return result.affected ?? 0;
+  }
+
+  /** Ends every active session of the user but `keepId`; how many it ended. */
+  async endActiveExcept(
+    userId: number,
+    keepId: number,
+    reason: EndReason,
+    now: Date,
+    tx: Transaction = this.sessions.manager,
+  ): Promise<number> {
+    const result = await tx
+      .createQueryBuilder()
+      .update(Session)
+      .set({ isActive: false, logoutTime: now, endReason: reason })
+      .where('user_id = :userId AND is_active = :active AND id <> :keepId', { userId, active: true, keepId })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** The user's active sessions, most recently used first (the session cap's order). */
+  activeByLastUse(userId: number, tx: Transaction = this.sessions.manager): Promise<Session[]> {
+    return tx.find(Session, { where: { userId, isActive: true }, order: { lastActivity: 'DESC', id: 'DESC' } });
+  }
+
+  /**
+   * The user's active sessions born under `credentialVersion`, newest first, from the read replica
+   * if there is one. By user only: expiry is judged by the caller. With `expires_at > now` in the
+   * SQL, SQLite (which has no statistics until ANALYZE) chose the (is_active, expires_at) index and
+   * read every active session of every user: 30 ms a call at 100,000 sessions. Now the (user_id,
+   * is_active) index is the only one that fits, whatever the planner knows (docs/PERFORMANCE.md).
+   */
+  listActive(userId: number, credentialVersion: number): Promise<Session[]> {
+    return readFromReplica(this.sessions.manager.connection, (manager) =>
+      manager.find(Session, {
+        where: { userId, isActive: true, credentialVersion },
+        order: { loginTime: 'DESC', id: 'DESC' },
+      }),
+    );
+  }
+
+  /** One active session of the user's, on the primary; null if it is not theirs, unknown or ended. */
+  findActiveOf(userId: number, sessionId: number): Promise<Session | null> {
+    return this.sessions.findOne({ where: { id: sessionId, userId, isActive: true } });
+  }
+
+  /**
+   * Moves a session from credential version `from` to the next one, only while it is still active
+   * at `from` (one statement); whether it moved.
+   */
+  async advanceVersion(sessionId: number, from: number, tx: Transaction = this.sessions.manager): Promise<boolean> {
+    const result = await tx.update(
+      Session,
+      { id: sessionId, isActive: true, credentialVersion: from },
+      { credentialVersion: from + 1 },
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Sets `auth_time` on a session still active. */
+  async markAuthenticated(sessionId: number, at: Date): Promise<void> {
+    await this.sessions.update({ id: sessionId, isActive: true }, { authTime: at });
+  }
+
+  /**
+   * The cleanup job's ending: every active session due for `reason` at `now` (`expired`: past
+   * `expires_at`; `idle_timeout`: unexpired and unused since before `idleSince`), in batches (see
+   * updateInBatches: safe with several instances at once). `ended` gets the rows each statement
+   * changed, each row once between all instances. Returns how many it ended.
+   */
+  endDue(
+    reason: TimeoutReason,
+    now: Date,
+    idleSince: Date,
+    ended: (sessions: EndedSession[]) => void,
+  ): Promise<number> {
+    const due =
+      reason === 'expired'
+        ? (s: string) => `${s}expiresAt <= :now`
+        : (s: string) => `${s}lastActivity < :idleSince AND ${s}expiresAt > :now`;
+    return updateInBatches<Session, { id: number; user_id: number }>(
+      this.sessions,
+      { isActive: false, logoutTime: now, endReason: reason },
+      (s) => `${s}isActive = :active AND ${due(s)}`,
+      { active: true, now, idleSince },
+      { returning: 'id, user_id', rows: (rows) => ended(rows.map((row) => ({ id: row.id, userId: row.user_id }))) },
+    );
+  }
+
+  /** Deletes ended sessions whose `logout_time` is before `cutoff`; how many. */
+  deleteEndedBefore(cutoff: Date): Promise<number> {
+    return deleteInBatches(this.sessions, (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff`, {
+      inactive: false,
+      cutoff,
+    });
+  }
+
+  /** Blanks `ip_address` on ended sessions whose `logout_time` is before `cutoff`; how many. */
+  blankEndedIpsBefore(cutoff: Date): Promise<number> {
+    return updateInBatches(
+      this.sessions,
+      { ipAddress: null },
+      (s) => `${s}isActive = :inactive AND ${s}logoutTime < :cutoff AND ${s}ipAddress IS NOT NULL`,
+      { inactive: false, cutoff },
+    );
+  }
+}
