@@ -84,8 +84,13 @@ async function start(options: StartOptions): Promise<RunningServer> {
  * already migrated. Its working directory is the temp folder, so a developer's .env in the
  * repository cannot change what is measured.
  */
-export async function startOurServer(name: string, databaseUrl: string, tmpDir: string): Promise<RunningServer> {
-  return startBuilt(name, [join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir);
+export async function startOurServer(
+  name: string,
+  databaseUrl: string,
+  tmpDir: string,
+  extraNodeFlags: string[] = [],
+): Promise<RunningServer> {
+  return startBuilt(name, [...extraNodeFlags, join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir);
 }
 
 /**
