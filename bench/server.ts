@@ -107,7 +107,7 @@ export async function startBaseline(distDir: string, databaseUrl: string, tmpDir
  * (bench/probe/platform.js): what the HTTP platform itself costs, for `npm run bench:platforms`.
  */
 export async function startProbe(
-  platform: 'express' | 'fastify',
+  platform: 'express' | 'fastify' | 'fastify-bare',
   databaseUrl: string,
   tmpDir: string,
 ): Promise<RunningServer> {
@@ -138,6 +138,8 @@ async function startBuilt(name: string, script: string[], databaseUrl: string, t
       LOGIN_LIMIT_ACCOUNT_ADDRESS: '1000000',
       LOGIN_LIMIT_ADDRESS: '1000000',
       LOGIN_LIMIT_ACCOUNT: '1000000',
+      // Nor the chat's per-session send limit (POST /global_chat runs 50 sessions flat out).
+      CHAT_RATE_LIMIT: '1000000',
       MIGRATIONS_RUN: 'false',
       CLEANUP_INTERVAL_MINUTES: '0',
     },
