@@ -37,25 +37,27 @@ async function main(): Promise<void> {
     ['bare AppModule on Fastify', await startProbe('fastify', db.url, tmpDir)],
     ['bare Fastify route, no Nest', await startProbe('fastify-bare', db.url, tmpDir)],
   ];
-  const specs: LoadSpec[] = servers.flatMap(([name, server]): LoadSpec[] => [
-    {
-      key: `${server.name}:live`,
-      label: `${name}: GET /health/live`,
-      url: server.url,
-      pid: server.pid,
-      connections: 50,
-      requests: [{ method: 'GET', path: '/health/live' }],
-    },
-    {
-      key: `${server.name}:status`,
-      label: `${name}: GET /session_status`,
-      url: server.url,
-      pid: server.pid,
-      connections: 50,
-      requests: [{ method: 'GET', path: '/session_status' }],
-      cookies,
-    },
-  ]).filter((spec) => !(spec.key === 'probe-fastify-bare:status'));
+  const specs: LoadSpec[] = servers
+    .flatMap(([name, server]): LoadSpec[] => [
+      {
+        key: `${server.name}:live`,
+        label: `${name}: GET /health/live`,
+        url: server.url,
+        pid: server.pid,
+        connections: 50,
+        requests: [{ method: 'GET', path: '/health/live' }],
+      },
+      {
+        key: `${server.name}:status`,
+        label: `${name}: GET /session_status`,
+        url: server.url,
+        pid: server.pid,
+        connections: 50,
+        requests: [{ method: 'GET', path: '/session_status' }],
+        cookies,
+      },
+    ])
+    .filter((spec) => !(spec.key === 'probe-fastify-bare:status'));
   for (const spec of specs) await runLoad(spec, 2); // warm-up
   const runs = new Map<string, RunResult[]>(specs.map((s) => [s.key, []]));
   for (let round = 1; round <= ROUNDS; round++) {
