@@ -38,7 +38,7 @@ export async function checkSeededSession(
   }
 }
 
-/** Logs in to the peer N times: one cookie per connection, as for our server. */
+/** Logs in to a peer N times: one cookie per connection, as for our server. */
 export async function peerCookies(peer: RunningServer, n: number): Promise<string[]> {
   const cookies: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -48,11 +48,12 @@ export async function peerCookies(peer: RunningServer, n: number): Promise<strin
       body: JSON.stringify({ email: `peer-${i + 1}@example.com`, name: `Peer User ${i + 1}` }),
     });
     const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
-    if (res.status !== 200 || !cookie) throw new Error(`peer: login ${i + 1} gave ${res.status} without a cookie`);
+    if (res.status !== 200 || !cookie)
+      throw new Error(`${peer.name}: login ${i + 1} gave ${res.status} without a cookie`);
     cookies.push(cookie);
   }
   const check = await fetch(`${peer.url}/session_status`, { headers: { cookie: cookies[0] } });
-  if (check.status !== 200) throw new Error(`peer: /session_status with a fresh cookie gave ${check.status}`);
+  if (check.status !== 200) throw new Error(`${peer.name}: /session_status with a fresh cookie gave ${check.status}`);
   return cookies;
 }
 

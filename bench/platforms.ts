@@ -2,7 +2,7 @@
  * npm run bench:platforms: what does the HTTP platform cost? The same built AppModule, on one seeded SQLite
  * database, served three ways: the product as deployed (dist/src/main.js, on Fastify with every
  * middleware), and the bare module on Express and on Fastify with only cookie parsing
- * (bench/probe/platform.js). `GET /health/live` and `GET /session_status` on each, in alternated
+ * (bench/probe/platform.js), and a bare Fastify route without Nest (the floor). `GET /health/live` and `GET /session_status` on each, in alternated
  * rounds. Needs a built dist/ (npm run build). See docs/PERFORMANCE.md, "Express or Fastify".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,26 +35,29 @@ async function main(): Promise<void> {
     ['product (Fastify, all middleware)', await startOurServer('product', db.url, tmpDir)],
     ['bare AppModule on Express', await startProbe('express', db.url, tmpDir)],
     ['bare AppModule on Fastify', await startProbe('fastify', db.url, tmpDir)],
+    ['bare Fastify route, no Nest', await startProbe('fastify-bare', db.url, tmpDir)],
   ];
-  const specs: LoadSpec[] = servers.flatMap(([name, server]) => [
-    {
-      key: `${server.name}:live`,
-      label: `${name}: GET /health/live`,
-      url: server.url,
-      pid: server.pid,
-      connections: 50,
-      requests: [{ method: 'GET', path: '/health/live' }],
-    },
-    {
-      key: `${server.name}:status`,
-      label: `${name}: GET /session_status`,
-      url: server.url,
-      pid: server.pid,
-      connections: 50,
-      requests: [{ method: 'GET', path: '/session_status' }],
-      cookies,
-    },
-  ]);
+  const specs: LoadSpec[] = servers
+    .flatMap(([name, server]): LoadSpec[] => [
+      {
+        key: `${server.name}:live`,
+        label: `${name}: GET /health/live`,
+        url: server.url,
+        pid: server.pid,
+        connections: 50,
+        requests: [{ method: 'GET', path: '/health/live' }],
+      },
+      {
+        key: `${server.name}:status`,
+        label: `${name}: GET /session_status`,
+        url: server.url,
+        pid: server.pid,
+        connections: 50,
+        requests: [{ method: 'GET', path: '/session_status' }],
+        cookies,
+      },
+    ])
+    .filter((spec) => !(spec.key === 'probe-fastify-bare:status'));
   for (const spec of specs) await runLoad(spec, 2); // warm-up
   const runs = new Map<string, RunResult[]>(specs.map((s) => [s.key, []]));
   for (let round = 1; round <= ROUNDS; round++) {

@@ -1,13 +1,14 @@
 /**
  * npm run bench [-- flags]: builds the server, seeds databases of its own, starts the built server
- * (and, for comparison, a second one on a million sessions and an express-session peer) as child
+ * (and, for comparison, a second one on a million sessions and two peers: @fastify/session and
+ * express-session, each with a better-sqlite3 store) as child
  * processes, drives them with autocannon in alternated rounds, and prints one table and a
  * PASS/FAIL line per target. See docs/PERFORMANCE.md.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkSeededSession, livenessPath, peerCookies, startStorm } from './clients';
 import { cleanup, cleanupOnSignals, onCleanup, stopping } from './cleanup';
@@ -15,7 +16,16 @@ import { createDatabase, migrate, type BenchDatabase, type DbKind } from './db';
 import { runLoad, type LoadSpec, type RunResult } from './load';
 import { markdownTable, summarize, targetLines, writeJson, type RouteSummary, type Target } from './report';
 import { LOGIN_PASSWORD, queryPlan, seed, type QueryPlan, type Seeded, type SeedSpec } from './seed';
-import { BENCH_SECRET_KEY, serverNodeFlags, startOurServer, startPeer, type RunningServer } from './server';
+import {
+  BENCH_SECRET_KEY,
+  PEERS,
+  serverNodeFlags,
+  startBaseline,
+  startOurServer,
+  startPeer,
+  type PeerKind,
+  type RunningServer,
+} from './server';
 import { REPO, floorPoints, memoryMiB, round, runCommand, sleep, slope } from './util';
 
 const USAGE = `npm run bench -- [flags]
@@ -25,8 +35,10 @@ const USAGE = `npm run bench -- [flags]
   --rounds R          alternated rounds (3)         --warmup S        seconds of unrecorded warm-up per route (2)
   --rows N            sessions in the main database (1000)
   --no-scale          skip the second server on --scale-rows sessions (1000000, over 10000 users)
-  --no-storm          skip the login-storm check    --no-peer         skip the express-session peer
-  --soak              also run the soak (--soak-minutes, default 10) and watch the server's RSS`;
+  --no-storm          skip the login-storm check    --no-peer         skip both peers (@fastify/session, express-session)
+  --soak              also run the soak (--soak-minutes, default 10) and watch the server's RSS
+  --baseline DIR      also run another build (DIR: a copy of an earlier dist/ inside the repository) on the same
+                      database: its /health/live and /session_status in the same rounds, before and after`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -44,6 +56,7 @@ const { values: flags } = parseArgs({
     'no-peer': { type: 'boolean' },
     soak: { type: 'boolean' },
     'soak-minutes': { type: 'string', default: '10' },
+    baseline: { type: 'string' },
   },
   strict: true,
 });
@@ -73,6 +86,7 @@ const config = {
   peer: !flags['no-peer'],
   soak: Boolean(flags.soak),
   soakMinutes: positive('soak-minutes', flags['soak-minutes']),
+  baseline: flags.baseline ? resolve(flags.baseline) : undefined,
   /** bcrypt at cost 12 is slow on purpose, and the server answers 503 past its hashing queue. */
   loginConnections: 4,
   stormConnections: 20,
@@ -83,6 +97,9 @@ const config = {
   scaleUsers: 10_000,
   chatMessages: 200,
 };
+
+/** The load key of a peer's GET /session_status (the express one keeps its old key, for old JSON). */
+const peerKey = (kind: PeerKind) => (kind === 'express' ? 'peer_status' : `${kind}_peer_status`);
 
 const RESULTS_FILE = join(REPO, 'bench', 'results', 'latest.json');
 
@@ -154,7 +171,7 @@ async function main(): Promise<void> {
   console.log(`code: ${info.git}; database: ${info.database}; server: ${info.serverCommand} (flags as in start:prod)`);
   console.log(
     `plan: ${config.rounds} alternated rounds × ${config.duration} s per route, ${config.connections} connections (login ${config.loginConnections}), warm-up ${config.warmup} s; ` +
-      `main ${config.rows} sessions${config.scale ? `, scale ${config.scaleRows} sessions` : ''}${config.storm ? ', storm' : ''}${config.peer ? ', peer' : ''}${config.soak ? `, soak ${config.soakMinutes} min` : ''}\n`,
+      `main ${config.rows} sessions${config.scale ? `, scale ${config.scaleRows} sessions` : ''}${config.storm ? ', storm' : ''}${config.peer ? ', peers' : ''}${config.soak ? `, soak ${config.soakMinutes} min` : ''}\n`,
   );
 
   const tmpDir = mkdtempSync(join(tmpdir(), 'session-bench-'));
@@ -215,15 +232,28 @@ async function main(): Promise<void> {
       `  scale: pid ${scaleServer.pid}, ${scaleServer.url}, VmHWM ${memory.scale.startupMiB.toFixed(1)} MiB after start`,
     );
   }
-  let peer: RunningServer | undefined;
-  let peerCookieList: string[] = [];
+  let baseline: RunningServer | undefined;
+  if (config.baseline) {
+    baseline = await startBaseline(config.baseline, main.db.url, tmpDir);
+    await checkSeededSession(baseline, cookiesOf(main.seeded)[0]);
+    console.log(`  baseline (${config.baseline}): pid ${baseline.pid}, ${baseline.url}`);
+  }
+  // The peers: what a Fastify user and an Express user would write for the same job.
+  const peers: Array<{ kind: PeerKind; server: RunningServer; cookies: string[] }> = [];
   if (config.peer) {
-    peer = await startPeer(tmpDir);
-    peerCookieList = await peerCookies(peer, config.connections);
-    console.log(`  peer: pid ${peer.pid}, ${peer.url}, ${peerCookieList.length} sessions logged in`);
+    for (const kind of ['fastify', 'express'] as const) {
+      const server = await startPeer(kind, tmpDir);
+      const peerCookieList = await peerCookies(server, config.connections);
+      peers.push({ kind, server, cookies: peerCookieList });
+      console.log(
+        `  ${PEERS[kind].label} peer: pid ${server.pid}, ${server.url}, ${peerCookieList.length} sessions logged in`,
+      );
+    }
   }
   // Every process of the bench's own, so that each run can tell how much CPU others took meanwhile.
-  const ourPids = [ours.pid, scaleServer?.pid, peer?.pid].filter((pid): pid is number => pid !== undefined);
+  const ourPids = [ours.pid, scaleServer?.pid, baseline?.pid, ...peers.map((p) => p.server.pid)].filter(
+    (pid): pid is number => pid !== undefined,
+  );
   const alsoOurs = () => ourPids;
   const live = await livenessPath(ours);
   if (live.note) console.log(`  NOTE: ${live.note}`);
@@ -262,15 +292,36 @@ async function main(): Promise<void> {
       cookies: cookiesOf(scale.seeded),
     });
   }
-  if (peer) {
+  if (baseline) {
+    specs.push(
+      {
+        key: 'baseline_live',
+        label: `baseline: GET ${live.path}`,
+        url: baseline.url,
+        pid: baseline.pid,
+        connections: config.connections,
+        requests: [{ method: 'GET', path: live.path }],
+      },
+      {
+        key: 'baseline_status',
+        label: 'baseline: GET /session_status',
+        url: baseline.url,
+        pid: baseline.pid,
+        connections: config.connections,
+        requests: [{ method: 'GET', path: '/session_status' }],
+        cookies,
+      },
+    );
+  }
+  for (const p of peers) {
     specs.push({
-      key: 'peer_status',
-      label: 'peer: GET /session_status',
-      url: peer.url,
-      pid: peer.pid,
+      key: peerKey(p.kind),
+      label: `${PEERS[p.kind].label} peer: GET /session_status`,
+      url: p.server.url,
+      pid: p.server.pid,
       connections: config.connections,
       requests: [{ method: 'GET', path: '/session_status' }],
-      cookies: peerCookieList,
+      cookies: p.cookies,
     });
   }
   specs.push(
@@ -324,8 +375,8 @@ async function main(): Promise<void> {
 
   for (const spec of specs) {
     spec.alsoOurs = alsoOurs;
-    // The peer keeps its sessions in its own SQLite file, whatever database ours uses.
-    if (config.db === 'postgres' && spec.key !== 'peer_status') spec.dbCommand = 'postgres';
+    // The peers keep their sessions in SQLite files of their own, whatever database ours uses.
+    if (config.db === 'postgres' && !spec.key.endsWith('peer_status')) spec.dbCommand = 'postgres';
   }
 
   if (config.warmup > 0) {
@@ -533,13 +584,15 @@ async function main(): Promise<void> {
       pass: memory.scale.afterLoadMiB <= 150,
     });
   }
-  if (peer) {
-    const r = pairedRatio('status', 'peer_status');
+  // Issue 18: ≥ 1.2× what a Fastify user would pick; ≥ 1.5× express-session since the Express runs.
+  for (const p of peers) {
+    const r = pairedRatio('status', peerKey(p.kind));
+    const min = p.kind === 'fastify' ? 1.2 : 1.5;
     targets.push({
-      name: 'our GET /session_status req/s ÷ express-session peer',
-      target: '≥ 1.5×',
+      name: `GET /session_status req/s ÷ ${PEERS[p.kind].label} peer`,
+      target: `≥ ${min}×`,
       measured: r === null ? invalid : `${r.toFixed(2)}×`,
-      pass: r !== null && r >= 1.5,
+      pass: r !== null && r >= min,
     });
   }
   if (soak) {
@@ -576,6 +629,21 @@ async function main(): Promise<void> {
         .map(([s, n]) => `${n}×${s}`)
         .join(', ')}${storm.loginErrors ? `, ${storm.loginErrors} errors` : ''}`,
     );
+  if (baseline) {
+    const line = (a: string, b: string, what: string) => {
+      const r = pairedRatio(a, b);
+      return `- ${what}: this build ÷ the baseline ${r === null ? invalid : `${r.toFixed(3)}×`} (req/s, median of the per-round ratios)`;
+    };
+    console.log(`\n## This build against the baseline (${config.baseline})\n`);
+    console.log(line('live', 'baseline_live', `GET ${live.path}`));
+    console.log(line('status', 'baseline_status', 'GET /session_status'));
+    for (const p of peers) {
+      const r = pairedRatio('baseline_status', peerKey(p.kind));
+      console.log(
+        `- baseline GET /session_status ÷ ${PEERS[p.kind].label} peer: ${r === null ? invalid : `${r.toFixed(2)}×`}`,
+      );
+    }
+  }
   console.log('\n## Targets\n');
   console.log(targetLines(targets));
   const seconds = (Date.now() - benchStarted) / 1000;

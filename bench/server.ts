@@ -84,8 +84,22 @@ async function start(options: StartOptions): Promise<RunningServer> {
  * already migrated. Its working directory is the temp folder, so a developer's .env in the
  * repository cannot change what is measured.
  */
-export async function startOurServer(name: string, databaseUrl: string, tmpDir: string): Promise<RunningServer> {
-  return startBuilt(name, [join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir);
+export async function startOurServer(
+  name: string,
+  databaseUrl: string,
+  tmpDir: string,
+  extraNodeFlags: string[] = [],
+): Promise<RunningServer> {
+  return startBuilt(name, [...extraNodeFlags, join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir);
+}
+
+/**
+ * Another build of the server (`--baseline DIR`: a copy of an earlier dist/, kept inside the
+ * repository so that it finds node_modules), on the same database: before and after a change,
+ * measured in the same rounds.
+ */
+export async function startBaseline(distDir: string, databaseUrl: string, tmpDir: string): Promise<RunningServer> {
+  return startBuilt('baseline', [join(distDir, 'src', 'main.js')], databaseUrl, tmpDir);
 }
 
 /**
@@ -93,7 +107,7 @@ export async function startOurServer(name: string, databaseUrl: string, tmpDir: 
  * (bench/probe/platform.js): what the HTTP platform itself costs, for `npm run bench:platforms`.
  */
 export async function startProbe(
-  platform: 'express' | 'fastify',
+  platform: 'express' | 'fastify' | 'fastify-bare',
   databaseUrl: string,
   tmpDir: string,
 ): Promise<RunningServer> {
@@ -124,6 +138,8 @@ async function startBuilt(name: string, script: string[], databaseUrl: string, t
       LOGIN_LIMIT_ACCOUNT_ADDRESS: '1000000',
       LOGIN_LIMIT_ADDRESS: '1000000',
       LOGIN_LIMIT_ACCOUNT: '1000000',
+      // Nor the chat's per-session send limit (POST /global_chat runs 50 sessions flat out).
+      CHAT_RATE_LIMIT: '1000000',
       MIGRATIONS_RUN: 'false',
       CLEANUP_INTERVAL_MINUTES: '0',
     },
@@ -141,14 +157,22 @@ export function serverNodeFlags(): string[] {
   return match[1].split(/\s+/).filter(Boolean);
 }
 
-/** The express-session peer (bench/peers/express-session.ts), on its own SQLite file. */
-export async function startPeer(tmpDir: string): Promise<RunningServer> {
+/** The peers, each a small program of its own in bench/peers/, on its own SQLite file. */
+export const PEERS = {
+  express: { name: 'peer', script: 'express-session.ts', label: 'express-session' },
+  fastify: { name: 'fastify-peer', script: 'fastify-session.ts', label: '@fastify/session' },
+} as const;
+export type PeerKind = keyof typeof PEERS;
+
+/** A peer (bench/peers/), on its own SQLite file in the temp folder. */
+export async function startPeer(kind: PeerKind, tmpDir: string): Promise<RunningServer> {
+  const peer = PEERS[kind];
   const port = await freePort();
   return start({
-    name: 'peer',
-    args: ['--import', 'tsx', join(REPO, 'bench', 'peers', 'express-session.ts')],
+    name: peer.name,
+    args: ['--import', 'tsx', join(REPO, 'bench', 'peers', peer.script)],
     cwd: REPO,
-    logFile: join(tmpDir, 'peer.log'),
+    logFile: join(tmpDir, `${peer.name}.log`),
     port,
     healthPath: '/health',
     env: {
@@ -157,7 +181,7 @@ export async function startPeer(tmpDir: string): Promise<RunningServer> {
       TZ: process.env.TZ,
       NODE_ENV: 'production',
       PORT: String(port),
-      PEER_DB: join(tmpDir, 'peer-sessions.db'),
+      PEER_DB: join(tmpDir, `${peer.name}-sessions.db`),
     },
   });
 }

@@ -11,7 +11,7 @@ import { CleanupModule } from './cleanup/cleanup.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ClockModule } from './common/clock.module';
 import { ShutdownDeadline } from './common/shutdown-deadline';
-import { LOG_DESTINATION, loggerParams, processLogger, ROOT_LOGGER } from './common/logging';
+import { LOG_DESTINATION, loggerParams, processLogger, RequestLogContext, ROOT_LOGGER } from './common/logging';
 import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions, openDataSource, SchemaNotCurrentError } from './config/database.options';
@@ -28,6 +28,7 @@ import { UsersModule } from './users/users.module';
       providers: [
         { provide: LOG_DESTINATION, useValue: null },
         { provide: ROOT_LOGGER, inject: [appConfig.KEY, LOG_DESTINATION], useFactory: processLogger },
+        RequestLogContext,
       ],
       inject: [ROOT_LOGGER],
       useFactory: loggerParams,

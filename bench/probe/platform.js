@@ -6,7 +6,7 @@
  * guard's path. Plain JavaScript because tsx emits no decorator metadata, which Nest's injection
  * needs; the app it boots is the compiled one.
  *
- * Usage: node bench/probe/platform.js express|fastify   (PORT, DATABASE_URL, SECRET_KEY, ... as for the server)
+ * Usage: node bench/probe/platform.js express|fastify|fastify-bare   (PORT, DATABASE_URL, SECRET_KEY, ... as for the server)
  */
 require('reflect-metadata');
 const { NestFactory } = require('@nestjs/core');
@@ -16,6 +16,14 @@ async function main() {
   const platform = process.argv[2];
   const port = Number(process.env.PORT);
   let app;
+  if (platform === 'fastify-bare') {
+    // Not Nest at all: one Fastify route answering what /health/live answers, the floor of a request.
+    const fastify = require('fastify')({ logger: false });
+    fastify.get('/health/live', (_req, reply) => reply.send({ status: 'ok' }));
+    fastify.get('/health', (_req, reply) => reply.send({ status: 'ok' }));
+    await fastify.listen({ port, host: '127.0.0.1' });
+    return;
+  }
   if (platform === 'fastify') {
     const { FastifyAdapter } = require('@nestjs/platform-fastify');
     app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: ['error', 'warn'] });

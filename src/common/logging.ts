@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import { Store, storage } from 'nestjs-pino/storage';
 import {
   pino,
   stdSerializers,
@@ -114,10 +117,31 @@ export function processLogger(config: AppConfig, destination: DestinationStream 
 
 /**
  * nestjs-pino settings: Nest's logger and PinoLogger write through the process logger, and within a
- * request through that request's logger (see startRequestLog), so each line carries the request's id.
+ * request through that request's logger (see startRequestLog and RequestLogContext), so each line
+ * carries the request's id. `forRoutes: []`: nestjs-pino's own middleware, which does only that
+ * binding, is not mounted. It was the app's one Nest middleware, and on Fastify a Nest middleware
+ * brings @fastify/middie and Nest's middleware proxy onto every request: about 20 µs of CPU a
+ * request of the ~90 a `GET /health/live` cost (docs/PERFORMANCE.md, "Where a request's time goes").
  */
 export function loggerParams(logger: Logger): Params {
-  return { pinoHttp: { logger }, useExisting: true };
+  return { pinoHttp: { logger }, useExisting: true, forRoutes: [] };
+}
+
+/**
+ * Binds each request's logger (`req.log`, see startRequestLog) as nestjs-pino's context for the
+ * rest of the request, as its middleware did: what Nest's Logger and PinoLogger write while the
+ * request runs carries its `reqId`. A plain Fastify `onRequest` hook, added at module init, so it
+ * runs where middie's hook ran: after the hooks configureApp adds (which set `req.log`), before
+ * routing's later stages and the handler.
+ */
+@Injectable()
+export class RequestLogContext implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onRequest', (req, _reply, done) => storage.run(new Store(req.log as Logger), done));
+  }
 }
 
 /**
