@@ -14,6 +14,7 @@ export default tseslint.config(
       'jest.browser.config.js',
       'jest.pg.config.js',
       'eslint.config.mjs',
+      '.dependency-cruiser.cjs',
     ],
   },
   js.configs.recommended,

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { migrations } from '../migrations';
 import { AppDataSource, buildDataSourceOptions } from '../src/config/database.options';
 
 export const SCHEMA_FILE = resolve(__dirname, '..', 'docs', 'DATABASE_SCHEMA.sql');
@@ -10,7 +11,8 @@ export const SCHEMA_FILE = resolve(__dirname, '..', 'docs', 'DATABASE_SCHEMA.sql
  */
 export async function renderSchemaSql(): Promise<string> {
   const dataSource = new AppDataSource({
-    ...buildDataSourceOptions({ databaseUrl: 'sqlite:///:memory:', migrationsRun: false }),
+    // The migrations alone make the schema; the entities play no part.
+    ...buildDataSourceOptions({ databaseUrl: 'sqlite:///:memory:', migrationsRun: false }, { migrations }),
   });
   await dataSource.initialize();
   try {

@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
+import { migrations } from '../migrations';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
@@ -38,7 +39,9 @@ import { UsersModule } from './users/users.module';
     TypeOrmModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (config: AppConfig) => ({
-        ...buildDataSourceOptions(config),
+        ...buildDataSourceOptions(config, { migrations }),
+        // Each entity comes from its feature's TypeOrmModule.forFeature (config knows no feature).
+        autoLoadEntities: true,
         // Fail fast at boot when the database is unreachable, instead of retrying for minutes.
         retryAttempts: 1,
         retryDelay: 500,

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { AppDataSource, buildDataSourceOptions } from '../src/config/database.options';
+import { entities } from '../src/entities';
 import { renderSchemaSql, SCHEMA_FILE } from '../scripts/schema-sql';
 import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
+import { createTestApp } from './utils/test-app';
 import { migrations } from '../migrations';
 import { EmailNfc1764700000000 } from '../migrations/1764700000000-EmailNfc';
 
@@ -22,7 +24,9 @@ async function tableNames(dataSource: DataSource): Promise<string[]> {
 
 /** Runs every migration up, checks the entities need no further change, then every migration down. */
 async function upAndDown(databaseUrl: string): Promise<void> {
-  const dataSource = new AppDataSource(buildDataSourceOptions({ databaseUrl, migrationsRun: false }));
+  const dataSource = new AppDataSource(
+    buildDataSourceOptions({ databaseUrl, migrationsRun: false }, { entities, migrations }),
+  );
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
@@ -49,8 +53,7 @@ async function upAndDown(databaseUrl: string): Promise<void> {
 async function emailNfcOn(databaseUrl: string, emails: string[]): Promise<string[]> {
   const before = migrations.slice(0, migrations.indexOf(EmailNfc1764700000000));
   const dataSource = new AppDataSource({
-    ...buildDataSourceOptions({ databaseUrl, migrationsRun: false }),
-    migrations: before,
+    ...buildDataSourceOptions({ databaseUrl, migrationsRun: false }, { entities, migrations: before }),
   });
   await dataSource.initialize();
   try {
@@ -101,6 +104,19 @@ describe('Migrations', () => {
 
   it('EmailNfc brings stored addresses to the normal form, keeping a look-alike pair apart (SQLite)', async () => {
     expect(await emailNfcOn('sqlite:///:memory:', EMAILS_BEFORE)).toEqual(EMAILS_AFTER);
+  });
+
+  it('are matched against the entities the app loads: each registered by its module, none missing from src/entities.ts', async () => {
+    // The app collects its entities from the feature modules (autoLoadEntities); the CLI and the
+    // checks above use the list. An entity only one of them knows would go unmigrated or unchecked.
+    const testApp = await createTestApp();
+    try {
+      const loaded = testApp.dataSource.entityMetadatas.map((m) => m.target);
+      expect(new Set(loaded)).toEqual(new Set(entities));
+      expect(loaded).toHaveLength(entities.length);
+    } finally {
+      await testApp.close();
+    }
   });
 
   it('produce exactly docs/DATABASE_SCHEMA.sql (regenerate with npm run schema:sql)', async () => {

@@ -25,7 +25,7 @@ import { toSessionDto } from '../sessions/dto/session.dto';
 import { SessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo } from '../sessions/sessions.service';
 import type { Session } from '../sessions/session.entity';
-import { BrowserForm } from '../pages/browser-form';
+import { BrowserForm } from './browser-form';
 import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';

@@ -1,4 +1,4 @@
-import type { FastifyCorsOptions } from '@fastify/cors';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 
@@ -83,6 +83,9 @@ export function securityHeaders(options: { https: boolean }): SecurityHeaders {
   const next = (): void => undefined;
   return (route, req, reply) => (isDocsPath(route) ? docs : api)(req.raw, reply.raw, next);
 }
+
+// @fastify/cors is platform-fastify's dependency, not ours: its options type is taken from there.
+type FastifyCorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
 
 /**
  * CORS for exactly the ALLOWED_ORIGINS, with credentials (the session cookie). Any other origin

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidationOptions } from 'class-validator';
-import { emailLookProblem, normalizeEmail } from './email';
+import { emailLookProblem, normalizeEmail } from '../config/email';
 
 /** Length in Unicode code points (what the contract counts), not UTF-16 units. */
 export function codePoints(value: string): number {

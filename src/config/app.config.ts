@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { registerAs } from '@nestjs/config';
-import { emailLookProblem, normalizeEmail } from '../common/email';
+import { emailLookProblem, normalizeEmail } from './email';
 
 /**
  * Key used outside production when SECRET_KEY is not set, so that development sessions survive
@@ -133,7 +133,7 @@ function readOrigins(text: string | undefined): string[] {
 }
 
 /**
- * Comma-separated emails, normalised as signup normalises them (common/email.ts), so that the list
+ * Comma-separated emails, normalised as signup normalises them (config/email.ts), so that the list
  * matches the stored addresses; an address signup would refuse (look-alike characters) stops the start.
  */
 function readEmails(text: string | undefined): string[] {
@@ -411,7 +411,7 @@ export interface AppConfig {
   rememberMeTimeout: number;
   reauthMaxAge: number;
   geoip: boolean;
-  /** Normalised as signup normalises (common/email.ts); their users get is_admin at start. */
+  /** Normalised as signup normalises (config/email.ts); their users get is_admin at start. */
   adminEmails: string[];
   ipRetentionDays: number;
   bcryptRounds: number;

@@ -1,15 +1,18 @@
 import { isAbsolute, resolve } from 'node:path';
 import { DataSource, EntityManager, MigrationExecutor, type DataSourceOptions, type QueryRunner } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { migrations } from '../../migrations';
-import { LoginAttempt } from '../auth/login-attempt.entity';
-import { Chat } from '../chat/chat.entity';
-import { GlobalChat } from '../chat/global-chat.entity';
-import { Session } from '../sessions/session.entity';
-import { User } from '../users/user.entity';
 import type { AppConfig } from './app.config';
 
-export const entities = [User, Session, Chat, GlobalChat, LoginAttempt];
+/**
+ * What the schema is made of, given by the caller: config knows no feature. The app registers each
+ * entity with its module (`TypeOrmModule.forFeature`, loaded with `autoLoadEntities`) and passes the
+ * migrations; the CLI (`ormconfig.ts`) and the scripts pass `src/entities.ts` and `migrations/index.ts`.
+ * The migrations are required: options without them would start an empty database as if it were current.
+ */
+export interface SchemaParts {
+  migrations: NonNullable<DataSourceOptions['migrations']>;
+  entities?: DataSourceOptions['entities'];
+}
 
 /**
  * Where the data lives, from a SQLAlchemy-style DATABASE_URL as the original system used:
@@ -51,10 +54,11 @@ function postgresPool(max: number, timeoutMs: number): Record<string, unknown> {
 export function buildDataSourceOptions(
   config: Pick<AppConfig, 'databaseUrl' | 'migrationsRun'> &
     Partial<Pick<AppConfig, 'databasePoolSize' | 'databaseReplicaUrl' | 'databaseTimeoutMs'>>,
+  schema: SchemaParts,
 ): DataSourceOptions {
   const common = {
-    entities,
-    migrations,
+    entities: schema.entities,
+    migrations: schema.migrations,
     migrationsRun: config.migrationsRun,
     // Schema changes go through reviewed migrations only.
     synchronize: false,

@@ -1,5 +1,5 @@
 import { escapeHtml, renderView, SafeHtml } from './html';
-import { formStateFor } from './browser-form';
+import { formStateFor } from '../auth/browser-form';
 import { endedNotice, noticeFor, renderFormPage } from './pages';
 import { errorBody } from '../common/http-error';
 

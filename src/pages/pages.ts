@@ -1,21 +1,7 @@
 import type { AuthFailure } from '../auth/auth-failure';
+import { FORM_FIELDS, type FormPage, type FormState } from '../auth/browser-form';
 import type { UserDto } from '../users/dto/user.dto';
 import { renderView, type SafeHtml } from './html';
-
-/** The form fields of each page, in the API's names. The password is never echoed back. */
-export const FORM_FIELDS = {
-  login: ['email', 'password'],
-  signup: ['name', 'phone', 'email', 'password'],
-} as const;
-export type FormPage = keyof typeof FORM_FIELDS;
-
-/** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
-export interface FormState {
-  values?: Partial<Record<string, string>>;
-  error?: string;
-  fieldErrors?: Partial<Record<string, string>>;
-  notice?: string;
-}
 
 /** Notices a page may be sent to show (`?notice=`): fixed words, so a link cannot make the page say anything else. */
 export const NOTICES = {

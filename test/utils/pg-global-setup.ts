@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { migrations } from '../../migrations';
 import { AppDataSource, buildDataSourceOptions } from '../../src/config/database.options';
 import { createScratchDatabase } from './postgres';
 
@@ -12,7 +13,9 @@ export default async function setup(): Promise<void> {
   const adminUrl = process.env.TEST_DATABASE_URL!;
   const run = `sessions_test_${randomBytes(4).toString('hex')}`;
   const template = await createScratchDatabase(adminUrl, run);
-  const dataSource = new AppDataSource(buildDataSourceOptions({ databaseUrl: template.url, migrationsRun: false }));
+  const dataSource = new AppDataSource(
+    buildDataSourceOptions({ databaseUrl: template.url, migrationsRun: false }, { migrations }),
+  );
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();

@@ -2,6 +2,7 @@ import {
   applyDecorators,
   ArgumentsHost,
   Catch,
+  Inject,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
@@ -14,7 +15,30 @@ import { map, type Observable } from 'rxjs';
 import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { prefersHtml } from '../common/content-negotiation';
 import type { ErrorBody } from '../common/http-error';
-import { FORM_FIELDS, renderFormPage, type FormPage, type FormState } from './pages';
+
+/** The form fields of each page, in the API's names. The password is never echoed back. */
+export const FORM_FIELDS = {
+  login: ['email', 'password'],
+  signup: ['name', 'phone', 'email', 'password'],
+} as const;
+export type FormPage = keyof typeof FORM_FIELDS;
+
+/** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
+export interface FormState {
+  values?: Partial<Record<string, string>>;
+  error?: string;
+  fieldErrors?: Partial<Record<string, string>>;
+  notice?: string;
+}
+
+/**
+ * Draws a form page in a state. PagesModule, which owns the HTML, provides it (globally): auth says
+ * which of its routes are forms and what went wrong, and imports nothing from pages, which sits
+ * above every feature in the module graph (docs/ARCHITECTURE.md).
+ */
+export abstract class FormPages {
+  abstract render(page: FormPage, state: FormState): string;
+}
 
 /**
  * A plain HTML form post from a browser: URL-encoded, from a client that prefers HTML to JSON
@@ -103,8 +127,10 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
  * other client, the usual JSON error.
  */
 @Catch()
-class FormPageFilter extends AllExceptionsFilter {
-  constructor(private readonly page: FormPage) {
+abstract class FormPageFilter extends AllExceptionsFilter {
+  protected abstract readonly page: FormPage;
+
+  constructor(@Inject(FormPages) private readonly pages: FormPages) {
     super();
   }
 
@@ -113,9 +139,26 @@ class FormPageFilter extends AllExceptionsFilter {
     if (!isBrowserFormPost(req)) return super.send(host, body);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const state = formStateFor(this.page, body, reply.getHeader('retry-after'), req.body);
-    void reply.status(body.statusCode).type('text/html; charset=utf-8').send(renderFormPage(this.page, state));
+    void reply.status(body.statusCode).type('text/html; charset=utf-8').send(this.pages.render(this.page, state));
   }
 }
+
+// A class per form, given to UseFilters as a class: Nest then builds it with FormPages injected
+// (an instance made in the decorator could not be).
+@Catch()
+class LoginFormFilter extends FormPageFilter {
+  protected readonly page = 'login';
+}
+
+@Catch()
+class SignupFormFilter extends FormPageFilter {
+  protected readonly page = 'signup';
+}
+
+const FORM_FILTERS: Record<FormPage, new (pages: FormPages) => FormPageFilter> = {
+  login: LoginFormFilter,
+  signup: SignupFormFilter,
+};
 
 /**
  * Lets a JSON route also serve a plain HTML form (no JavaScript needed): a browser's form post is
@@ -127,7 +170,7 @@ export function BrowserForm(options: { redirectTo: string; page?: FormPage }) {
     : '';
   return applyDecorators(
     UseInterceptors(new FormRedirectInterceptor(options.redirectTo)),
-    ...(options.page ? [UseFilters(new FormPageFilter(options.page))] : []),
+    ...(options.page ? [UseFilters(FORM_FILTERS[options.page])] : []),
     ApiResponse({
       status: 303,
       description: `A browser's HTML form post (URL-encoded, \`Accept: text/html\`) is redirected to \`${options.redirectTo}\` instead.${onError}`,

@@ -4,6 +4,9 @@
  * look like another account's. Modelled on PRECIS UsernameCaseMapped (RFC 8265) for the mapping
  * and on UTS #39 "Highly Restrictive" for the scripts; pure functions, no tables of our own (the
  * Unicode data is the engine's, through property escapes).
+ *
+ * It lives in config, the bottom of the module graph, because the configuration is read with it too
+ * (ADMIN_EMAILS): config imports nothing from src, and common's validators import it from here.
  */
 
 /**

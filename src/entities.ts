@@ -1,0 +1,13 @@
+import { LoginAttempt } from './auth/login-attempt.entity';
+import { Chat } from './chat/chat.entity';
+import { GlobalChat } from './chat/global-chat.entity';
+import { Session } from './sessions/session.entity';
+import { User } from './users/user.entity';
+
+/**
+ * Every entity, for the data sources built outside the app: the TypeORM CLI's (`ormconfig.ts`) and
+ * the migrations spec's. The app itself takes each from its module (`TypeOrmModule.forFeature`,
+ * `autoLoadEntities`), so config knows no feature; test/migrations.e2e-spec.ts checks that the app
+ * loads exactly this list.
+ */
+export const entities = [User, Session, Chat, GlobalChat, LoginAttempt];
