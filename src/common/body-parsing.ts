@@ -1,6 +1,6 @@
+import fastifyCompress from '@fastify/compress';
 import { parse as parseQueryString } from 'node:querystring';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorBody, type ErrorBody } from './http-error';
 
@@ -8,17 +8,16 @@ import { errorBody, type ErrorBody } from './http-error';
 export const BODY_LIMIT_BYTES = 100 * 1024;
 export const BODY_LIMIT = '100kb';
 
-/** Routes that also take classic HTML form posts (application/x-www-form-urlencoded). */
-export const FORM_ROUTES = new Set(['/signup', '/login']);
-
 /** Most fields a form post may carry (the forms have four). */
 const FORM_FIELD_LIMIT = 100;
 
+/** The request encodings taken; a body in any other gets 415 before it is read. */
 const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
   gzip: createGunzip,
   deflate: createInflate,
   br: createBrotliDecompress,
 };
+const ENCODINGS = ['gzip', 'deflate', 'br', 'identity'] as const;
 
 /** What the parsers answer for JSON they cannot take (not JSON, or not an object or array). */
 const NOT_JSON = 'Request body is not valid JSON';
@@ -69,13 +68,19 @@ function mediaType(header: string | undefined): { type: string; charset?: string
 
 /**
  * Refuses a body in a media type, charset or encoding the route does not take (415) before any
- * parser reads it: JSON everywhere, and URL-encoded forms only on the form routes; UTF-8 only;
- * gzip, deflate or br compression or none. Returns the error to send, or undefined to go on.
+ * parser reads it: JSON everywhere, and URL-encoded forms only on the routes that take form posts
+ * (RouteTraits.form); UTF-8 only; gzip, deflate or br compression or none. Returns the error to
+ * send, or undefined to go on.
+ *
+ * Kept by hand, ahead of @fastify/compress's own refusal (onUnsupportedRequestEncoding): that one
+ * runs in preParsing, after the media type would have been judged by the parser (the contract
+ * names the Content-Type first), never runs for the GET and HEAD bodies Fastify does not parse,
+ * and compares the header case-sensitively: `Content-Encoding: GZIP` (content codings are
+ * case-insensitive, RFC 9110 8.4.1) is normalised here for it.
  */
-export function unsupportedBody(req: FastifyRequest, route: string): ErrorBody | undefined {
+export function unsupportedBody(req: FastifyRequest, formRoute: boolean): ErrorBody | undefined {
   if (!hasBody(req)) return undefined;
   const { type, charset } = mediaType(req.headers['content-type']);
-  const formRoute = FORM_ROUTES.has(route);
   if (type !== 'application/json' && !(type === 'application/x-www-form-urlencoded' && formRoute)) {
     const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
     return errorBody(415, `Content-Type must be ${accepted}`);
@@ -84,14 +89,17 @@ export function unsupportedBody(req: FastifyRequest, route: string): ErrorBody |
   const encoding = contentEncoding(req);
   if (encoding !== 'identity' && !DECODERS[encoding])
     return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
+  if (req.headers['content-encoding'] !== undefined && req.headers['content-encoding'] !== encoding)
+    req.headers['content-encoding'] = encoding;
   return undefined;
 }
 
 /**
- * Fastify never reads the body of a GET or HEAD request; Express did, and the contract's rules
- * (over 100 kB → 413, malformed JSON → 400) are for every route. So such a body is read here,
- * checked as a POST body would be (decompressed, limited, parsed) and then dropped: no GET route
- * reads a body. Resolves to the error to send, or undefined to go on.
+ * Fastify never reads the body of a GET or HEAD request (nor do its preParsing hooks, hence
+ * @fastify/compress's, run); Express did, and the contract's rules (over 100 kB → 413, malformed
+ * JSON → 400) are for every route. So such a body is read here, checked as a POST body would be
+ * (decompressed, limited, parsed) and then dropped: no GET route reads a body. Resolves to the
+ * error to send, or undefined to go on.
  */
 export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undefined> {
   return new Promise((resolve) => {
@@ -151,18 +159,19 @@ export class BodyError extends Error {
  * fields), each read up to BODY_LIMIT after decompression and decoded as strict UTF-8 (400 otherwise), so a small gzip body cannot
  * inflate past it. An empty body is no body. Parser failures reach AllExceptionsFilter with the
  * statuses Fastify gives them (400, 413), in the contract's error shape.
+ *
+ * Request bodies are decompressed by @fastify/compress (its request side only: responses stay
+ * uncompressed, as they were). It hands Fastify the decoded stream with `receivedEncodedLength`,
+ * so Fastify checks the bytes that arrived against Content-Length and the decoded ones against
+ * the 100 kB limit: a small gzip body cannot inflate past it. A corrupt stream reaches the filter
+ * as a 400 ("Request body could not be read"). Its preParsing hook is added to each route as it is
+ * registered, so this runs before the controllers' routes are.
  */
-export function registerBodyParsers(fastify: FastifyInstance): void {
-  fastify.addHook('preParsing', (req, _reply, payload, done) => {
-    const decoder = DECODERS[contentEncoding(req)];
-    if (!decoder) return done(null, payload);
-    const decoded = decoder() as NodeJS.ReadWriteStream & { receivedEncodedLength?: number };
-    // Fastify compares the bytes that arrived, not the decoded ones, with Content-Length.
-    decoded.receivedEncodedLength = 0;
-    payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength! += chunk.length));
-    payload.on('error', (error) => (decoded as unknown as Readable).destroy(error));
-    payload.pipe(decoded);
-    done(null, decoded as unknown as typeof payload);
+export async function registerBodyParsers(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(fastifyCompress, {
+    globalCompression: false,
+    globalDecompression: true,
+    requestEncodings: [...ENCODINGS],
   });
 
   const jsonParser = fastify.getDefaultJsonParser('error', 'error');
@@ -177,6 +186,9 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     });
   });
 
+  // By hand, not @fastify/formbody 9.0.2: it decodes with `body.toString()`, which turns bytes
+  // that are not UTF-8 into U+FFFD instead of the contract's 400 "Request body is not valid UTF-8"
+  // (bad-input spec), and its fast-querystring parser has no field limit (the 413 past 100 fields).
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     const text = utf8Text(body as Buffer);
     if (text === undefined) return done(new BodyError(400, NOT_UTF8), undefined);
