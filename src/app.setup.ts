@@ -133,7 +133,7 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     done(null, payload);
   });
   app.enableCors(corsOptions(config.allowedOrigins));
-  await registerBodyParsers(fastify);
+  registerBodyParsers(fastify);
   await app.register(fastifyCookie);
 
   // The pages' styles and scripts (src/pages/public, copied into dist by nest-cli.json) and the

@@ -1,6 +1,6 @@
-import fastifyCompress from '@fastify/compress';
 import { parse as parseQueryString } from 'node:querystring';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorBody, type ErrorBody } from './http-error';
 
@@ -17,7 +17,6 @@ const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
   deflate: createInflate,
   br: createBrotliDecompress,
 };
-const ENCODINGS = ['gzip', 'deflate', 'br', 'identity'] as const;
 
 /** What the parsers answer for JSON they cannot take (not JSON, or not an object or array). */
 const NOT_JSON = 'Request body is not valid JSON';
@@ -71,12 +70,6 @@ function mediaType(header: string | undefined): { type: string; charset?: string
  * parser reads it: JSON everywhere, and URL-encoded forms only on the routes that take form posts
  * (RouteTraits.form); UTF-8 only; gzip, deflate or br compression or none. Returns the error to
  * send, or undefined to go on.
- *
- * Kept by hand, ahead of @fastify/compress's own refusal (onUnsupportedRequestEncoding): that one
- * runs in preParsing, after the media type would have been judged by the parser (the contract
- * names the Content-Type first), never runs for the GET and HEAD bodies Fastify does not parse,
- * and compares the header case-sensitively: `Content-Encoding: GZIP` (content codings are
- * case-insensitive, RFC 9110 8.4.1) is normalised here for it.
  */
 export function unsupportedBody(req: FastifyRequest, formRoute: boolean): ErrorBody | undefined {
   if (!hasBody(req)) return undefined;
@@ -89,14 +82,12 @@ export function unsupportedBody(req: FastifyRequest, formRoute: boolean): ErrorB
   const encoding = contentEncoding(req);
   if (encoding !== 'identity' && !DECODERS[encoding])
     return errorBody(415, 'Content-Encoding must be gzip, deflate, br or identity');
-  if (req.headers['content-encoding'] !== undefined && req.headers['content-encoding'] !== encoding)
-    req.headers['content-encoding'] = encoding;
   return undefined;
 }
 
 /**
- * Fastify never reads the body of a GET or HEAD request (nor do its preParsing hooks, hence
- * @fastify/compress's, run); Express did, and the contract's rules (over 100 kB → 413, malformed
+ * Fastify never reads the body of a GET or HEAD request (nor do its preParsing hooks run);
+ * Express did, and the contract's rules (over 100 kB → 413, malformed
  * JSON → 400) are for every route. So such a body is read here, checked as a POST body would be
  * (decompressed, limited, parsed) and then dropped: no GET route reads a body. Resolves to the
  * error to send, or undefined to go on.
@@ -160,18 +151,24 @@ export class BodyError extends Error {
  * inflate past it. An empty body is no body. Parser failures reach AllExceptionsFilter with the
  * statuses Fastify gives them (400, 413), in the contract's error shape.
  *
- * Request bodies are decompressed by @fastify/compress (its request side only: responses stay
- * uncompressed, as they were). It hands Fastify the decoded stream with `receivedEncodedLength`,
- * so Fastify checks the bytes that arrived against Content-Length and the decoded ones against
- * the 100 kB limit: a small gzip body cannot inflate past it. A corrupt stream reaches the filter
- * as a 400 ("Request body could not be read"). Its preParsing hook is added to each route as it is
- * registered, so this runs before the controllers' routes are.
+ * Request bodies are decompressed here, in one preParsing hook, rather than by @fastify/compress
+ * 9.2.0's request decoding: the plugin attaches its hook to each route as it is registered
+ * (onRoute), and Fastify's not-found handler is no route (setNotFoundHandler takes no preParsing),
+ * so a gzip body sent to an unknown path was parsed still compressed and answered 400 "Request
+ * body is not valid UTF-8" where the contract answers 404 (tested: edge-cases spec, "a compressed
+ * body"). Fastify checks the bytes that arrived against Content-Length (`receivedEncodedLength`)
+ * and the decoded ones against the 100 kB limit, so a small gzip body cannot inflate past it.
  */
-export async function registerBodyParsers(fastify: FastifyInstance): Promise<void> {
-  await fastify.register(fastifyCompress, {
-    globalCompression: false,
-    globalDecompression: true,
-    requestEncodings: [...ENCODINGS],
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  fastify.addHook('preParsing', (req, _reply, payload, done) => {
+    const decoder = DECODERS[contentEncoding(req)];
+    if (!decoder) return done(null, payload);
+    const decoded = decoder() as NodeJS.ReadWriteStream & { receivedEncodedLength?: number };
+    decoded.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength! += chunk.length));
+    payload.on('error', (error) => (decoded as unknown as Readable).destroy(error));
+    payload.pipe(decoded);
+    done(null, decoded as unknown as typeof payload);
   });
 
   const jsonParser = fastify.getDefaultJsonParser('error', 'error');
