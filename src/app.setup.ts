@@ -4,7 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dirname, join } from 'node:path';
-import { BEARER_SCHEME, COOKIE_SCHEME } from './auth/api-session';
+import { BEARER_SCHEME, COOKIE_SCHEME } from './common/access/auth.decorator';
+import { routeTraits, type RouteTraits } from './common/access/route-traits';
 import {
   BODY_LIMIT_BYTES,
   checkIgnoredBody,
@@ -12,20 +13,13 @@ import {
   registerBodyParsers,
   unsupportedBody,
 } from './common/body-parsing';
-import { crossSiteRefusal, isLogoutPath } from './common/cross-site';
+import { crossSiteRefusal } from './common/cross-site';
 import { answerClientErrorAsJson } from './common/client-errors';
 import { errorBody } from './common/http-error';
 import { lingerIfBodyUnread } from './common/lingering-close';
 import type { Logger } from 'pino';
 import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
-import { routeKey } from './common/route-key';
-import {
-  cacheAndVaryHeaders,
-  corsOptions,
-  securityHeaders,
-  vary,
-  type SecurityHeaders,
-} from './common/security-headers';
+import { cacheAndVaryHeaders, corsOptions, securityHeaders, type SecurityHeaders } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
 import { sessionCookieName } from './sessions/session-cookie';
 
@@ -51,9 +45,10 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     // A path segment (an id) up to 2 kB; Express had no limit of its own.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 2048 },
     // URLs the router cannot take (bad percent-encoding, an over-long segment) get the contract's
-    // error shape and the usual headers; Fastify answers them before any hook runs.
+    // error shape and the usual headers (of no route: none matched); Fastify answers them before
+    // any hook runs.
     frameworkErrors: (error: { code?: string }, req: FastifyRequest, reply: FastifyReply) => {
-      applyResponseHeaders(routeKey(req.url), req, reply, security);
+      applyResponseHeaders(NO_ROUTE, req, reply, security);
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
       void reply
         .code(status)
@@ -67,12 +62,14 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   });
 }
 
+const NO_ROUTE: RouteTraits = {};
+
 /**
  * The headers every response carries, set before anything can answer: the request id, the
- * security headers, no-store and Vary.
+ * security headers, no-store and Vary (some by the route's traits).
  */
 function applyResponseHeaders(
-  route: string,
+  route: RouteTraits,
   req: FastifyRequest,
   reply: FastifyReply,
   security: SecurityHeaders,
@@ -80,8 +77,6 @@ function applyResponseHeaders(
   reply.header(REQUEST_ID_HEADER, req.id);
   security(route, req, reply);
   cacheAndVaryHeaders(route, reply);
-  // Whether GET /logout is honoured depends on Sec-Fetch-Site (state-changing methods are never cached).
-  if (isLogoutPath(route)) vary(reply, 'Sec-Fetch-Site');
 }
 
 /**
@@ -94,7 +89,9 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   const adapter = app.getHttpAdapter() as FastifyAdapter;
   const fastify = adapter.getInstance();
 
-  // First on every request, before CORS, routing and body parsing: the request id and the
+  // First on every request, after routing (Fastify routes a request before its onRequest hooks
+  // run, so the matched route's traits are at hand: `req.routeOptions.config`, see
+  // common/access/route-traits.ts) and before CORS and body parsing: the request id and the
   // response headers, so every response (errors included) carries X-Request-Id, no-store and the
   // security headers; then the cross-site guard and the body's media type, so a refused request's
   // body is never read. Responses carry no ETag or X-Powered-By (Fastify sends neither).
@@ -103,9 +100,9 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   const logger = app.get<Logger>(ROOT_LOGGER);
   adapter.setOnRequestHook((req, reply, done) => {
     startRequestLog(logger, req);
-    const route = routeKey(req.url);
+    const route = routeTraits(req);
     applyResponseHeaders(route, req, reply, security);
-    const refusal = crossSiteRefusal(req, route, allowedOrigins) ?? unsupportedBody(req, route);
+    const refusal = crossSiteRefusal(req, route, allowedOrigins) ?? unsupportedBody(req, route.form === true);
     if (refusal) {
       void reply.code(refusal.statusCode).send(refusal);
       return;
@@ -159,9 +156,18 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     allowedPath: (path) => path === '/ua-parser.min.js',
   });
 
+  // The OpenAPI page (Swagger UI) has inline styles: its routes, registered by @nestjs/swagger
+  // rather than by a controller, are marked here, where their path is chosen.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === `/${DOCS}` || route.url.startsWith(`/${DOCS}/`))
+      route.config = { ...(route.config as object), inlineStyles: true } satisfies RouteTraits;
+  });
   const document = SwaggerModule.createDocument(app, buildOpenApiConfig(config));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup(DOCS, app, document, { jsonDocumentUrl: `${DOCS}-json`, yamlDocumentUrl: `${DOCS}-yaml` });
 }
+
+/** Where the OpenAPI page is served (its JSON at /docs-json, its YAML at /docs-yaml). */
+const DOCS = 'docs';
 
 function buildOpenApiConfig(config: AppConfig) {
   return new DocumentBuilder()

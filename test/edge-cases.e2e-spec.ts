@@ -1,4 +1,5 @@
 import { connect, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp, type TestUser } from './utils/test-app';
@@ -370,5 +371,57 @@ describe('Bodies over the limit and bodies that are not UTF-8, on a real socket 
       ),
     });
     expect(ok.status).toBe(201);
+  });
+});
+
+describe('A compressed body (issue 18: decoded for every request, routed or not)', () => {
+  let t: TestApp;
+  let user: TestUser;
+  beforeAll(async () => {
+    t = await createTestApp();
+    user = await signup(t.http);
+  });
+  afterAll(() => t.close());
+
+  const gzipped = (value: unknown) => gzipSync(Buffer.from(JSON.stringify(value)));
+
+  it.each(['gzip', 'GZIP', ' gzip '])(
+    'is decoded on a route (Content-Encoding: %j, codings ignore case)',
+    async (coding) => {
+      const res = await request(t.http)
+        .post('/login')
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', coding)
+        .serialize((raw: string) => raw)
+        .send(gzipped({ email: user.email, password: user.password }));
+      expect(res.status).toBe(200);
+      expect(res.body.user).toMatchObject({ email: user.email });
+    },
+  );
+
+  it('is decoded on an unknown path too, which then answers 404 (not a 400 about the bytes)', async () => {
+    const res = await request(t.http)
+      .post('/nowhere')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'gzip')
+      .serialize((raw: string) => raw)
+      .send(gzipped({ a: 1 }));
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot POST /nowhere' });
+  });
+
+  it('that is not what its Content-Encoding says gives 400 on an unknown path as on a route', async () => {
+    for (const path of ['/nowhere', '/login']) {
+      const res = await request(t.http)
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send('not gzip');
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: 'Request body could not be read' },
+      });
+    }
   });
 });

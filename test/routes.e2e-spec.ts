@@ -1,17 +1,13 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { ModulesContainer } from '@nestjs/core';
 import request from 'supertest';
-import { AUTH_MODE, type AuthMode } from '../src/auth/auth.decorators';
-import { FORM_ROUTES } from '../src/common/body-parsing';
 import type { OpenApiDocument } from './utils/openapi-check';
-import { NOT_IN_CATALOGUE, openApiPath, routeLabel, ROUTES, type Access } from './utils/routes';
+import { NOT_IN_CATALOGUE, openApiPath, routeLabel, ROUTES, type Access, type CatalogueRoute } from './utils/routes';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 /**
  * The route catalogue (test/utils/routes.ts) against the running server: the routes Fastify
  * registered (collected by an onRoute hook from before the first one, see createTestApp), the
- * controllers' own metadata and the OpenAPI document. A route added to the server and not to the
+ * config each route carries there (its @Auth and other traits, as the guard and the request hooks
+ * read them) and the OpenAPI document. A route added to the server and not to the
  * catalogue, or left in the catalogue after it is gone, fails here.
  */
 describe('The route catalogue', () => {
@@ -47,44 +43,45 @@ describe('The route catalogue', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it("says each route's access as its handler declares it (@Public, @OptionalSession, or the session guard's default)", () => {
-    const declared = new Map<string, Access>();
-    for (const module of t.app.get(ModulesContainer).values()) {
-      for (const wrapper of module.controllers.values()) {
-        const controller = wrapper.metatype as (new (...args: never[]) => unknown) | null;
-        if (!controller) continue;
-        const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-        const proto = controller.prototype as Record<string, unknown>;
-        for (const name of Object.getOwnPropertyNames(proto)) {
-          const handler = proto[name];
-          if (typeof handler !== 'function' || name === 'constructor') continue;
-          const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-          if (method === undefined || method === RequestMethod.HEAD) continue;
-          const path = `/${[prefix, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')]
-            .flatMap((p) => p.split('/'))
-            .filter(Boolean)
-            .join('/')}`;
-          const mode =
-            (Reflect.getMetadata(AUTH_MODE, handler) as AuthMode | undefined) ??
-            (Reflect.getMetadata(AUTH_MODE, controller) as AuthMode | undefined);
-          declared.set(`${RequestMethod[method]} ${path}`, mode ?? 'session');
-        }
-      }
-    }
-    expect([...declared.keys()].sort()).toEqual(catalogued());
+  /** A catalogued route's config in Fastify's route table, where the session guard and the request hooks read it. */
+  const configOf = (r: CatalogueRoute) => t.routeConfig(`${r.method.toUpperCase()} ${r.path}`) ?? {};
+
+  it("says each route's access as its @Auth declares it (or the session guard's default: a session)", () => {
+    const declared = (r: CatalogueRoute): Access => {
+      const access = configOf(r).access;
+      if (!access || access.mode === 'required') return 'session';
+      return access.mode;
+    };
     for (const r of ROUTES)
-      expect({ route: routeLabel(r), access: r.access }).toEqual({
+      expect({ route: routeLabel(r), access: r.access, admin: r.admin ?? false }).toEqual({
         route: routeLabel(r),
-        access: declared.get(routeLabel(r)),
+        access: declared(r),
+        admin: configOf(r).access?.admin ?? false,
       });
   });
 
   it('marks as form routes exactly those that take a form post', () => {
-    expect(
-      ROUTES.filter((r) => r.form)
-        .map((r) => r.path)
-        .sort(),
-    ).toEqual([...FORM_ROUTES].sort());
+    expect(ROUTES.filter((r) => r.form).map(routeLabel)).toEqual(
+      ROUTES.filter((r) => configOf(r).form).map(routeLabel),
+    );
+  });
+
+  it("documents a session (both schemes) on exactly the routes that need one or are admin's, and the session's 401 on those that need one", async () => {
+    const doc: OpenApiDocument = (await request(t.http).get('/docs-json').expect(200)).body;
+    for (const r of ROUTES) {
+      const op = doc.paths[openApiPath(r)]?.[r.method];
+      const needsSession = r.access === 'session';
+      const unauthorized = JSON.stringify(op?.responses['401'] ?? {});
+      expect({
+        route: routeLabel(r),
+        security: op?.security ?? [],
+        sessionUnauthorized: unauthorized.includes('#/components/schemas/UnauthorizedDto'),
+      }).toEqual({
+        route: routeLabel(r),
+        security: needsSession || r.admin ? [{ session_cookie: [] }, { bearer: [] }] : [],
+        sessionUnauthorized: needsSession,
+      });
+    }
   });
 
   it('is what the OpenAPI document describes, path for path', async () => {

@@ -1,13 +1,11 @@
-import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { BEARER_SCHEME, COOKIE_SCHEME } from '../auth/api-session';
-import { CurrentUser, OptionalSession } from '../auth/auth.decorators';
-import { ApiErrors, ErrorDto, errorExample } from '../common/api-docs';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.decorators';
+import { Auth } from '../common/access/auth.decorator';
+import { ApiErrors } from '../common/api-docs';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { RevokedCountDto, toSessionDto } from '../sessions/dto/session.dto';
-import { ApiRecentAuth } from '../sessions/recent-auth';
 import type { User } from '../users/user.entity';
-import { AdminGuard } from './admin.guard';
 import { AdminService } from './admin.service';
 import {
   AdminSessionListDto,
@@ -17,25 +15,14 @@ import {
   toAdminUserDto,
 } from './dto/admin-user.dto';
 
-/** What every admin route documents: the session, the 404 for everyone else, the recent password. */
-function ApiAdmin(notFound = 'Not an administrator (signed in or not): the same 404 as an unknown route.') {
-  return applyDecorators(
-    ApiCookieAuth(COOKIE_SCHEME),
-    ApiBearerAuth(BEARER_SCHEME),
-    ApiResponse({ status: 404, description: notFound, type: ErrorDto, example: errorExample(404) }),
-    ApiRecentAuth(),
-  );
-}
-
 const UNKNOWN_USER = 'Not an administrator (the same 404 as an unknown route), or no user has this id.';
 
 /**
- * The administrators' routes (ADMIN_EMAILS). @OptionalSession so that the session guard never
- * answers 401 here: AdminGuard answers 404 to anyone else, before any parameter is validated.
+ * The administrators' routes (ADMIN_EMAILS). @Auth({ admin }): the session guard answers anyone
+ * else with the 404 of an unknown route (never 401), before any parameter is validated, and asks
+ * an administrator for a recent password.
  */
 @ApiTags('admin')
-@OptionalSession()
-@UseGuards(AdminGuard)
 @Controller('admin/users')
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
@@ -48,7 +35,7 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminUserListDto })
   @ApiErrors(400)
-  @ApiAdmin()
+  @Auth({ admin: true })
   async find(@CurrentUser() admin: User, @Query() query: FindUsersQueryDto): Promise<AdminUserListDto> {
     return { users: (await this.admin.findByEmail(admin, query.email)).map(toAdminUserDto) };
   }
@@ -60,7 +47,7 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminSessionListDto })
   @ApiErrors(400)
-  @ApiAdmin(UNKNOWN_USER)
+  @Auth({ admin: UNKNOWN_USER })
   async sessions(@CurrentUser() admin: User, @Param('id', ParseIdPipe) id: number): Promise<AdminSessionListDto> {
     return { sessions: (await this.admin.listSessions(admin, id)).map((s) => toSessionDto(s, undefined)) };
   }
@@ -74,7 +61,7 @@ export class AdminController {
   })
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiErrors(400)
-  @ApiAdmin(UNKNOWN_USER)
+  @Auth({ admin: UNKNOWN_USER })
   async revokeSessions(@CurrentUser() admin: User, @Param('id', ParseIdPipe) id: number): Promise<RevokedCountDto> {
     return { revoked: await this.admin.revokeSessions(admin, id) };
   }
@@ -89,7 +76,7 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminUserResponseDto })
   @ApiErrors(400, 413, 415)
-  @ApiAdmin(UNKNOWN_USER)
+  @Auth({ admin: UNKNOWN_USER })
   async disable(@CurrentUser() admin: User, @Param('id', ParseIdPipe) id: number): Promise<AdminUserResponseDto> {
     return { user: toAdminUserDto(await this.admin.disable(admin, id)) };
   }
@@ -102,7 +89,7 @@ export class AdminController {
   })
   @ApiOkResponse({ type: AdminUserResponseDto })
   @ApiErrors(400, 413, 415)
-  @ApiAdmin(UNKNOWN_USER)
+  @Auth({ admin: UNKNOWN_USER })
   async enable(@CurrentUser() admin: User, @Param('id', ParseIdPipe) id: number): Promise<AdminUserResponseDto> {
     return { user: toAdminUserDto(await this.admin.enable(admin, id)) };
   }

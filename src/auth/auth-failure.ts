@@ -1,6 +1,6 @@
-import { UnauthorizedException } from '@nestjs/common';
+import type { UnauthorizedException } from '@nestjs/common';
 import { END_REASONS } from '../sessions/session.entity';
-import { errorBody } from '../common/http-error';
+import { sessionRequired } from '../common/access/auth.decorator';
 
 /**
  * Every `reason` a 401 can give, the one list: no token (`missing`), an unknown one (`invalid`),
@@ -11,6 +11,5 @@ export type AuthFailure = (typeof AUTH_FAILURE_REASONS)[number];
 
 /** The 401 for a request without a valid session, naming why. */
 export function unauthorized(reason: AuthFailure): UnauthorizedException {
-  const message = reason === 'missing' ? 'Authentication required' : `Session is not valid (${reason})`;
-  return new UnauthorizedException(errorBody(401, message, { authenticated: false, reason }));
+  return sessionRequired(reason);
 }

@@ -5,22 +5,17 @@ import {
   ApiConsumes,
   ApiCreatedResponse,
   ApiExcludeEndpoint,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
-import { ApiSession } from './api-session';
-import {
-  CurrentAuth,
-  CurrentSession,
-  CurrentUser,
-  OptionalSession,
-  Public,
-  RequestClient,
-  type RequestAuth,
-} from './auth.decorators';
+import { Auth } from '../common/access/auth.decorator';
+import { AcceptsFormPosts, CrossSiteChecked } from '../common/access/route-traits';
+import { UnauthorizedDto } from './api-session';
+import { CurrentAuth, CurrentSession, CurrentUser, RequestClient, type RequestAuth } from './auth.decorators';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { SessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo } from '../sessions/sessions.service';
@@ -40,6 +35,7 @@ import { RevokedCountDto } from '../sessions/dto/session.dto';
 const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
 @ApiTags('auth')
+@ApiExtraModels(UnauthorizedDto)
 @Controller()
 export class AuthController {
   constructor(
@@ -48,7 +44,8 @@ export class AuthController {
     private readonly deviceCookie: DeviceCookie,
   ) {}
 
-  @Public()
+  @Auth({ mode: 'public' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('signup')
   @BrowserForm({ page: 'signup', redirectTo: '/login_page?notice=account_created' })
@@ -61,7 +58,8 @@ export class AuthController {
     return { user: toUserDto(await this.auth.signup(dto)) };
   }
 
-  @OptionalSession()
+  @Auth({ mode: 'optional' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('login')
   @HttpCode(200)
@@ -112,12 +110,14 @@ export class AuthController {
   }
 
   /** HEAD never changes state; without this route Fastify would run GET /logout's handler for it. */
-  @Public()
+  @Auth({ mode: 'public' })
+  @CrossSiteChecked()
   @Head('logout')
   @ApiExcludeEndpoint()
   logoutHead(): void {}
 
-  @OptionalSession()
+  @Auth({ mode: 'optional' })
+  @CrossSiteChecked()
   @Get('logout')
   @ApiOperation({
     summary:
@@ -129,7 +129,8 @@ export class AuthController {
     return this.logout(auth, res);
   }
 
-  @OptionalSession()
+  @Auth({ mode: 'optional' })
+  @CrossSiteChecked()
   @Post('logout')
   @HttpCode(200)
   @BrowserForm({ redirectTo: '/login_page?notice=signed_out' })
@@ -143,11 +144,10 @@ export class AuthController {
     return this.logout(auth, res);
   }
 
-  @OptionalSession()
+  @Auth()
   @Get('session_status')
   @ApiOperation({ summary: 'The current session, or 401 with `authenticated: false` and the `reason` there is none.' })
   @ApiOkResponse({ type: SessionStatusDto })
-  @ApiSession()
   sessionStatus(@CurrentAuth() auth: RequestAuth): SessionStatusDto {
     const { user, session, expiresIn, idleExpiresAt } = this.auth.status(auth);
     return {
@@ -161,6 +161,7 @@ export class AuthController {
     };
   }
 
+  @Auth({ otherUnauthorized: 'the password is wrong (the session is unchanged).' })
   @Post('reauthenticate')
   @HttpCode(200)
   @ApiOperation({
@@ -172,7 +173,6 @@ export class AuthController {
   @ApiBody({ type: ReauthenticateDto })
   @ApiOkResponse({ type: ReauthenticateResponseDto })
   @ApiErrors(400, 403, 413, 415, 429, 503)
-  @ApiSession('the password is wrong (the session is unchanged).')
   async reauthenticate(
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
@@ -183,6 +183,7 @@ export class AuthController {
     return { auth_time: authTime.toISOString() };
   }
 
+  @Auth({ otherUnauthorized: 'the current password is wrong.' })
   @Post('change_password')
   @HttpCode(200)
   @ApiOperation({
@@ -203,7 +204,6 @@ export class AuthController {
   @ApiCredentialsChanged(
     'another password change (from this session too), a disable or an "end all" won; nothing changed and this session is no longer valid.',
   )
-  @ApiSession('the current password is wrong.')
   async changePassword(
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
@@ -216,6 +216,7 @@ export class AuthController {
     return { revoked: result.revoked };
   }
 
+  @Auth()
   @Get('login_activity')
   @ApiOperation({
     summary:
@@ -225,7 +226,6 @@ export class AuthController {
       'can never push a successful sign-in out of view, however many came after it (so at most 70 entries).',
   })
   @ApiOkResponse({ type: LoginActivityDto })
-  @ApiSession()
   async loginActivity(@CurrentUser() user: User): Promise<LoginActivityDto> {
     return { attempts: (await this.auth.loginActivity(user)).map(toLoginAttemptDto) };
   }

@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Session } from '../sessions/session.entity';
 import type { ClientInfo } from '../sessions/sessions.service';
@@ -15,24 +15,11 @@ export interface RequestAuth {
 
 export type AuthedRequest = FastifyRequest & { auth?: RequestAuth };
 
-export const AUTH_MODE = 'auth:mode';
-export type AuthMode = 'public' | 'optional';
-
-/** No session needed, and none is looked up. */
-export const Public = () => SetMetadata(AUTH_MODE, 'public' satisfies AuthMode);
-
-/** Public, but a valid session (if any) is resolved and handed to the handler. */
-export const OptionalSession = () => SetMetadata(AUTH_MODE, 'optional' satisfies AuthMode);
-
-export const LOGIN_REDIRECT = 'auth:login-redirect';
-/** A signed-out browser (Accept: text/html) is redirected to this page instead of getting 401. */
-export const RedirectBrowsersTo = (location: string) => SetMetadata(LOGIN_REDIRECT, location);
-
 function authOf(ctx: ExecutionContext): RequestAuth {
   return ctx.switchToHttp().getRequest<AuthedRequest>().auth ?? { failure: 'missing' };
 }
 
-/** The signed-in user (undefined only on an OptionalSession route without a session). */
+/** The signed-in user (undefined only on an `optional` route without a session). */
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext) => authOf(ctx).user);
 
 /** The session that made the request. */

@@ -1,60 +1,56 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { AUTH_MODE, AuthMode, AuthedRequest, LOGIN_REDIRECT } from './auth.decorators';
+import { CanActivate, ExecutionContext, Injectable, NotFoundException } from '@nestjs/common';
+import type { AccessRule } from '../common/access/route-traits';
+import { routeTraits } from '../common/access/route-traits';
+import { AuthedRequest } from './auth.decorators';
 import { unauthorized } from './auth-failure';
-import { prefersHtml } from '../common/content-negotiation';
-import { RedirectException } from '../common/http-error';
 import { SessionCookie } from '../sessions/session-cookie';
 import { SessionsService, type Authentication, type AuthFailureReason } from '../sessions/sessions.service';
 
+/** A route without @Auth: default-deny. */
+const REQUIRED: AccessRule = { mode: 'required' };
+
 /**
- * The one default-deny guard (APP_GUARD). Every route needs a valid session unless marked
- * @Public() (no lookup at all) or @OptionalSession() (looked up if present, never refused).
+ * The one default-deny guard (APP_GUARD). Every route needs a valid session unless its @Auth
+ * (common/access) says otherwise, read from the route's config (`req.routeOptions.config.access`,
+ * the route Fastify matched): `public` (no lookup at all), `optional` (looked up if present, never
+ * refused), or `admin`. A signed-out request to a `required` route gets the 401
+ * (SessionRequiredException); the exception filter turns it into the route's browser redirect.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
     private readonly sessions: SessionsService,
     private readonly cookie: SessionCookie,
   ) {}
 
-  /** Each handler's access rule, read from its decorators once (not on every request). */
-  private readonly routes = new WeakMap<object, { mode: AuthMode | undefined; redirect: string | undefined }>();
-
-  private routeOf(context: ExecutionContext): { mode: AuthMode | undefined; redirect: string | undefined } {
-    const handler = context.getHandler();
-    let route = this.routes.get(handler);
-    if (!route) {
-      const targets = [handler, context.getClass()];
-      route = {
-        mode: this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, targets),
-        redirect: this.reflector.getAllAndOverride<string | undefined>(LOGIN_REDIRECT, targets),
-      };
-      this.routes.set(handler, route);
-    }
-    return route;
-  }
-
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return false;
-    const { mode, redirect } = this.routeOf(context);
-    if (mode === 'public') return true;
-
     const req = context.switchToHttp().getRequest<AuthedRequest>();
+    const access = routeTraits(req).access ?? REQUIRED;
+    if (access.mode === 'public') return true;
+
     const presented = this.cookie.read(req);
     const result =
       typeof presented === 'string' ? await this.sessions.authenticate(presented) : await this.firstOf(presented);
+    req.auth = result.ok ? { user: result.user, session: result.session } : { failure: result.reason };
 
-    if (result.ok) {
-      req.auth = { user: result.user, session: result.session };
-      return true;
-    }
-    req.auth = { failure: result.reason };
-    if (mode === 'optional') return true;
-
-    if (redirect && prefersHtml(req)) throw new RedirectException(redirect);
+    if (access.admin) return this.admitAdministrator(req);
+    if (result.ok || access.mode === 'optional') return true;
     throw unauthorized(result.reason);
+  }
+
+  /**
+   * The admin routes (ADMIN_EMAILS): anyone but a signed-in administrator gets the very 404 an
+   * unknown route gets, before any parameter is validated, so the routes reveal nothing of
+   * themselves (ASVS V7.4.5). An administrator then needs a recent password (403
+   * reauthentication_required) for every action.
+   */
+  private admitAdministrator(req: AuthedRequest): boolean {
+    const { user, session } = req.auth ?? {};
+    // Word for word Nest's not-found handler (RoutesResolver.registerNotFoundHandler).
+    if (!user?.isAdmin || !session) throw new NotFoundException(`Cannot ${req.raw.method} ${req.raw.url}`);
+    this.sessions.assertRecentAuth(session);
+    return true;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiSession } from '../auth/api-session';
+import { Auth } from '../common/access/auth.decorator';
 import { ApiErrors } from '../common/api-docs';
 import { CurrentUser } from '../auth/auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
@@ -24,7 +24,7 @@ const SEND_LIMIT =
   'CHAT_RATE_LIMIT per CHAT_RATE_WINDOW seconds): past it, 429 with Retry-After (whole seconds).';
 
 @ApiTags('chat')
-@ApiSession()
+@Auth()
 @Controller()
 export class ChatController {
   constructor(private readonly chat: ChatService) {}

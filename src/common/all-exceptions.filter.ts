@@ -1,8 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SessionRequiredException } from './access/auth.decorator';
+import { routeTraits } from './access/route-traits';
 import { bodyErrorBody } from './body-parsing';
 import { isDatabaseUnavailable, isUniqueViolation } from './database/database-errors';
-import { ErrorBody, HttpErrorWithHeaders, RedirectException, errorBody } from './http-error';
+import { prefersHtml } from './content-negotiation';
+import { ErrorBody, HttpErrorWithHeaders, errorBody } from './http-error';
 
 /**
  * The one place errors become responses. HTTP exceptions keep Nest's shape (plus any fields a
@@ -17,9 +20,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (reply.sent || reply.raw.headersSent) return;
 
-    if (exception instanceof RedirectException) {
-      void reply.redirect(exception.location, HttpStatus.FOUND);
-      return;
+    // A signed-out browser navigating to a page that needs a session is sent to the page its
+    // @Auth names (redirectBrowsersTo) rather than shown the 401's JSON.
+    if (exception instanceof SessionRequiredException) {
+      const req = host.switchToHttp().getRequest<FastifyRequest>();
+      const location = routeTraits(req).access?.redirectBrowsersTo;
+      if (location && prefersHtml(req)) {
+        void reply.redirect(location, HttpStatus.FOUND);
+        return;
+      }
     }
     if (exception instanceof HttpErrorWithHeaders) reply.headers(exception.headers);
 

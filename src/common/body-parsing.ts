@@ -8,12 +8,10 @@ import { errorBody, type ErrorBody } from './http-error';
 export const BODY_LIMIT_BYTES = 100 * 1024;
 export const BODY_LIMIT = '100kb';
 
-/** Routes that also take classic HTML form posts (application/x-www-form-urlencoded). */
-export const FORM_ROUTES = new Set(['/signup', '/login']);
-
 /** Most fields a form post may carry (the forms have four). */
 const FORM_FIELD_LIMIT = 100;
 
+/** The request encodings taken; a body in any other gets 415 before it is read. */
 const DECODERS: Record<string, (() => NodeJS.ReadWriteStream) | undefined> = {
   gzip: createGunzip,
   deflate: createInflate,
@@ -69,13 +67,13 @@ function mediaType(header: string | undefined): { type: string; charset?: string
 
 /**
  * Refuses a body in a media type, charset or encoding the route does not take (415) before any
- * parser reads it: JSON everywhere, and URL-encoded forms only on the form routes; UTF-8 only;
- * gzip, deflate or br compression or none. Returns the error to send, or undefined to go on.
+ * parser reads it: JSON everywhere, and URL-encoded forms only on the routes that take form posts
+ * (RouteTraits.form); UTF-8 only; gzip, deflate or br compression or none. Returns the error to
+ * send, or undefined to go on.
  */
-export function unsupportedBody(req: FastifyRequest, route: string): ErrorBody | undefined {
+export function unsupportedBody(req: FastifyRequest, formRoute: boolean): ErrorBody | undefined {
   if (!hasBody(req)) return undefined;
   const { type, charset } = mediaType(req.headers['content-type']);
-  const formRoute = FORM_ROUTES.has(route);
   if (type !== 'application/json' && !(type === 'application/x-www-form-urlencoded' && formRoute)) {
     const accepted = formRoute ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
     return errorBody(415, `Content-Type must be ${accepted}`);
@@ -88,10 +86,11 @@ export function unsupportedBody(req: FastifyRequest, route: string): ErrorBody |
 }
 
 /**
- * Fastify never reads the body of a GET or HEAD request; Express did, and the contract's rules
- * (over 100 kB → 413, malformed JSON → 400) are for every route. So such a body is read here,
- * checked as a POST body would be (decompressed, limited, parsed) and then dropped: no GET route
- * reads a body. Resolves to the error to send, or undefined to go on.
+ * Fastify never reads the body of a GET or HEAD request (nor do its preParsing hooks run);
+ * Express did, and the contract's rules (over 100 kB → 413, malformed
+ * JSON → 400) are for every route. So such a body is read here, checked as a POST body would be
+ * (decompressed, limited, parsed) and then dropped: no GET route reads a body. Resolves to the
+ * error to send, or undefined to go on.
  */
 export function checkIgnoredBody(req: FastifyRequest): Promise<ErrorBody | undefined> {
   return new Promise((resolve) => {
@@ -151,13 +150,20 @@ export class BodyError extends Error {
  * fields), each read up to BODY_LIMIT after decompression and decoded as strict UTF-8 (400 otherwise), so a small gzip body cannot
  * inflate past it. An empty body is no body. Parser failures reach AllExceptionsFilter with the
  * statuses Fastify gives them (400, 413), in the contract's error shape.
+ *
+ * Request bodies are decompressed here, in one preParsing hook, rather than by @fastify/compress
+ * 9.2.0's request decoding: the plugin attaches its hook to each route as it is registered
+ * (onRoute), and Fastify's not-found handler is no route (setNotFoundHandler takes no preParsing),
+ * so a gzip body sent to an unknown path was parsed still compressed and answered 400 "Request
+ * body is not valid UTF-8" where the contract answers 404 (tested: edge-cases spec, "a compressed
+ * body"). Fastify checks the bytes that arrived against Content-Length (`receivedEncodedLength`)
+ * and the decoded ones against the 100 kB limit, so a small gzip body cannot inflate past it.
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addHook('preParsing', (req, _reply, payload, done) => {
     const decoder = DECODERS[contentEncoding(req)];
     if (!decoder) return done(null, payload);
     const decoded = decoder() as NodeJS.ReadWriteStream & { receivedEncodedLength?: number };
-    // Fastify compares the bytes that arrived, not the decoded ones, with Content-Length.
     decoded.receivedEncodedLength = 0;
     payload.on('data', (chunk: Buffer) => (decoded.receivedEncodedLength! += chunk.length));
     payload.on('error', (error) => (decoded as unknown as Readable).destroy(error));
@@ -177,6 +183,9 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     });
   });
 
+  // By hand, not @fastify/formbody 9.0.2: it decodes with `body.toString()`, which turns bytes
+  // that are not UTF-8 into U+FFFD instead of the contract's 400 "Request body is not valid UTF-8"
+  // (bad-input spec), and its fast-querystring parser has no field limit (the 413 past 100 fields).
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     const text = utf8Text(body as Buffer);
     if (text === undefined) return done(new BodyError(400, NOT_UTF8), undefined);

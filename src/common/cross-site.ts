@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { RouteTraits } from './access/route-traits';
 import { errorBody, type ErrorBody } from './http-error';
 
 /**
@@ -8,14 +9,18 @@ import { errorBody, type ErrorBody } from './http-error';
  * header (curl, Postman, servers) are not browsers acting for a signed-in user and are let through.
  */
 
-/** Methods that never change state here, so never refused (apart from GET /logout, below). */
+/** Methods that never change state here, so never refused (apart from the routes that say otherwise, below). */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** What the decision reads from a request; every field as the request carried it. */
 export interface CrossSiteFacts {
   method: string;
-  /** The URL path, without the query string. */
-  path: string;
+  /**
+   * The route changes state on a safe method too (GET /logout ends the session, and SameSite=Lax
+   * still sends the cookie on a top-level cross-site navigation, a link or a redirect): so a GET or
+   * HEAD to it from a cross-site page is refused too. Declared on the route (RouteTraits.crossSiteChecked).
+   */
+  stateChangingRead: boolean;
   /** `http` or `https`, as Fastify reports it (honouring TRUST_PROXY). */
   protocol: string;
   /** The Host header (or X-Forwarded-Host from a trusted proxy), as Fastify reports it. */
@@ -40,15 +45,6 @@ function normalizeOrigin(text: string): string | undefined {
 }
 
 /**
- * GET /logout ends the session, and SameSite=Lax still sends the cookie on a top-level cross-site
- * navigation (a link, a redirect), so that one safe-method route gets the cross-site check too
- * (HEAD /logout, a no-op, is refused alike). Routing ignores case and a trailing slash.
- */
-export function isLogoutPath(path: string): boolean {
-  return path.toLowerCase().replace(/(.)\/+$/, '$1') === '/logout';
-}
-
-/**
  * Decides whether a request may proceed. Pure, so every rule of API.md "Cross-site requests" is
  * unit-tested. `allowedOrigins` holds ALLOWED_ORIGINS as validated at boot (normalized origins);
  * an Origin is trusted only when it is exactly one of them, as browsers serialize origins.
@@ -59,7 +55,7 @@ export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet
   const trusted = origin !== undefined && allowedOrigins.has(origin);
 
   if (SAFE_METHODS.has(req.method)) {
-    if (req.method === 'OPTIONS' || !isLogoutPath(req.path) || site !== 'cross-site' || trusted) return ALLOW;
+    if (req.method === 'OPTIONS' || !req.stateChangingRead || site !== 'cross-site' || trusted) return ALLOW;
     return refuse('a cross-site page cannot log you out');
   }
 
@@ -85,7 +81,7 @@ export function decideCrossSite(req: CrossSiteFacts, allowedOrigins: ReadonlySet
  */
 export function crossSiteRefusal(
   req: FastifyRequest,
-  route: string,
+  route: RouteTraits,
   allowed: ReadonlySet<string>,
 ): ErrorBody | undefined {
   const origin = req.headers.origin;
@@ -93,7 +89,7 @@ export function crossSiteRefusal(
   const verdict = decideCrossSite(
     {
       method: req.method,
-      path: route,
+      stateChangingRead: route.crossSiteChecked === true,
       protocol: req.protocol,
       host: req.host,
       origin: typeof origin === 'string' ? origin : undefined,

@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 
 /** The error body every client sees: Nest's shape, optionally with route-specific fields. */
@@ -26,12 +26,5 @@ export class HttpErrorWithHeaders extends HttpException {
     readonly headers: Record<string, string>,
   ) {
     super(errorBody(status, message), status);
-  }
-}
-
-/** A signed-out browser navigating to a protected page is sent to a page, not given JSON. */
-export class RedirectException extends HttpException {
-  constructor(readonly location: string) {
-    super(errorBody(HttpStatus.FOUND, `Redirecting to ${location}`), HttpStatus.FOUND);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/auth.decorators';
+import { Auth } from '../common/access/auth.decorator';
 import { ErrorDto, errorExample } from '../common/api-docs';
 import { HealthService } from './health.service';
 
@@ -24,7 +24,7 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   /** Liveness: the process answers. Touches neither session nor database, so it stays cheap under load. */
-  @Public()
+  @Auth({ mode: 'public' })
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process is up and serving. Touches neither the session nor the database.' })
   @ApiOkResponse({ type: LiveDto })
@@ -32,7 +32,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  @Public()
+  @Auth({ mode: 'public' })
   @Get()
   @ApiOperation({
     summary:

@@ -1,16 +1,10 @@
 import { Controller, createParamDecorator, ExecutionContext, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiSession } from '../auth/api-session';
+import { Auth } from '../common/access/auth.decorator';
+import { NegotiatesHtml } from '../common/access/route-traits';
 import { prefersHtml } from '../common/content-negotiation';
-import {
-  CurrentAuth,
-  CurrentUser,
-  OptionalSession,
-  Public,
-  RedirectBrowsersTo,
-  type RequestAuth,
-} from '../auth/auth.decorators';
+import { CurrentAuth, CurrentUser, type RequestAuth } from '../auth/auth.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
@@ -33,7 +27,7 @@ const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: 
 export class PagesController {
   constructor(private readonly sessions: SessionsService) {}
 
-  @Public()
+  @Auth({ mode: 'public' })
   @Get('signup_page')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: 'The sign-up page: a form that posts to /signup, with or without JavaScript.' })
@@ -43,7 +37,7 @@ export class PagesController {
     return renderFormPage('signup');
   }
 
-  @OptionalSession()
+  @Auth({ mode: 'optional' })
   @Get('login_page')
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({
@@ -67,8 +61,9 @@ export class PagesController {
     return renderFormPage('login', { notice: noticeFor(notice) || signedIn || endedNotice(auth.failure) });
   }
 
+  @Auth({ redirectBrowsersTo: '/login_page' })
+  @NegotiatesHtml()
   @Get('userpage')
-  @RedirectBrowsersTo('/login_page')
   @ApiOperation({
     summary:
       'The protected user dashboard: the user and the number of active sessions (JSON), or the dashboard page for a browser.',
@@ -85,7 +80,6 @@ export class PagesController {
     },
   })
   @ApiExtraModels(UserPageDto)
-  @ApiSession()
   async userpage(
     @CurrentUser() user: User,
     @PrefersHtml() html: boolean,

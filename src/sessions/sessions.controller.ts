@@ -1,18 +1,16 @@
 import { Controller, Delete, Get, HttpCode, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiSession } from '../auth/api-session';
 import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
 import { CurrentSession } from '../auth/auth.decorators';
+import { Auth } from '../common/access/auth.decorator';
 import { ParseIdPipe } from '../common/validation.pipe';
-import { ApiRecentAuth } from './recent-auth';
 import { RevokedCountDto, SessionListDto, toSessionDto } from './dto/session.dto';
 import { SessionCookie } from './session-cookie';
 import { Session } from './session.entity';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('sessions')
-@ApiSession()
 @Controller('active_sessions')
 export class SessionsController {
   constructor(
@@ -21,6 +19,7 @@ export class SessionsController {
   ) {}
 
   @Get()
+  @Auth()
   @ApiOperation({
     summary: "The caller's active, unexpired sessions, newest first; the caller's own is marked current.",
   })
@@ -42,7 +41,7 @@ export class SessionsController {
   })
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiCredentialsChanged('a password change, a disable or another "end all" won; this session is no longer valid.')
-  @ApiRecentAuth()
+  @Auth({ recentAuth: true })
   async endOthers(@CurrentSession() current: Session): Promise<RevokedCountDto> {
     return { revoked: await this.sessions.revokeOthers(current) };
   }
@@ -58,7 +57,7 @@ export class SessionsController {
   })
   @ApiNoContentResponse({ description: 'Ended.' })
   @ApiErrors(400, 404)
-  @ApiRecentAuth('for another session than the current one')
+  @Auth({ recentAuth: 'for another session than the current one' })
   async endOne(
     @CurrentSession() current: Session,
     @Param('id', ParseIdPipe) id: number,

@@ -10,8 +10,10 @@ import type { TestUser } from './test-app';
 export type Method = 'get' | 'post' | 'delete';
 
 /**
- * public: needs no session and ignores one. optional: works without a session and looks at one if
- * it is there (`@OptionalSession()`). session: refused (401) without a valid session.
+ * As the route's @Auth says: public (`mode: 'public'`): needs no session and ignores one.
+ * optional: works without a session and looks at one if it is there (admin routes too, which
+ * answer 404 to anyone but an administrator). session (`required`, the default): refused (401)
+ * without a valid session.
  */
 export type Access = 'public' | 'optional' | 'session';
 
@@ -82,8 +84,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
   },
   { method: 'get', path: '/logout', kind: 'api', access: 'optional', endsSession: true, success: 200 },
   { method: 'post', path: '/logout', kind: 'api', access: 'optional', endsSession: true, success: 200 },
-  // Optional so that its 401 can say why there is no session; without one it answers 401.
-  { method: 'get', path: '/session_status', kind: 'api', access: 'optional', signedOut: 401, success: 200 },
+  { method: 'get', path: '/session_status', kind: 'api', access: 'session', success: 200 },
   {
     method: 'post',
     path: '/change_password',

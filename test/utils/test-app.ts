@@ -8,6 +8,7 @@ import type { Logger as PinoRoot } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import type { RouteTraits } from '../../src/common/access/route-traits';
 import { Clock } from '../../src/common/clock';
 import { LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
@@ -27,6 +28,11 @@ export interface TestApp {
   logs: string[];
   /** Every route Fastify registered, one per method (`GET /chats/:user_id`), as its onRoute hook saw them. */
   routes: string[];
+  /**
+   * The config of each of those routes (`GET /chats/:user_id` → its RouteTraits), as the request
+   * hooks read it, read after every onRoute hook has run (the OpenAPI setup adds its own).
+   */
+  routeConfig(label: string): RouteTraits | undefined;
   close(): Promise<void>;
 }
 
@@ -89,11 +95,15 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   });
   // Routes are registered from here on (the plugins in configureApp, the controllers at init).
   const routes: string[] = [];
+  const routeOptions = new Map<string, { config?: unknown }>();
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRoute', (route) => {
-      for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
+      for (const method of [route.method].flat()) {
+        routes.push(`${method} ${route.url}`);
+        routeOptions.set(`${method} ${route.url}`, route);
+      }
     });
   const logs: string[] = [];
   if (options.captureLogs) {
@@ -114,6 +124,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     dataSource: app.get(DataSource),
     logs,
     routes,
+    routeConfig: (label) => routeOptions.get(label)?.config as RouteTraits | undefined,
     close: async () => {
       await app.close();
       await database?.drop();
