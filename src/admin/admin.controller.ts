@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/auth.decorators';
+import { CurrentUser } from '../sessions/request-auth.decorators';
 import { Auth } from '../common/access/auth.decorator';
 import { ApiErrors } from '../common/api-docs';
 import { ParseIdPipe } from '../common/validation.pipe';

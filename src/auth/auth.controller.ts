@@ -15,7 +15,13 @@ import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
 import { Auth } from '../common/access/auth.decorator';
 import { AcceptsFormPosts, CrossSiteChecked } from '../common/access/route-traits';
 import { UnauthorizedDto } from './api-session';
-import { CurrentAuth, CurrentSession, CurrentUser, RequestClient, type RequestAuth } from './auth.decorators';
+import {
+  CurrentAuth,
+  CurrentSession,
+  CurrentUser,
+  RequestClient,
+  type RequestAuth,
+} from '../sessions/request-auth.decorators';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { SessionCookie } from '../sessions/session-cookie';
 import type { ClientInfo } from '../sessions/sessions.service';

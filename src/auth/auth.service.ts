@@ -1,7 +1,7 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuthEvents } from '../sessions/auth-events';
 import { Clock } from '../common/clock';
-import type { RequestAuth } from './auth.decorators';
+import type { RequestAuth } from '../sessions/request-auth.decorators';
 import { Transactions, type Transaction } from '../common/database/transactions';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, NotFoundException } from '@nestjs/common';
 import type { AccessRule } from '../common/access/route-traits';
 import { routeTraits } from '../common/access/route-traits';
-import { AuthedRequest } from './auth.decorators';
+import { AuthedRequest } from '../sessions/request-auth.decorators';
 import { unauthorized } from './auth-failure';
 import { SessionCookie } from '../sessions/session-cookie';
 import { SessionsService, type Authentication, type AuthFailureReason } from '../sessions/sessions.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
-import type { AuthedRequest } from '../auth/auth.decorators';
+import type { AuthedRequest } from '../sessions/request-auth.decorators';
 import type { AppConfig } from '../config/app.config';
 
 export const CHAT_THROTTLER_OPTIONS = Symbol('CHAT_THROTTLER_OPTIONS');

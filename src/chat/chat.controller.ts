@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, UseGuards } from '@nestjs/co
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../common/access/auth.decorator';
 import { ApiErrors } from '../common/api-docs';
-import { CurrentUser } from '../auth/auth.decorators';
+import { CurrentUser } from '../sessions/request-auth.decorators';
 import { ParseIdPipe } from '../common/validation.pipe';
 import type { User } from '../users/user.entity';
 import { ChatSendThrottle } from './chat-send-throttle.guard';

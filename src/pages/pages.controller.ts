@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Auth } from '../common/access/auth.decorator';
 import { NegotiatesHtml } from '../common/access/route-traits';
 import { prefersHtml } from '../common/content-negotiation';
-import { CurrentAuth, CurrentUser, type RequestAuth } from '../auth/auth.decorators';
+import { CurrentAuth, CurrentUser, type RequestAuth } from '../sessions/request-auth.decorators';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';

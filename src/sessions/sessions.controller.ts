@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Res } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
-import { CurrentSession } from '../auth/auth.decorators';
+import { CurrentSession } from './request-auth.decorators';
 import { Auth } from '../common/access/auth.decorator';
 import { ParseIdPipe } from '../common/validation.pipe';
 import { RevokedCountDto, SessionListDto, toSessionDto } from './dto/session.dto';

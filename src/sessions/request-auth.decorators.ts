@@ -1,16 +1,19 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Session } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
-import type { AuthFailure } from './auth-failure';
+import type { Session } from './session.entity';
+import type { AuthFailureReason, ClientInfo } from './sessions.service';
 
-/** What the session guard learned about the caller, kept on the request for the handler. */
+/**
+ * What the session guard learned about the caller, kept on the request for the handler, and the
+ * parameter decorators that hand it over. Here, beside the session they describe, so that every
+ * feature (sessions' own routes included) reads the caller without importing auth.
+ */
 export interface RequestAuth {
   user?: User;
   session?: Session;
   /** Why there is no session (public routes with an optional session only). */
-  failure?: AuthFailure;
+  failure?: AuthFailureReason | 'missing';
 }
 
 export type AuthedRequest = FastifyRequest & { auth?: RequestAuth };
