@@ -11,6 +11,7 @@ type Row = Record<string, unknown>;
 interface Statement {
   get(...params: unknown[]): unknown;
   run(...params: unknown[]): unknown;
+  raw(toggle: boolean): Statement;
 }
 interface SqliteConnection {
   prepare(sql: string): Statement;
@@ -84,12 +85,20 @@ export class SessionLookup {
    * replica: a session ended a moment ago must be refused at once.
    */
   async byTokenHash(tokenHash: string): Promise<{ session: Session; user: User } | undefined> {
-    const row = this.sqlite
-      ? (this.prepared().select.get(tokenHash) as Row | undefined)
-      : (await this.dataSource.query<Row[]>(this.selectSql, [tokenHash]))[0];
+    if (this.sqlite) {
+      // Rows as arrays (better-sqlite3's raw mode), in the select list's order: 40 % less time in
+      // the driver than a row object with 26 named keys (docs/PERFORMANCE.md).
+      const values = this.prepared().select.get(tokenHash) as unknown[] | undefined;
+      if (!values) return undefined;
+      const session = this.hydrate(new Session(), this.sessionColumns, (c, i) => values[i]);
+      const offset = this.sessionColumns.length;
+      const user = this.hydrate(new User(), this.userColumns, (c, i) => values[offset + i]);
+      return { session, user };
+    }
+    const row = (await this.dataSource.query<Row[]>(this.selectSql, [tokenHash]))[0];
     if (!row) return undefined;
-    const session = this.hydrate(new Session(), 's_', this.sessionColumns, row);
-    const user = this.hydrate(new User(), 'u_', this.userColumns, row);
+    const session = this.hydrate(new Session(), this.sessionColumns, (c) => row[`s_${c.databaseName}`]);
+    const user = this.hydrate(new User(), this.userColumns, (c) => row[`u_${c.databaseName}`]);
     return { session, user };
   }
 
@@ -107,18 +116,22 @@ export class SessionLookup {
     const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection })
       .databaseConnection;
     if (connection !== this.preparedOn) {
-      this.select = connection.prepare(this.selectSql);
+      this.select = connection.prepare(this.selectSql).raw(true);
       this.touchStatement = connection.prepare(this.touchSql);
       this.preparedOn = connection;
     }
     return { select: this.select!, touch: this.touchStatement! };
   }
 
-  private hydrate<T extends object>(target: T, prefix: string, columns: ColumnMetadata[], row: Row): T {
+  private hydrate<T extends object>(
+    target: T,
+    columns: ColumnMetadata[],
+    valueOf: (column: ColumnMetadata, index: number) => unknown,
+  ): T {
     const driver = this.dataSource.driver;
     const values = target as Record<string, unknown>;
-    for (const column of columns)
-      values[column.propertyName] = driver.prepareHydratedValue(row[`${prefix}${column.databaseName}`], column);
+    for (let i = 0; i < columns.length; i++)
+      values[columns[i].propertyName] = driver.prepareHydratedValue(valueOf(columns[i], i), columns[i]);
     return target;
   }
 }
