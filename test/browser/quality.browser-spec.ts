@@ -197,6 +197,11 @@ describe('Each page', () => {
       expect(breaks[0]).toEqual(['e', '@']);
       expect(await lonelyFacts(page)).toEqual([]);
     });
+    // Between the two, where the profile's facts go two by two.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    expect(await lonelyFacts(page)).toEqual([]);
+    expect(await overflowsSideways(page)).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-tablet.png'), fullPage: true });
 
     // The password prompt, once the password was proved long ago, with a wrong guess showing.
     await page.setViewportSize(DESKTOP);
