@@ -104,7 +104,7 @@ function sessionRow(session) {
   const button = item.querySelector('.end-session');
   if (session.current) {
     // This browser's own session: the page's "Sign out" ends it, so the row has no second button
-    // that looks the same and does nearly the same (and may ask for the password besides).
+    // that looks the same and seems to do something else (ending the current session is a logout).
     item.classList.add('current');
     item.querySelector('.this-device').hidden = false;
     button.remove();
