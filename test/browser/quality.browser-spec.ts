@@ -48,7 +48,7 @@ describe('Each page', () => {
     page.locator('.details').evaluate((list) => {
       const right = list.getBoundingClientRect().right;
       const rows = new Map<number, { right: number; labels: string[] }>();
-      for (const fact of list.children) {
+      for (const fact of Array.from(list.children)) {
         const box = fact.getBoundingClientRect();
         if (box.height === 0) continue; // hidden
         const row = rows.get(Math.round(box.top)) ?? { right: 0, labels: [] };
