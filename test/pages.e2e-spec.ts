@@ -233,7 +233,10 @@ describe('Browser pages', () => {
 
   describe('GET /userpage', () => {
     it('gives a signed-in browser the dashboard, with user text escaped, and JSON to everyone else', async () => {
-      const user = await signup(t.http, { name: '<img src=x onerror=alert(1)> Mallory' });
+      const user = await signup(t.http, {
+        name: '<img src=x onerror=alert(1)> Mallory',
+        email: "o'mallory@example.com",
+      });
       const { cookie } = await login(t.http, user);
       const page = await request(t.http)
         .get('/userpage')
@@ -244,6 +247,11 @@ describe('Browser pages', () => {
       expect(page.headers.vary).toMatch(/Accept/);
       expect(page.text).toContain('<h1 id="page-title">&lt;img src=x onerror=alert(1)&gt; Mallory</h1>');
       expect(page.text).not.toContain('<img src=x');
+      // The address, escaped, with places to wrap before its "@" and "." (and plain in the forms' hidden fields).
+      expect(page.text).toContain(
+        '<dd class="email"><span>o&#39;mallory</span><wbr><span>@example<wbr>.com</span></dd>',
+      );
+      expect(page.text).toContain('value="o&#39;mallory@example.com"');
       expect(page.text).toContain('<form id="logout-form" method="post" action="/logout">');
       expect(page.text).toContain('<span id="session-count">1</span>');
 

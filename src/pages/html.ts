@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Markup that is already safe to insert as is: only ever made by `renderView` from a view file. */
+/**
+ * Markup that is already safe to insert as is: only ever made by `renderView` from a view file, or
+ * by a function below that escapes every piece of text it puts in.
+ */
 export class SafeHtml {
   constructor(readonly text: string) {}
   toString(): string {
@@ -14,6 +17,26 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 /** Text made safe for an HTML element's content or a quoted attribute value. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/**
+ * An email address that wraps where a reader expects it: first before its "@" (the local part and
+ * the domain are each a span the stylesheet keeps whole while it fits), then before a "." (a
+ * `<wbr>`, which copied text does not carry). So a long address on a narrow screen never breaks
+ * inside a word ("…example.co / m") unless one piece alone is wider than the line, where the
+ * stylesheet's overflow-wrap is the last resort.
+ */
+export function breakableEmail(address: string): SafeHtml {
+  const at = address.lastIndexOf('@');
+  const parts = at > 0 ? [address.slice(0, at), address.slice(at)] : [address];
+  const spans = parts.map(
+    (part) =>
+      `<span>${part
+        .split(/(?=\.)/)
+        .map(escapeHtml)
+        .join('<wbr>')}</span>`,
+  );
+  return new SafeHtml(spans.join('<wbr>'));
 }
 
 export type ViewValues = Record<string, string | SafeHtml>;

@@ -1,4 +1,4 @@
-import { escapeHtml, renderView, SafeHtml } from './html';
+import { breakableEmail, escapeHtml, renderView, SafeHtml } from './html';
 import { formStateFor } from '../auth/browser-form';
 import { endedNotice, noticeFor, renderFormPage } from './pages';
 import { errorBody } from '../common/http-error';
@@ -26,6 +26,16 @@ describe('page views', () => {
     expect(body.text).toContain('value="&quot;&gt;&lt;script&gt;"');
     const page = renderView('layout', { page: 'x', title: 'T', body });
     expect(page.text).toContain(body.text);
+  });
+
+  it('lets an email address wrap before its "@" first, then before a ".", with every piece escaped', () => {
+    expect(breakableEmail("o'brien.x@mail.example.com").text).toBe(
+      '<span>o&#39;brien<wbr>.x</span><wbr><span>@mail<wbr>.example<wbr>.com</span>',
+    );
+    expect(breakableEmail('"a@b"@example.com').text).toBe(
+      '<span>&quot;a@b&quot;</span><wbr><span>@example<wbr>.com</span>',
+    );
+    expect(breakableEmail('<no-at>').text).toBe('<span>&lt;no-at&gt;</span>');
   });
 
   it('fails loudly on a missing value or a value with no placeholder', () => {

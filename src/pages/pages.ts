@@ -1,7 +1,7 @@
 import type { AuthFailure } from '../auth/auth-failure';
 import { FORM_FIELDS, type FormPage, type FormState } from '../auth/browser-form';
 import type { UserDto } from '../users/dto/user.dto';
-import { renderView, type SafeHtml } from './html';
+import { breakableEmail, renderView, type SafeHtml } from './html';
 
 /** Notices a page may be sent to show (`?notice=`): fixed words, so a link cannot make the page say anything else. */
 export const NOTICES = {
@@ -57,11 +57,10 @@ export function renderDashboard(user: UserDto, activeSessions: number): string {
   const body = renderView('dashboard', {
     name: user.name,
     email: user.email,
+    email_breakable: breakableEmail(user.email),
     phone: user.phone,
     created_at: user.created_at,
     created_at_text: readableTime(user.created_at).slice(0, 10),
-    last_login: user.last_login ?? '',
-    last_login_text: readableTime(user.last_login),
     active_sessions: String(activeSessions),
     active_sessions_unit: activeSessions === 1 ? 'device' : 'devices',
   });

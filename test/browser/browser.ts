@@ -100,10 +100,11 @@ export interface AxeViolation {
 }
 
 /**
- * axe-core run inside the page; the serious and critical violations. Injected through the
- * DevTools protocol (as a test tool may), so the page's own CSP stays as strict as it is.
+ * axe-core run inside the page; its violations of every impact (minor ones too: the pages have
+ * none, and a new one should be seen). Injected through the DevTools protocol (as a test tool
+ * may), so the page's own CSP stays as strict as it is.
  */
-export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (
@@ -119,23 +120,58 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
       nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
     }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  return violations;
 }
 
-/** Full-page screenshots at desktop and phone width, light and dark, under artifacts/screenshots. */
-export async function screenshots(page: Page, name: string): Promise<void> {
+/** One of the four ways a page is looked at: desktop or phone width, light or dark. */
+export interface Look {
+  width: 'desktop' | 'phone';
+  scheme: 'light' | 'dark';
+}
+
+/**
+ * Full-page screenshots at desktop and phone width, light and dark, under artifacts/screenshots;
+ * `check`, when given, runs in each of the four looks before its screenshot.
+ */
+export async function screenshots(page: Page, name: string, check?: (look: Look) => Promise<void>): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const viewport = page.viewportSize() ?? DESKTOP;
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     const suffix = scheme === 'dark' ? '-dark' : '';
-    await page.setViewportSize(DESKTOP);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-desktop${suffix}.png`), fullPage: true });
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: join(SCREENSHOTS, `${name}-phone${suffix}.png`), fullPage: true });
+    for (const width of ['desktop', 'phone'] as const) {
+      await page.setViewportSize(width === 'desktop' ? DESKTOP : PHONE);
+      await check?.({ width, scheme });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}${suffix}.png`), fullPage: true });
+    }
   }
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(viewport);
+}
+
+/**
+ * Where the text of `selector`'s element wraps onto a new line: for each line after the first,
+ * the last character before the break and the first after it (read from each character's box).
+ */
+export function lineBreaks(page: Page, selector: string): Promise<Array<[string, string]>> {
+  return page.locator(selector).evaluate((element) => {
+    const breaks: Array<[string, string]> = [];
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let previous: { char: string; top: number } | null = null;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent ?? '';
+      for (let i = 0; i < text.length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (previous && box.top > previous.top + box.height / 2) breaks.push([previous.char, text[i]]);
+        previous = { char: text[i], top: box.top };
+      }
+    }
+    return breaks;
+  });
 }
 
 /** True when the page is wider than the screen (a phone would scroll sideways). */

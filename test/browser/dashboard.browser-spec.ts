@@ -37,7 +37,7 @@ describe('The dashboard', () => {
     expect(await firefox.locator('.new-device').textContent()).toBe('New');
     expect(await laptop.page.locator('.session.current .new-device').isVisible()).toBe(false);
     // Signed in without "Keep me signed in" either way (as an API client may): no word about the cookie.
-    expect(await laptop.page.locator('.session.current .remember').isVisible()).toBe(false);
+    await expectText(laptop.page.locator('.session.current .ends'), 'ends in 24 hours');
     expect(await laptop.page.locator('.session.current').count()).toBe(1);
     expect(await laptop.page.locator('#session-count').textContent()).toBe('3');
 
@@ -68,8 +68,9 @@ describe('The dashboard', () => {
     await expectText(laptop.page.locator('#session-count'), '1');
     expect(await laptop.page.getByRole('button', { name: 'Sign out all other sessions' }).isVisible()).toBe(false);
 
-    // Ending its own session from the list signs this browser out.
-    await laptop.page.getByRole('button', { name: /\(this device\)$/ }).click();
+    // Its own session has no button in the list: the page's one "Sign out" ends it.
+    expect(await laptop.page.locator('.session.current button').count()).toBe(0);
+    await laptop.page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await laptop.page.waitForURL('/login_page?notice=signed_out');
     expect(laptop.problems.errors).toEqual([]);
     expect(phone.problems.errors).toEqual([]);
@@ -110,6 +111,8 @@ describe('The dashboard', () => {
     expect(await attempts.nth(1).getAttribute('class')).toContain('throttled');
     expect(await attempts.nth(2).getAttribute('class')).toContain('failed');
     expect(await page.locator('#previous-login').isVisible()).toBe(false); // the first sign-in
+    // No "last sign-in": it would be this very one.
+    expect(await page.getByText('Last sign-in').count()).toBe(0);
     await signIn(context, user);
     await page.reload();
     await expectText(page.locator('#previous-login .meta'), /^· Chrome Headless on Linux \(desktop\), 127\.0\.0\.1$/);
@@ -143,7 +146,7 @@ describe('The dashboard', () => {
     await context.close();
   });
 
-  it('says which sessions are remembered and which last until the browser closes', async () => {
+  it('says how each session ends: when the browser closes (its expiry the latest) or, kept signed in, at its expiry', async () => {
     const user = await signup(site.t.http);
     await request(site.t.http)
       .post('/login')
@@ -157,11 +160,14 @@ describe('The dashboard', () => {
     expect(res.status()).toBe(200);
     await page.goto('/userpage');
     await expectText(page.locator('#session-count'), '2');
-    await expectText(page.locator('.session.current .remember'), '· Remembered');
+    // (Earlier tests moved the server's clock on, so the times are not the browser's "in 24 hours".)
+    await expectText(page.locator('.session.current .ends'), /^kept signed in, ends in \d+ weeks$/);
     await expectText(
-      page.locator('.session').filter({ hasText: 'Firefox on Windows' }).locator('.remember'),
-      '· Until the browser closes',
+      page.locator('.session').filter({ hasText: 'Firefox on Windows' }).locator('.ends'),
+      /^ends when the browser closes, or in \d+ (hours|days) at the latest$/,
     );
+    // The time is the session's expiry, with the exact moment on hover.
+    expect(await page.locator('.session.current .ends time').getAttribute('datetime')).toMatch(/^\d{4}-/);
     expect(problems.errors).toEqual([]);
     await context.close();
   });

@@ -76,7 +76,16 @@ function showCountry(element, code) {
   if (code) element.title = code;
 }
 
-const REMEMBERED = { true: 'Remembered', false: 'Until the browser closes' };
+/**
+ * How a session ends, as one phrase around its <time>: the session's own end (`expires_at`, fixed
+ * at sign-in) and the cookie's, which the login's remember_me chose. Without "Keep me signed in"
+ * the browser drops the cookie when it closes, so the time is only the latest end; with it the
+ * cookie lasts as long as the session; not asked (an API client), the cookie lasts too.
+ */
+const ENDS = {
+  false: ['ends when the browser closes, or ', ' at the latest'],
+  true: ['kept signed in, ends ', ''],
+};
 
 function sessionRow(session) {
   const item = row('session-row');
@@ -86,21 +95,22 @@ function sessionRow(session) {
   item.querySelector('.new-device').hidden = !session.new_device;
   showCountry(item.querySelector('.country'), session.location?.country);
   item.querySelector('.ip').textContent = session.ip_address ?? 'unknown address';
-  const remember = REMEMBERED[String(session.remember_me)];
-  if (remember) {
-    const slot = item.querySelector('.remember');
-    slot.hidden = false;
-    slot.textContent = ` · ${remember}`;
-  }
   setTime(item.querySelector('.login-time'), session.login_time);
   setTime(item.querySelector('.last-activity'), session.last_activity);
-  setTime(item.querySelector('.expires'), session.expires_at);
+  const expires = item.querySelector('.expires');
+  setTime(expires, session.expires_at);
+  const [before, after] = ENDS[String(session.remember_me)] ?? ['ends ', ''];
+  item.querySelector('.ends').replaceChildren(before, expires, after);
   const button = item.querySelector('.end-session');
   if (session.current) {
+    // This browser's own session: the page's "Sign out" ends it, so the row has no second button
+    // that looks the same and seems to do something else (ending the current session is a logout).
     item.classList.add('current');
     item.querySelector('.this-device').hidden = false;
+    button.remove();
+    return item;
   }
-  button.setAttribute('aria-label', `Sign out ${device}${session.current ? ' (this device)' : ''}`);
+  button.setAttribute('aria-label', `Sign out ${device}`);
   button.addEventListener('click', () => endSession(session, device, button));
   return item;
 }
@@ -116,7 +126,6 @@ async function endSession(session, device, button) {
     button.focus();
     return;
   }
-  if (answer.status === 204 && session.current) return leave('/login_page?notice=signed_out');
   if (answer.status === 204) say(`Signed out ${device}.`);
   else if (answer.status === 404) say('That session had already ended.');
   else {

@@ -27,13 +27,19 @@ export const RULES = {
     if (email.length > 254 || !EMAIL.test(email)) return 'Enter an email address like name@example.com.';
     return '';
   },
-  /** A password that is being chosen: 8 to 72 bytes, as bcrypt reads at most 72. */
+  /**
+   * A password that is being chosen: the server's rule, 8 to 72 bytes of UTF-8 counted on the NFC
+   * form (bcrypt reads at most 72). Told in characters, as a person counts: one byte is one
+   * character from A–Z, digits or ASCII punctuation, and everything else counts as 2 to 4 (an emoji
+   * made of several, more), so the count is said whenever it differs from what was typed.
+   */
   newPassword(value) {
     if (!value) return 'Choose a password.';
-    const n = bytes(value);
-    if (n < 8) return 'Use at least 8 characters.';
-    if (n > 72) return `Use at most 72 bytes (this is ${n}; accented letters and emoji take more than one).`;
-    return '';
+    const n = bytes(value.normalize('NFC'));
+    if (n >= 8 && n <= 72) return '';
+    const count =
+      n === codePoints(value) ? `this is ${n}` : `this counts as ${n}: letters beyond A–Z and emoji count as 2 or more`;
+    return n < 8 ? `Use at least 8 characters (${count}).` : `Use at most 72 characters (${count}).`;
   },
   /** A password that is being proved: anything non-empty. */
   password(value) {
