@@ -207,7 +207,10 @@ function buildOpenApiConfig(config: AppConfig) {
         scheme: 'bearer',
         bearerFormat: 'opaque',
         description:
-          'The same token as the cookie, for clients without a cookie jar; when both are sent, the header is used. ' +
+          'The same token as the cookie, for clients without a cookie jar, sent as `Authorization: Bearer <token>`; when both are sent, the header is used. ' +
+          'To get one, log in with `"return_token": true` in the JSON body of `POST /login` (`{"email", "password", "return_token": true}`): ' +
+          'the response carries it as `token`. Here, paste that value (without `Bearer `) into "Authorize" → `bearer`. ' +
+          'It stays valid until the session ends (`POST /logout` with it ends it); `POST /change_password` made with it answers with the replacement `token`. ' +
           'An `Authorization` header that is not `Bearer <token>` (`Bearer` alone, `Basic ...`, two tokens) is answered ' +
           '401 with reason `invalid` (on `/logout` it counts as no session); the cookie is then not read.',
       },

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
-import { checkAgainstSchema, type OpenApiDocument } from './utils/openapi-check';
+import { AUTH_FAILURE_REASONS } from '../src/auth/auth-failure';
+import { checkAgainstSchema, type OpenApiDocument, type Schema } from './utils/openapi-check';
 import { API_ROUTES, openApiPath, PAGE_ROUTES, signedOutStatus } from './utils/routes';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
@@ -36,6 +37,110 @@ describe('OpenAPI document', () => {
       name: 'session_token',
     });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // Enough for Swagger UI's "Authorize": where the token comes from, and where it goes.
+    const description = String(doc.components.securitySchemes.bearer.description);
+    expect(description).toContain('"return_token": true');
+    expect(description).toContain('POST /login');
+    expect(description).toContain('Authorization: Bearer <token>');
+  });
+
+  it('documents return_token and the token it returns, and a real response matches the served schemas', async () => {
+    const schemas = doc.components.schemas as Record<string, Schema & { properties: Record<string, Schema> }>;
+    const login = doc.paths['/login'].post as unknown as {
+      requestBody: { content: Record<string, { schema: Schema; examples?: Record<string, { value: unknown }> }> };
+      responses: Record<string, { content: Record<string, { schema: Schema }> }>;
+    };
+    expect(login.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/LoginDto' });
+    expect(schemas.LoginDto.properties.return_token).toMatchObject({ type: 'boolean' });
+    expect(schemas.LoginDto.required).not.toContain('return_token');
+    // The token is optional (only with return_token) and documented as such.
+    expect(schemas.LoginResponseDto.properties.token).toMatchObject({
+      type: 'string',
+      description: expect.stringContaining('"return_token": true'),
+    });
+    expect(schemas.LoginResponseDto.required).not.toContain('token');
+    expect(schemas.ChangePasswordResponseDto.properties.token).toMatchObject({ type: 'string' });
+    expect(schemas.ChangePasswordResponseDto.required).toEqual(['revoked']);
+    // The request examples are valid bodies, one of them asking for the token.
+    const examples = Object.values(login.requestBody.content['application/json'].examples ?? {});
+    expect(examples.map((e) => (e.value as { return_token?: boolean }).return_token)).toContain(true);
+    for (const example of examples) expect(checkAgainstSchema(doc, schemas.LoginDto, example.value)).toEqual([]);
+
+    const ada = await signup(t.http);
+    const res = await request(t.http)
+      .post('/login')
+      .send({ email: ada.email, password: ada.password, return_token: true })
+      .expect(200);
+    expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const loginSchema = login.responses['200'].content['application/json'].schema;
+    expect(checkAgainstSchema(doc, loginSchema, res.body, 'POST /login 200')).toEqual([]);
+    // A token the schema did not declare would be caught: the checker refuses unexpected properties.
+    expect(checkAgainstSchema(doc, loginSchema, { ...res.body, extra: 1 })).not.toEqual([]);
+
+    const changed = await request(t.http)
+      .post('/change_password')
+      .set('Authorization', `Bearer ${res.body.token}`)
+      .send({ current_password: ada.password, new_password: 'another good password' })
+      .expect(200);
+    expect(changed.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const changeSchema = doc.paths['/change_password'].post.responses['200'].content!['application/json'].schema;
+    expect(checkAgainstSchema(doc, changeSchema, changed.body, 'POST /change_password 200')).toEqual([]);
+  });
+
+  it("gives the server's own list of 401 reasons, and every 401 shows a 401 body with one of them", () => {
+    const schemas = doc.components.schemas as Record<string, Schema & { properties: Record<string, Schema> }>;
+    const reason = schemas.UnauthorizedDto.properties.reason as Schema & { description: string };
+    expect(reason.enum).toEqual([...AUTH_FAILURE_REASONS]);
+    expect(reason.enum).toContain('revoked_by_admin');
+    // Its description explains each one.
+    for (const r of AUTH_FAILURE_REASONS) expect(reason.description).toContain(`\`${r}\`: `);
+    // The model's own example is a 401 too (Swagger UI shows it in the Schemas section).
+    expect(schemas.UnauthorizedDto.properties.statusCode).toMatchObject({ example: 401 });
+    expect(schemas.UnauthorizedDto.properties.error).toMatchObject({ example: 'Unauthorized' });
+
+    const unauthorized = { $ref: '#/components/schemas/UnauthorizedDto' };
+    let routes = 0;
+    for (const [path, operations] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(operations)) {
+        // Routes that need a session (POST /login's 401 is its wrong password: plain error shape).
+        const json = op.responses['401']?.content?.['application/json'];
+        if (!json || !op.security) continue;
+        routes++;
+        const where = `${method} ${path}`;
+        // The session's 401 (alone, or beside the route's own plain 401).
+        const schema = json.schema;
+        expect({ where, session: schema.$ref ? schema : schema.oneOf?.find((s) => s.$ref) }).toEqual({
+          where,
+          session: unauthorized,
+        });
+        const example = json.example as { statusCode: number; error: string; reason?: string };
+        expect({ where, statusCode: example.statusCode, error: example.error }).toEqual({
+          where,
+          statusCode: 401,
+          error: 'Unauthorized',
+        });
+        expect(AUTH_FAILURE_REASONS).toContain(example.reason);
+      }
+    expect(routes).toBeGreaterThan(10);
+  });
+
+  it('lists every reason wherever a description lists the 401 reasons (none left out, revoked_by_admin included)', () => {
+    const texts: string[] = [];
+    const walk = (node: unknown, key = ''): void => {
+      if (typeof node === 'string' && (key === 'description' || key === 'summary')) texts.push(node);
+      else if (node && typeof node === 'object')
+        for (const [k, v] of Object.entries(node as Record<string, unknown>)) walk(v, k);
+    };
+    walk(doc);
+    const named = (text: string) => AUTH_FAILURE_REASONS.filter((r) => text.includes(`\`${r}\``));
+    // A text naming more than two reasons is a list of them: it must be the whole list.
+    const lists = texts.filter((text) => named(text).length > 2);
+    expect(lists.length).toBeGreaterThan(0);
+    for (const text of lists) expect({ text, named: named(text) }).toEqual({ text, named: [...AUTH_FAILURE_REASONS] });
+    // The route whose reason is revoked_by_admin says so.
+    expect(doc.paths['/admin/users/{id}/sessions'].delete as unknown as { summary: string }).toMatchObject({
+      summary: expect.stringContaining('`revoked_by_admin`'),
+    });
   });
 
   it.each(API_OPERATIONS)('documents %s %s with its success and error responses', (method, path, route) => {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Head, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Head, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import {
   ApiBody,
@@ -10,7 +10,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
 import { Auth } from '../common/access/auth.decorator';
 import { AcceptsFormPosts, CrossSiteChecked } from '../common/access/route-traits';
@@ -31,12 +31,11 @@ import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
 import { AuthService } from './auth.service';
 import { CookieHeader, DeviceCookie } from './device-cookie';
-import { ChangePasswordDto } from './dto/change-password.dto';
+import { ChangePasswordDto, ChangePasswordResponseDto } from './dto/change-password.dto';
 import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
-import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto } from './dto/login.dto';
+import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto, TOKEN_EXAMPLE } from './dto/login.dto';
 import { ReauthenticateDto, ReauthenticateResponseDto } from './dto/reauthenticate.dto';
 import { SignupDto, SignupResponseDto } from './dto/signup.dto';
-import { RevokedCountDto } from '../sessions/dto/session.dto';
 
 const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
@@ -87,12 +86,28 @@ export class AuthController {
       'remember_me true gives REMEMBER_ME_TIMEOUT as the lifetime; false a cookie without Max-Age. ' +
       'The session records the device (parsed from User-Agent) and, with GEOIP=true, the country of the address; ' +
       "it is marked new_device when the account had not signed in from that browser, OS and country before (never the account's first sign-in). " +
-      'When more logins arrive than the server can hash, the excess gets 503 with Retry-After (a known device only when the hashing reserved for known devices is full too).',
+      'When more logins arrive than the server can hash, the excess gets 503 with Retry-After (a known device only when the hashing reserved for known devices is full too). ' +
+      'A client without a cookie jar (a mobile app, a script, Swagger UI: log in here, copy `token` into "Authorize" → `bearer`) sends `"return_token": true` in a JSON body ' +
+      'and gets the token in the response too (`token`), to send as `Authorization: Bearer <token>`; the cookie is set as always. ' +
+      'Without it (browsers, the sign-in page) the token is only in the HttpOnly cookie; a form post cannot ask for it (400).',
   })
   @ApiConsumes(...FORM_TYPES)
-  @ApiBody({ type: LoginDto })
+  @ApiBody({
+    type: LoginDto,
+    examples: {
+      cookie: {
+        summary: 'A browser or cookie client: the token in the cookie only',
+        value: { email: 'ada@example.com', password: 'correct horse battery' },
+      },
+      bearer: {
+        summary: 'A client without cookies, in JSON only (a form post cannot ask): the token in the body too',
+        value: { email: 'ada@example.com', password: 'correct horse battery', return_token: true },
+      },
+    },
+  })
   @ApiOkResponse({
     type: LoginResponseDto,
+    description: 'Signed in. `token` only with `"return_token": true`.',
     headers: {
       'Set-Cookie': { description: 'The session token, and the known-device cookie.', schema: { type: 'string' } },
     },
@@ -112,7 +127,13 @@ export class AuthController {
     const { user, session, token } = await this.auth.login(dto, client, previous, devices);
     this.cookie.set(res, session, token);
     this.deviceCookie.remember(res, devices, user.id);
-    return { user: toUserDto(user), session: toSessionDto(session, session.id) };
+    // The raw token leaves in a body only when asked for, and only a JSON body can ask (LoginDto).
+    // The response is no-store like every JSON one, and bodies are never logged.
+    return {
+      user: toUserDto(user),
+      session: toSessionDto(session, session.id),
+      ...(dto.return_token === true ? { token } : {}),
+    };
   }
 
   /** HEAD never changes state; without this route Fastify would run GET /logout's handler for it. */
@@ -199,12 +220,19 @@ export class AuthController {
       'A wrong current password gives 401 and changes nothing; wrong current passwords count against the same failed-login limits as POST /login (429 with Retry-After). ' +
       'The new password follows the signup rule (8–72 bytes). ' +
       "The new session keeps the old one's remember_me and expires_at. " +
-      'A login with the old password that was still in flight gets no usable session. Concurrent changes are serialised: one succeeds, the others get 409.',
+      'A login with the old password that was still in flight gets no usable session. Concurrent changes are serialised: one succeeds, the others get 409. ' +
+      'A request authenticated by `Authorization: Bearer` also gets the new token in the body (`token`): its old token no longer works, and a client without a cookie jar ' +
+      'would otherwise be signed out. A cookie-authenticated request (a browser) gets it in the cookie only.',
   })
   @ApiBody({ type: ChangePasswordDto })
   @ApiOkResponse({
-    type: RevokedCountDto,
+    type: ChangePasswordResponseDto,
+    description: 'Changed. `token` only for a request authenticated by `Authorization: Bearer`.',
     headers: { 'Set-Cookie': { description: 'The new session token.', schema: { type: 'string' } } },
+    examples: {
+      cookie: { summary: 'Authenticated by the cookie', value: { revoked: 2 } },
+      bearer: { summary: 'Authenticated by Authorization: Bearer', value: { revoked: 2, token: TOKEN_EXAMPLE } },
+    },
   })
   @ApiErrors(400, 403, 413, 415, 429, 503)
   @ApiCredentialsChanged(
@@ -215,11 +243,15 @@ export class AuthController {
     @CurrentSession() session: Session,
     @Body() dto: ChangePasswordDto,
     @RequestClient() client: ClientInfo,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
-  ): Promise<RevokedCountDto> {
+  ): Promise<ChangePasswordResponseDto> {
     const result = await this.auth.changePassword({ user, session }, dto, client);
     this.cookie.set(res, result.session, result.token);
-    return { revoked: result.revoked };
+    // A Bearer client holds its token outside any cookie jar and the old one has just ended: without
+    // the new one in the body it would be signed out. It already held the old raw token, so this
+    // hands it nothing it could not have had; a cookie-authenticated browser never gets it.
+    return { revoked: result.revoked, ...(this.cookie.presentsBearer(req) ? { token: result.token } : {}) };
   }
 
   @Auth()

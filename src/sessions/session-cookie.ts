@@ -157,4 +157,13 @@ export class SessionCookie {
   read(req: FastifyRequest): PresentedTokens {
     return readSessionTokens(req, this.config.cookieSecure);
   }
+
+  /**
+   * Whether the request's credential is its `Authorization` header: when there is one, it alone
+   * decides (the cookie is not read, see readSessionTokens), so a request that has a session and
+   * this header was authenticated by Bearer.
+   */
+  presentsBearer(req: FastifyRequest): boolean {
+    return req.headers.authorization !== undefined;
+  }
 }

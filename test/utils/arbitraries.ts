@@ -140,6 +140,7 @@ export const FIELD_NAMES = [
   'message',
   'current_password',
   'new_password',
+  'return_token',
 ];
 export const HOSTILE_KEYS = [
   '__proto__',

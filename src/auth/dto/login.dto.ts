@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { NormalizeEmail } from '../../common/validators';
-import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SessionDto } from '../../sessions/dto/session.dto';
 import { UserDto } from '../../users/dto/user.dto';
 
@@ -39,11 +39,38 @@ export class LoginDto {
   @IsOptional()
   @IsBoolean({ message: 'remember_me must be true or false' })
   remember_me?: boolean;
+
+  @ApiProperty({
+    required: false,
+    type: Boolean,
+    description:
+      'true: the response body carries the session token too (`token`), for a client without a cookie jar (a mobile app, a script, Swagger UI\'s "Authorize"), ' +
+      'which then sends it as `Authorization: Bearer <token>`. The cookie is set as always. Omitted or false: no token in the body. ' +
+      "A JSON boolean only, so only a JSON body can ask: a form post that sends the field is refused (400), and browsers and the server's own pages never ask.",
+  })
+  // Only a JSON body can carry a boolean: a form post's values are text, so return_token=true in a
+  // form is refused (400) rather than ignored or read as true. A page can then never be talked into
+  // putting the token where its scripts (and an XSS) could read it. null is refused too: the field
+  // is absent or a boolean, nothing else.
+  @ValidateIf((_dto: object, value: unknown) => value !== undefined)
+  @IsBoolean({ message: 'return_token must be a JSON boolean (true or false); a form post cannot ask for the token' })
+  return_token?: boolean;
 }
+
+/** A session token as the server issues it (43 characters of base64url), for the examples. */
+export const TOKEN_EXAMPLE = 'kU3pV9xq2ZrE7nM4bT8wY1cA6dF0gH5jL2sQ9vX3zB7';
 
 export class LoginResponseDto {
   @ApiProperty({ type: UserDto }) user: UserDto;
   @ApiProperty({ type: SessionDto }) session: SessionDto;
+  @ApiProperty({
+    required: false,
+    example: TOKEN_EXAMPLE,
+    description:
+      'Only when the login asked for it (`"return_token": true`): the raw session token, the same as the cookie\'s, to send as `Authorization: Bearer <token>`. ' +
+      'Keep it as secret as a password; it is valid until the session ends (see `session.expires_at`).',
+  })
+  token?: string;
 }
 
 export class MessageDto {
