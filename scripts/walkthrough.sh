@@ -11,14 +11,12 @@
 #
 # `expect`: the HTTP status of each curl call of the block, in order (curl is wrapped in a function
 # that also writes the status to a file; snippets must not use -w themselves). `output has`: text the
-# block's standard output must contain. `needs return_token`: the block is skipped, loudly, when the
-# server's OpenAPI document does not mention `return_token` (until the login's token opt-in is there).
+# block's standard output must contain.
 set -euo pipefail
 export BASE=${1:-http://localhost:5000}
 __wt_readme="$(cd "$(dirname "$0")/.." && pwd)/README.md"
 __wt_dir=$(mktemp -d)
 __wt_i=0
-__wt_skipped=0
 # On any failure (a snippet's own under set -e too): what the block printed, and which block it was.
 trap 'rc=$?; if [ "$rc" -ne 0 ] && [ "$__wt_i" -gt 0 ]; then echo "--- output"; cat "$__wt_out" 2>/dev/null; echo "walk-through FAILED in block $__wt_i" >&2; fi; rm -rf "$__wt_dir"' EXIT
 
@@ -62,11 +60,6 @@ while [ -f "$__wt_dir/block-$((__wt_i + 1)).sh" ]; do
   __wt_spec=$(cat "$__wt_dir/block-$__wt_i.spec")
   echo "== block $__wt_i ($__wt_spec)"
   sed 's/^/   $ /' "$__wt_dir/block-$__wt_i.sh"
-  if [[ $__wt_spec == *"needs return_token"* ]] && ! command curl -s "$BASE/docs-json" | grep -q '"return_token"'; then
-    echo "   SKIPPED: this server does not offer return_token yet"
-    __wt_skipped=$((__wt_skipped + 1))
-    continue
-  fi
   : >"$__wt_statuses"
   # shellcheck disable=SC1090
   source "$__wt_dir/block-$__wt_i.sh" >"$__wt_out"
@@ -78,4 +71,4 @@ while [ -f "$__wt_dir/block-$((__wt_i + 1)).sh" ]; do
   __wt_has=$(field 'output has' "$__wt_spec")
   if [ -n "$__wt_has" ] && ! grep -qF -- "$__wt_has" "$__wt_out"; then fail "the output does not contain $__wt_has"; fi
 done
-echo "walk-through ok ($__wt_i blocks, $__wt_skipped skipped)"
+echo "walk-through ok ($__wt_i blocks)"
