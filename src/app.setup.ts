@@ -3,7 +3,6 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dirname, join } from 'node:path';
 import { BEARER_SCHEME, COOKIE_SCHEME } from './common/access/auth.decorator';
 import { routeTraits, type RouteTraits } from './common/access/route-traits';
 import {
@@ -21,6 +20,7 @@ import type { Logger } from 'pino';
 import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
 import { cacheAndVaryHeaders, corsOptions, securityHeaders, type SecurityHeaders } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
+import { assetsBase, FAVICON_CACHE, faviconSvg, LONG_LIVED, PUBLIC_DIR, UA_PARSER_DIR } from './pages/assets';
 import { sessionCookieName } from './sessions/session-cookie';
 
 /**
@@ -123,11 +123,14 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     closing = true;
     done();
   });
-  // The static-file plugins (the pages' assets, the OpenAPI page's) set their own Cache-Control.
-  // An answer that closes the connection while the body is still arriving (413) closes it gently,
-  // so the client can read it (common/lingering-close.ts).
+  // Every answer is no-store (the OpenAPI page's static files would set their own Cache-Control),
+  // except the 200s of a route that declares a Cache-Control of its own (the pages' versioned
+  // files, the icon). An answer that closes the connection while the body is still arriving (413)
+  // closes it gently, so the client can read it (common/lingering-close.ts).
   fastify.addHook('onSend', (req, reply, payload, done) => {
-    if (reply.getHeader('cache-control') !== 'no-store') reply.header('cache-control', 'no-store');
+    const cacheControl = reply.statusCode === 200 ? routeTraits(req).cacheControl : undefined;
+    if (cacheControl) reply.header('cache-control', cacheControl);
+    else if (reply.getHeader('cache-control') !== 'no-store') reply.header('cache-control', 'no-store');
     if (closing) reply.header('connection', 'close');
     lingerIfBodyUnread(req, reply);
     done(null, payload);
@@ -136,8 +139,18 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   registerBodyParsers(fastify);
   await app.register(fastifyCookie);
 
-  // The pages' styles and scripts (src/pages/public, copied into dist by nest-cli.json) and the
-  // user-agent parser the dashboard runs, from its npm package (that one file): no CDN, no build step.
+  // The pages' styles, scripts and icon (src/pages/public) and the user-agent parser the dashboard
+  // runs (pages/assets.ts), under a version that changes with their content: /assets/<version>/,
+  // kept by browsers for a year (the pages link them there, through the views' {{assets}}). The
+  // same files stay at their unversioned URLs (/assets/app.css), no-store as before, for anything
+  // that still names them. Another version's URL (a page drawn by an instance running other files,
+  // during a rolling deploy) is a 404, never cached: an immutable URL only ever answers its own
+  // content, and a reload fetches a page and files that agree.
+  const assets = assetsBase();
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith(`${assets}/`))
+      route.config = { ...(route.config as object), cacheControl: LONG_LIVED } satisfies RouteTraits;
+  });
   const files = {
     index: false,
     redirect: false,
@@ -147,14 +160,16 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     cacheControl: false,
     decorateReply: false,
   } as const;
-  app.useStaticAssets({ ...files, root: join(__dirname, 'pages', 'public'), prefix: '/assets/' });
-  const uaParser = require.resolve('ua-parser-js/dist/ua-parser.min.js');
-  app.useStaticAssets({
-    ...files,
-    root: dirname(uaParser),
-    prefix: '/assets/vendor/',
-    allowedPath: (path) => path === '/ua-parser.min.js',
-  });
+  const onlyUaParser = (path: string) => path === '/ua-parser.min.js';
+  for (const prefix of [`${assets}/`, '/assets/']) {
+    app.useStaticAssets({ ...files, root: PUBLIC_DIR, prefix });
+    app.useStaticAssets({ ...files, root: UA_PARSER_DIR, prefix: `${prefix}vendor/`, allowedPath: onlyUaParser });
+  }
+  // Browsers ask for /favicon.ico on every page that links no icon (a JSON answer, /docs): the
+  // same icon, so none of them logs a 404 (the CSP's img-src 'self' allows it).
+  fastify.get('/favicon.ico', { config: { cacheControl: FAVICON_CACHE } satisfies RouteTraits }, (_req, reply) =>
+    reply.type('image/svg+xml').send(faviconSvg()),
+  );
 
   // The OpenAPI page (Swagger UI) has inline styles: its routes, registered by @nestjs/swagger
   // rather than by a controller, are marked here, where their path is chosen.

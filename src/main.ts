@@ -4,10 +4,12 @@ import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './app.setup';
+import { AppLogger } from './common/logging';
 import { appConfig, ConfigError, parseEnv, type AppConfig } from './config/app.config';
-import { SchemaNotCurrentError } from './config/database.options';
+import { describeDatabase, migrationsAppliedAtStart, SchemaNotCurrentError } from './config/database.options';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -22,7 +24,7 @@ async function bootstrap(): Promise<void> {
     logger: LEVELS.slice(0, LEVELS.indexOf(early.logLevel) + 1),
     bufferLogs: true,
   });
-  app.useLogger(app.get(PinoNestLogger));
+  app.useLogger(new AppLogger(app.get(PinoNestLogger)));
   // SIGTERM and SIGINT: finish the requests in flight (up to SHUTDOWN_TIMEOUT_MS, see
   // common/shutdown-deadline.ts), close the database pool, exit 0.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
@@ -35,7 +37,28 @@ async function bootstrap(): Promise<void> {
     );
   }
   await listen(app, config.port);
-  Logger.log(`Listening on http://localhost:${config.port} (docs at /docs)`, 'Bootstrap');
+  Logger.log(startupLine(app, config), 'Bootstrap');
+}
+
+/**
+ * The one line that says the server is up: where it listens, the database it uses (never a
+ * password: see describeDatabase) and the migrations this start applied. As fields too, for
+ * whoever reads the JSON.
+ */
+function startupLine(app: NestFastifyApplication, config: AppConfig): Record<string, unknown> {
+  const addresses = app
+    .getHttpAdapter()
+    .getInstance()
+    .addresses()
+    .map(({ address, family, port }) => (family === 'IPv6' ? `[${address}]:${port}` : `${address}:${port}`));
+  const everywhere = addresses.some((a) => a.startsWith('[::]:') || a.startsWith('0.0.0.0:'));
+  const database = describeDatabase(config);
+  const migrations = [...migrationsAppliedAtStart(app.get(DataSource))];
+  const applied = migrations.length > 0 ? `migrations applied: ${migrations.join(', ')}` : 'migrations: none pending';
+  const msg =
+    `Listening on http://localhost:${config.port} (${everywhere ? 'every interface, ' : ''}${addresses.join(', ')}; docs at /docs); ` +
+    `database: ${database}; ${applied}`;
+  return { msg, event: 'started', addresses, database, migrations_applied: migrations };
 }
 
 /**

@@ -357,4 +357,21 @@ describe('Logs: JSON lines, a request id in each, authentication events, no secr
       for (const line of inRequests) expect(line.reqId).toMatch(/^(walk-wrong-password|[0-9a-f-]{36})$/);
     });
   });
+
+  // Last: a second capturing app takes the file's one log sink over (see createTestApp).
+  it("writes Nest's line per route at debug: LOG_LEVEL=debug shows them, the default level does not", async () => {
+    const routeLines = (logs: string[]) =>
+      logs
+        .map((line) => JSON.parse(line) as LogLine)
+        .filter((line) => line.context === 'RoutesResolver' || line.context === 'RouterExplorer');
+    expect(routeLines(t.logs)).toEqual([]);
+    const debug = await createTestApp({ LOG_LEVEL: 'debug' }, { captureLogs: true });
+    try {
+      const shown = routeLines(debug.logs);
+      expect(shown.map((line) => line.msg)).toContain('Mapped {/health, GET} route');
+      expect(new Set(shown.map((line) => line.level))).toEqual(new Set(['debug']));
+    } finally {
+      await debug.close();
+    }
+  });
 });

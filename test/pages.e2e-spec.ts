@@ -287,5 +287,106 @@ describe('Browser pages', () => {
       await request(t.http).get('/assets/vendor/ua-parser.pack.js').expect(404);
       await request(t.http).get('/assets/vendor/ua-parser.min.js/x').expect(404);
     });
+
+    /** Every /assets URL a page's markup names (stylesheet, icon, scripts). */
+    const assetUrls = (html: string) => [...html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    const LONG_LIVED = 'public, max-age=31536000, immutable';
+
+    it('the pages name their files under one version, served for a year; the pages themselves stay no-store', async () => {
+      const user = await signup(t.http);
+      const { cookie } = await login(t.http, user);
+      const pages = await Promise.all([
+        request(t.http).get('/login_page').expect(200),
+        request(t.http).get('/signup_page').expect(200),
+        request(t.http).get('/userpage').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).expect(200),
+      ]);
+      const urls = new Set(pages.flatMap((page) => assetUrls(page.text)));
+      for (const page of pages) expect(page.headers['cache-control']).toBe('no-store');
+      const versions = new Set([...urls].map((url) => url.split('/')[2]));
+      expect(versions.size).toBe(1);
+      const [version] = versions;
+      expect(version).toMatch(/^[0-9a-f]{12}$/);
+      expect([...urls].sort()).toEqual(
+        ['app.css', 'favicon.svg', 'auth-form.js', 'dashboard.js', 'vendor/ua-parser.min.js']
+          .map((file) => `/assets/${version}/${file}`)
+          .sort(),
+      );
+      // No view names an unversioned file, nor a placeholder left unfilled.
+      for (const page of pages) expect(page.text).not.toMatch(/"\/assets\/[a-z-]+\.(css|js|svg)"|\{\{/);
+
+      for (const url of urls) {
+        const res = await request(t.http).get(url).expect(200);
+        expect({ url, cacheControl: res.headers['cache-control'] }).toEqual({ url, cacheControl: LONG_LIVED });
+        expect(res.headers['content-type']).toMatch(/text\/css|javascript|image\/svg\+xml/);
+      }
+      const head = await request(t.http).head(`/assets/${version}/app.css`).expect(200);
+      expect(head.headers['cache-control']).toBe(LONG_LIVED);
+      // The scripts import each other relatively ('./api.js'): those resolve in the same version.
+      const dashboard = await request(t.http).get(`/assets/${version}/dashboard.js`).expect(200);
+      for (const [, imported] of dashboard.text.matchAll(/from '\.\/([\w-]+\.js)'/g)) {
+        const res = await request(t.http).get(`/assets/${version}/${imported}`).expect(200);
+        expect(res.headers['cache-control']).toBe(LONG_LIVED);
+      }
+    });
+
+    it('a missing file, another version and a climb out of the folder are 404s that nothing keeps; unversioned URLs are no-store', async () => {
+      const page = await request(t.http).get('/login_page').expect(200);
+      const version = assetUrls(page.text)[0].split('/')[2];
+      for (const path of [
+        `/assets/${version}/nope.js`,
+        `/assets/${version}/vendor/ua-parser.pack.js`,
+        `/assets/${version}/vendor`,
+        `/assets/0123456789ab/app.css`,
+        `/assets/${version}x/app.css`,
+      ]) {
+        const res = await request(t.http).get(path);
+        expect({ path, status: res.status, cacheControl: res.headers['cache-control'] }).toEqual({
+          path,
+          status: 404,
+          cacheControl: 'no-store',
+        });
+        expect(res.headers['content-type']).toMatch(/json/);
+      }
+      for (const path of [`/assets/${version}/../app.module.js`, `/assets/${version}/%2e%2e/%2e%2e/app.module.js`]) {
+        const res = await request(t.http).get(path);
+        expect([403, 404]).toContain(res.status);
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.text).not.toMatch(/require\(|exports/);
+      }
+      for (const path of ['/assets/app.css', '/assets/dashboard.js', '/assets/vendor/ua-parser.min.js']) {
+        const res = await request(t.http).get(path).expect(200);
+        expect({ path, cacheControl: res.headers['cache-control'] }).toEqual({ path, cacheControl: 'no-store' });
+      }
+    });
+
+    it('/favicon.ico is the icon (an SVG image), kept a day; the JSON API stays no-store', async () => {
+      for (const method of ['get', 'head'] as const) {
+        const icon = await request(t.http)[method]('/favicon.ico').expect(200);
+        expect(icon.headers['content-type']).toBe('image/svg+xml');
+        expect(icon.headers['cache-control']).toBe('public, max-age=86400');
+      }
+      const icon = await request(t.http)
+        .get('/favicon.ico')
+        .buffer(true)
+        .parse((res, done) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          res.on('end', () => done(null, text));
+        });
+      expect(String(icon.body)).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      // The page's CSP lets it show: same origin (img-src 'self').
+      expect(icon.headers['content-security-policy']).toMatch(/img-src 'self'/);
+
+      const user = await signup(t.http);
+      const { cookie } = await login(t.http, user);
+      for (const res of [
+        await request(t.http).get('/session_status').set('Cookie', cookie).expect(200),
+        await request(t.http).get('/userpage').set('Cookie', cookie).expect(200),
+        await request(t.http).get('/health').expect(200),
+        await request(t.http).get('/nope').expect(404),
+        await request(t.http).get('/session_status').expect(401),
+      ])
+        expect(res.headers['cache-control']).toBe('no-store');
+    });
   });
 });

@@ -2,16 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILT_MAIN, buildServer, freePort, startServer } from './utils/server-process';
+import { migrations } from '../migrations';
+import { BUILT_MAIN, buildServer, freePort, startServer, type ServerProcess } from './utils/server-process';
 import { createScratchDatabase, TEST_POSTGRES_URL } from './utils/postgres';
 import { TEST_SECRET } from './utils/test-app';
 
 /**
  * Every start-up failure is printed (issue 17): the built server, run with node as in production,
  * that cannot start exits non-zero with a message saying why on its output, instead of exiting 1
- * printing nothing.
+ * printing nothing. One that starts says so in one line (issue 19): address, database, migrations.
  */
-describe('Start-up failures are printed (the built server)', () => {
+describe('Start-up: failures are printed, a start is one line (the built server)', () => {
   let dir: string;
 
   beforeAll(async () => {
@@ -88,6 +89,71 @@ describe('Start-up failures are printed (the built server)', () => {
         const result = await runUntilExit({ DATABASE_URL: db.url, MIGRATIONS_RUN: 'false', SECRET_KEY: TEST_SECRET });
         expect(result.code).toBe(1);
         expect(result.stderr).toContain('Start-up failed: the database has no schema');
+      } finally {
+        await db.drop();
+      }
+    }, 60_000);
+  }
+
+  /** The JSON lines a server wrote so far (standard output is a pipe here: JSON even in development). */
+  const jsonLines = (server: ServerProcess) =>
+    server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const startupLine = (server: ServerProcess) => jsonLines(server).find((line) => line.event === 'started');
+
+  it('says, in one line, where it listens, the database and the migrations this start applied; no framework chatter', async () => {
+    const file = join(dir, 'startup-line.db');
+    const databaseUrl = `sqlite:///${file}`;
+    const first = await startServer('first', { DATABASE_URL: databaseUrl, SECRET_KEY: TEST_SECRET });
+    await first.stop();
+    const second = await startServer('second', { DATABASE_URL: databaseUrl, SECRET_KEY: TEST_SECRET });
+    await second.stop();
+
+    const names = migrations.map((m) => m.name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(startupLine(first)).toMatchObject({
+      level: 'info',
+      context: 'Bootstrap',
+      addresses: [expect.stringMatching(new RegExp(`^(\\[::\\]|0\\.0\\.0\\.0):${first.port}$`))],
+      database: `SQLite ${file}`,
+      migrations_applied: names,
+    });
+    expect(startupLine(first)?.msg).toBe(
+      `Listening on http://localhost:${first.port} (every interface, ${(startupLine(first)?.addresses as string[])[0]}; docs at /docs); ` +
+        `database: SQLite ${file}; migrations applied: ${names.join(', ')}`,
+    );
+    expect(startupLine(second)).toMatchObject({ migrations_applied: [], database: `SQLite ${file}` });
+    expect(startupLine(second)?.msg).toMatch(/; migrations: none pending$/);
+    // Nest's line per module and per route is at debug: at the default level, the start-up is a few lines.
+    for (const server of [first, second]) {
+      const lines = jsonLines(server);
+      expect(
+        lines.filter((l) => /^(InstanceLoader|RoutesResolver|RouterExplorer|NestFactory)$/.test(String(l.context))),
+      ).toEqual([]);
+      expect(lines.length).toBeLessThan(10);
+    }
+  }, 90_000);
+
+  if (adminUrl) {
+    it('on PostgreSQL: names the host, port and database, never the password (nor the user or the query string)', async () => {
+      const db = await createScratchDatabase(adminUrl, 'startup');
+      const url = new URL(db.url);
+      // The server's password if it has one, otherwise one it ignores (trust authentication).
+      url.password ||= 'start-up-line-secret';
+      url.search = '?application_name=startup-spec';
+      const password = decodeURIComponent(url.password);
+      const server = await startServer('postgres', { DATABASE_URL: url.toString(), SECRET_KEY: TEST_SECRET });
+      try {
+        await server.stop();
+        expect(startupLine(server)).toMatchObject({
+          database: `PostgreSQL ${url.hostname}:${url.port || '5432'}${url.pathname}`,
+          migrations_applied: migrations.map((m) => m.name),
+        });
+        expect(server.output()).not.toContain(password);
+        expect(String(startupLine(server)?.msg)).not.toMatch(/startup-spec|@/);
       } finally {
         await db.drop();
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type LoggerService, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
@@ -95,9 +95,11 @@ let shared: Logger | undefined;
  * The one pino logger of the process: JSON lines with an ISO time and the level's name. nestjs-pino
  * keeps the first logger it is given for the whole process, so this is made once, with the first
  * destination (standard output unless a test hands in a stream); each app sets its level. Under
- * NODE_ENV=test the logs are silent unless a test captures them.
+ * NODE_ENV=test the logs are silent unless a test captures them. A person reading a terminal in
+ * development gets the same lines made readable (see readableLogs).
  */
 export function processLogger(config: AppConfig, destination: DestinationStream | null): Logger {
+  destination ??= readableLogs(config.nodeEnv, process.stdout) ? readableDestination(process.stdout) : null;
   shared ??= pino(
     {
       serializers: {
@@ -167,4 +169,129 @@ export function endRequestLog(logger: Logger, req: FastifyRequest, reply: Fastif
     { req: req.raw, res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
     failed ? 'request errored' : 'request completed',
   );
+}
+
+/**
+ * Nest's own start-up lines (a line per module and per route, ~60 at `log`) written at `debug`
+ * instead: LOG_LEVEL=debug still shows them; otherwise the start-up line (main.ts) says what
+ * matters, the address, the database and the migrations.
+ */
+const FRAMEWORK_CHATTER = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+/** Nest's logger for the app (main.ts, and the tests that capture logs): nestjs-pino's, with the chatter above at debug. */
+export class AppLogger implements LoggerService {
+  constructor(
+    private readonly pinoLogger: LoggerService & Required<Pick<LoggerService, 'debug' | 'verbose' | 'fatal'>>,
+  ) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    const context = params.at(-1);
+    if (typeof context === 'string' && FRAMEWORK_CHATTER.has(context)) this.pinoLogger.debug(message, ...params);
+    else this.pinoLogger.log(message, ...params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.pinoLogger.error(message, ...params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.pinoLogger.warn(message, ...params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.pinoLogger.debug(message, ...params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.pinoLogger.verbose(message, ...params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.pinoLogger.fatal(message, ...params);
+  }
+}
+
+/**
+ * Readable lines instead of JSON: in development, when standard output is a terminal, i.e. a
+ * person is reading it. Output that goes to a pipe or a file stays JSON lines even in development
+ * (`npm start | jq`, a container without NODE_ENV=production feeding a log collector), and
+ * production is always JSON. A small formatter of our own rather than pino-pretty: one more
+ * dependency (with its own worker-thread transport) for a few dozen lines was not worth it.
+ */
+export function readableLogs(nodeEnv: AppConfig['nodeEnv'], stdout: { isTTY?: boolean }): boolean {
+  return nodeEnv === 'development' && stdout.isTTY === true;
+}
+
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** ANSI colours by level (0: the terminal's own). */
+const LEVEL_COLORS: Record<string, number> = { trace: 90, debug: 90, info: 32, warn: 33, error: 31, fatal: 31 };
+/** The fields a readable line shows in its own place, or not at all (the same on every line). */
+const PLACED = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'msg',
+  'context',
+  'reqId',
+  'req',
+  'res',
+  'responseTime',
+  'err',
+]);
+
+/** A field as text: a string as it is, anything else as JSON. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+
+/**
+ * One JSON log line as a person reads it: the time (UTC), the level, the context, the message and
+ * the other fields as `key=value`; a request's line as `GET /path → 200 (3 ms)`; an error's stack
+ * below it. The request id last, dimmed. Anything that is not a JSON object is passed through.
+ */
+export function readableLine(line: string, color: boolean): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof entry !== 'object' || entry === null) return line;
+  // Control characters (an escape sequence in a header a client sent) are shown, not obeyed.
+  const paint = (code: number, text: string) => {
+    const safe = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return color && code ? `\x1b[${code}m${safe}\x1b[0m` : safe;
+  };
+  const level = String(entry.level);
+  const parts = [
+    paint(90, text(entry.time).slice(11, 23)),
+    paint(LEVEL_COLORS[level] ?? 0, level.toUpperCase().padEnd(5)),
+  ];
+  if (entry.context) parts.push(paint(36, `[${text(entry.context)}]`));
+  const req = entry.req as { method?: string; url?: string } | undefined;
+  const res = entry.res as { statusCode?: number } | undefined;
+  if (req && res)
+    parts.push(paint(0, `${req.method} ${req.url} → ${res.statusCode} (${String(entry.responseTime)} ms)`));
+  else if (entry.msg !== undefined) parts.push(paint(0, text(entry.msg)));
+  // A field the message already says (an event named by its message, the start-up line's fields) is not repeated.
+  const message = typeof entry.msg === 'string' ? entry.msg : '';
+  const saidText = (value: unknown) =>
+    typeof value === 'string' && (value === message || (value.length >= 8 && message.includes(value)));
+  const said = (value: unknown) => saidText(value) || (Array.isArray(value) && value.every(saidText));
+  for (const [key, value] of Object.entries(entry)) {
+    if (PLACED.has(key) || value === undefined || said(value)) continue;
+    const shown = typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+    parts.push(`${paint(90, `${key}=`)}${paint(0, shown)}`);
+  }
+  if (entry.reqId) parts.push(paint(90, `reqId=${text(entry.reqId)}`));
+  const err = entry.err as { stack?: string; message?: string } | undefined;
+  const stack = err ? `\n    ${paint(0, err.stack ?? err.message ?? '').replace(/\n/g, '\n    ')}` : '';
+  return `${parts.join(' ')}${stack}\n`;
+}
+
+/** A pino destination writing readable lines to a terminal, in colour unless NO_COLOR is set. */
+function readableDestination(out: NodeJS.WriteStream): DestinationStream {
+  const color = !process.env.NO_COLOR;
+  return { write: (line: string) => void out.write(readableLine(line, color)) };
 }

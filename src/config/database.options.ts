@@ -152,9 +152,24 @@ export class SchemaNotCurrentError extends Error {
  * (or, as it did, exiting on a missing table with nothing printed).
  */
 export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
-  const dataSource = await new AppDataSource(options).initialize();
-  if (options.migrationsRun) return dataSource;
+  // The migrations are run here rather than by initialize() (what MIGRATIONS_RUN=true would have
+  // TypeORM do, the same call) so that the start-up line can name the ones this start applied.
+  const dataSource = await new AppDataSource({ ...options, migrationsRun: false }).initialize();
+  if (options.migrationsRun) {
+    try {
+      const applied = await dataSource.runMigrations({ transaction: options.migrationsTransactionMode });
+      appliedAtStart.set(
+        dataSource,
+        applied.map((m) => m.name),
+      );
+    } catch (error) {
+      await dataSource.destroy();
+      throw error;
+    }
+    return dataSource;
+  }
   const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  appliedAtStart.set(dataSource, []);
   if (pending.length === 0) return dataSource;
   await dataSource.destroy();
   const all = dataSource.migrations.length;
@@ -163,4 +178,34 @@ export async function openDataSource(options: DataSourceOptions): Promise<DataSo
       ? 'the database has no schema (none of its migrations is applied)'
       : `the database schema is behind this version (${pending.length} of ${all} migrations not applied: ${pending.map((m) => m.name).join(', ')})`;
   throw new SchemaNotCurrentError(`${what}; run \`npm run migration:run\` or start with MIGRATIONS_RUN=true`);
+}
+
+const appliedAtStart = new WeakMap<DataSource, readonly string[]>();
+
+/** The names of the migrations that opening this DataSource applied (none: the schema was current). */
+export function migrationsAppliedAtStart(dataSource: DataSource): readonly string[] {
+  return appliedAtStart.get(dataSource) ?? [];
+}
+
+/**
+ * Where the data lives, for the start-up line: the kind and the file, or the host, port and
+ * database (and the replica's), never the user, the password or the query string (which may
+ * carry a password too). A URL that cannot be parsed is not shown at all.
+ */
+export function describeDatabase(config: Pick<AppConfig, 'databaseUrl' | 'databaseReplicaUrl'>): string {
+  const target = parseDatabaseUrl(config.databaseUrl);
+  if (target.type === 'better-sqlite3')
+    return target.database === ':memory:' ? 'SQLite in memory' : `SQLite ${target.database}`;
+  const primary = `PostgreSQL ${postgresPlace(target.url)}`;
+  return config.databaseReplicaUrl ? `${primary}, replica ${postgresPlace(config.databaseReplicaUrl)}` : primary;
+}
+
+function postgresPlace(url: string): string {
+  try {
+    const { hostname, port, pathname } = new URL(url);
+    const host = decodeURIComponent(hostname) || 'localhost';
+    return `${host}:${port || '5432'}${pathname.length > 1 ? decodeURIComponent(pathname) : ''}`;
+  } catch {
+    return '(its URL is not shown)';
+  }
 }

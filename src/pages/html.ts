@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetsBase } from './assets';
 
 /**
  * Markup that is already safe to insert as is: only ever made by `renderView` from a view file, or
@@ -57,10 +58,13 @@ function source(name: string): string {
  * Fills a view (`views/<name>.html`, plain HTML) in: every `{{key}}` becomes its value, escaped,
  * unless the value is SafeHtml (another rendered view). Every placeholder needs a value and every
  * value a placeholder, so a typo fails loudly instead of printing "{{nmae}}" or dropping a message.
+ * `{{assets}}` is filled in here, in every view, with the versioned assets folder
+ * (`/assets/<version>`, see assets.ts), so no view or caller knows the version.
  */
 export function renderView(name: string, values: ViewValues): SafeHtml {
   const unused = new Set(Object.keys(values));
   const text = source(name).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    if (key === 'assets') return assetsBase();
     const value = values[key];
     if (value === undefined) throw new Error(`view ${name}: no value for {{${key}}}`);
     unused.delete(key);

@@ -197,7 +197,11 @@ export const ROUTES: readonly CatalogueRoute[] = [
 export const NOT_IN_CATALOGUE: ReadonlyArray<{ route: RegExp; what: string }> = [
   { route: /^OPTIONS \*$/, what: 'CORS preflight (@fastify/cors, app.enableCors)' },
   { route: /^(GET|HEAD) \/docs(|\/|\/.+|-json|-yaml)$/, what: 'the OpenAPI page, its JSON and YAML, its files' },
-  { route: /^(GET|HEAD) \/assets\/(vendor\/)?\*$/, what: "the pages' static files (@fastify/static)" },
+  {
+    route: /^(GET|HEAD) \/assets\/([0-9a-f]{12}\/)?(vendor\/)?\*$/,
+    what: "the pages' static files, versioned and not (@fastify/static)",
+  },
+  { route: /^(GET|HEAD) \/favicon\.ico$/, what: 'the icon (app.setup.ts)' },
 ];
 
 /** `GET /chats/:user_id`: how specs name a route. */

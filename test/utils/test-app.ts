@@ -10,7 +10,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import type { RouteTraits } from '../../src/common/access/route-traits';
 import { Clock } from '../../src/common/clock';
-import { LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
+import { AppLogger, LOG_DESTINATION, PINO_LEVELS, ROOT_LOGGER } from '../../src/common/logging';
 import { appConfig, parseEnv, type AppConfig } from '../../src/config/app.config';
 import { DEFAULT_REDIS_KEY_PREFIX, REDIS_KEY_PREFIX } from '../../src/redis/redis.service';
 import { FakeClock } from './fake-clock';
@@ -108,7 +108,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   const logs: string[] = [];
   if (options.captureLogs) {
     captured = logs;
-    app.useLogger(app.get(PinoNestLogger));
+    app.useLogger(new AppLogger(app.get(PinoNestLogger)));
   }
   await configureApp(app);
   await app.init();

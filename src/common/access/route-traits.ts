@@ -31,6 +31,11 @@ export interface RouteTraits {
   crossSiteChecked?: true;
   /** A page whose CSP must allow inline styles (never inline scripts): the OpenAPI page. */
   inlineStyles?: true;
+  /**
+   * The Cache-Control of the route's 200 answers, instead of no-store: files that never hold user
+   * data (the pages' versioned assets, the icon). Its errors (a 404) stay no-store.
+   */
+  cacheControl?: string;
 }
 
 /** A request's route traits ({} for a request no route matched). */
