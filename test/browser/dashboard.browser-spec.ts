@@ -242,6 +242,14 @@ describe('The dashboard', () => {
       // Escape cancels: nothing is ended, focus goes back to the button.
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
+      // Focus returns once the cancelled prompt has settled (a few ticks after the dialog closes).
+      await page
+        .waitForFunction(
+          (label) => document.activeElement?.getAttribute('aria-label') === label,
+          `Sign out ${device}`,
+          { timeout: 5000 },
+        )
+        .catch(() => undefined);
       expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Sign out ${device}`);
       await expectText(page.locator('#session-count'), '2');
 
