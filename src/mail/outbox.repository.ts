@@ -96,16 +96,4 @@ export class OutboxRepository {
     );
     return (result.affected ?? 0) > 0;
   }
-
-  /** Deletes finished rows (sent or given up) older than `cutoff`; how many. */
-  async deleteFinishedBefore(cutoff: Date): Promise<number> {
-    const result = await this.entries
-      .createQueryBuilder()
-      .delete()
-      .where('(sent_at IS NOT NULL AND sent_at < :cutoff) OR (failed_at IS NOT NULL AND failed_at < :cutoff)', {
-        cutoff,
-      })
-      .execute();
-    return result.affected ?? 0;
-  }
 }
