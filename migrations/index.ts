@@ -5,6 +5,7 @@ import { SessionInsights1764500000000 } from './1764500000000-SessionInsights';
 import { CredentialVersion1764600000000 } from './1764600000000-CredentialVersion';
 import { LoginActivity1764650000000 } from './1764650000000-LoginActivity';
 import { EmailNfc1764700000000 } from './1764700000000-EmailNfc';
+import { Outbox1764800000000 } from './1764800000000-Outbox';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   CredentialVersion1764600000000,
   LoginActivity1764650000000,
   EmailNfc1764700000000,
+  Outbox1764800000000,
 ];

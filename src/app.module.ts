@@ -17,6 +17,7 @@ import { AppValidationPipe } from './common/validation.pipe';
 import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions, openDataSource, SchemaNotCurrentError } from './config/database.options';
 import { HealthModule } from './health/health.module';
+import { MailModule } from './mail/mail.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
@@ -57,6 +58,7 @@ import { UsersModule } from './users/users.module';
     PagesModule,
     CleanupModule,
     AdminModule,
+    MailModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.

@@ -1,6 +1,7 @@
 import { LoginAttempt } from './auth/login-attempt.entity';
 import { Chat } from './chat/chat.entity';
 import { GlobalChat } from './chat/global-chat.entity';
+import { OutboxEntry } from './mail/outbox.entity';
 import { Session } from './sessions/session.entity';
 import { User } from './users/user.entity';
 
@@ -10,4 +11,4 @@ import { User } from './users/user.entity';
  * `autoLoadEntities`), so config knows no feature; test/migrations.e2e-spec.ts checks that the app
  * loads exactly this list.
  */
-export const entities = [User, Session, Chat, GlobalChat, LoginAttempt];
+export const entities = [User, Session, Chat, GlobalChat, LoginAttempt, OutboxEntry];

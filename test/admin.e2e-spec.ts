@@ -110,6 +110,7 @@ describe('Admin routes', () => {
           created_at: expect.any(String),
           last_login: null,
           is_active: true,
+          email_verified: false,
           is_admin: false,
         },
       ],

@@ -31,6 +31,7 @@ describe("Signup, login, logout (the original guide's checklist)", () => {
           created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
           last_login: null,
           is_active: true,
+          email_verified: false,
         },
       });
       const row = await t.dataSource

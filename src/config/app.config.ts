@@ -182,6 +182,9 @@ function readTrustProxy(text: string | undefined): boolean | number | string {
 
 const TEN_YEARS = 10 * 365 * 86400;
 
+const DEFAULT_MAIL_FROM = 'Session server <no-reply@localhost>';
+const DEFAULT_MAIL_OUTBOX_DIR = './mail-outbox';
+
 /**
  * Every environment variable the server reads, each declared once: its rule, default and a line
  * of description. README.md's configuration table and .env.example are checked against this list
@@ -386,6 +389,51 @@ export const ENV_VARS = {
     max: 86400,
     description: 'Seconds of the chat send window; past the limit a session waits one window (429)',
   }),
+  MAIL_URL: {
+    description: 'SMTP server mail is sent through (smtp:// or smtps://, user:password@ if it asks); empty = none',
+    default: '',
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      if (!/^smtps?:\/\/[^/?#\s]+/.test(text)) throw new InvalidValue('must be an smtp:// or smtps:// URL');
+      return text;
+    },
+  },
+  MAIL_FROM: {
+    description: 'The From of every mail, an address or "Name <address>"',
+    default: DEFAULT_MAIL_FROM,
+    read(text: string | undefined): string {
+      if (text === undefined) return DEFAULT_MAIL_FROM;
+      if (text.length > 300 || /[\r\n]/.test(text) || !/[^\s@<>]+@[^\s@<>]+/.test(text)) {
+        throw new InvalidValue(`must be an address or "Name <address>" (got "${text}")`);
+      }
+      return text;
+    },
+  },
+  PUBLIC_URL: {
+    description: "The server's address as users reach it (an origin, no path): links in mail start with it",
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      let url: URL | null = null;
+      try {
+        url = new URL(text);
+      } catch {
+        // Reported below.
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== text.replace(/\/$/, '')) {
+        throw new InvalidValue(
+          `must be an http(s) origin without a path, like https://sessions.example.com (got "${text}")`,
+        );
+      }
+      return url.origin;
+    },
+  },
+  MAIL_OUTBOX_DIR: {
+    description: 'Without MAIL_URL outside production: the folder each mail is written to as an .eml file',
+    default: DEFAULT_MAIL_OUTBOX_DIR,
+    read(text: string | undefined): string {
+      return text ?? DEFAULT_MAIL_OUTBOX_DIR;
+    },
+  },
   LOG_LEVEL: oneOf({
     values: ['error', 'warn', 'log', 'debug', 'verbose'],
     default: 'log',
@@ -433,6 +481,13 @@ export interface AppConfig {
   chatRateLimit: { messages: number; windowSeconds: number };
   retentionDays: number;
   cleanupIntervalMinutes: number;
+  /**
+   * Mail (src/mail): the SMTP URL or null; without one, outside production mail goes to the log and
+   * `outboxDir`, in production nowhere (the mail routes answer 503).
+   */
+  mail: { url: string | null; from: string; outboxDir: string };
+  /** Where links in mail point: PUBLIC_URL, else http://localhost:PORT. Never a request's Host. */
+  publicUrl: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -460,6 +515,10 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
       if (!(error instanceof InvalidValue)) throw error;
       problems.push(`${name} ${error.message}`);
     }
+  }
+  // Mail sent from production must link to where users reach the server, not to localhost.
+  if (context.production && textOf('MAIL_URL') !== undefined && textOf('PUBLIC_URL') === undefined) {
+    problems.push('PUBLIC_URL is required when NODE_ENV=production and MAIL_URL is set (links in mail start with it)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const env = values as EnvValues;
@@ -501,6 +560,8 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     chatRateLimit: { messages: env.CHAT_RATE_LIMIT, windowSeconds: env.CHAT_RATE_WINDOW },
     retentionDays: env.RETENTION_DAYS,
     cleanupIntervalMinutes: env.CLEANUP_INTERVAL_MINUTES,
+    mail: { url: env.MAIL_URL, from: env.MAIL_FROM, outboxDir: env.MAIL_OUTBOX_DIR },
+    publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     logLevel: env.LOG_LEVEL,
   };
 }

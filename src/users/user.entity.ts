@@ -33,6 +33,13 @@ export class User {
   isAdmin: boolean;
 
   /**
+   * The address has been proven to be the user's (a verification or reset link was used). False for
+   * accounts made before the column existed: none of their addresses had been confirmed.
+   */
+  @Column({ name: 'email_verified', type: Boolean, default: false })
+  emailVerified: boolean;
+
+  /**
    * Goes up by one with every credential change: a password change or reset, a disable, an "end
    * all" (UsersService.changeCredentials). A session is usable only while the version it was born
    * under (sessions.credential_version) is still this one.

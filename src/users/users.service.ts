@@ -55,6 +55,8 @@ export class UsersService implements OnApplicationBootstrap {
       lastLogin: null,
       isActive: true,
       isAdmin: this.config.adminEmails.includes(data.email),
+      // Proven only by a verification (or reset) link.
+      emailVerified: false,
       credentialVersion: 0,
     });
     if (!user) throw new ConflictException(EMAIL_TAKEN);

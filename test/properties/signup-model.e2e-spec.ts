@@ -265,10 +265,17 @@ describe('Property tests (fast-check): signup agrees with a model of API.md', ()
           const stored = { name: row.name, email: row.email, phone: row.phone };
           if (JSON.stringify(stored) !== JSON.stringify(expected))
             fail(`${what}: stored ${JSON.stringify(stored)}, expected ${JSON.stringify(expected)}`);
-          expect(res.body.user).toMatchObject({ id: row.id, ...expected, is_active: true, last_login: null });
+          expect(res.body.user).toMatchObject({
+            id: row.id,
+            ...expected,
+            is_active: true,
+            last_login: null,
+            email_verified: false,
+          });
           expect(Object.keys(res.body.user).sort()).toEqual([
             'created_at',
             'email',
+            'email_verified',
             'id',
             'is_active',
             'last_login',

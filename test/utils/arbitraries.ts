@@ -150,6 +150,7 @@ export const HOSTILE_KEYS = [
   'hasOwnProperty',
   'id',
   'is_active',
+  'email_verified',
   'user_id',
   'created_at',
   'password_hash',

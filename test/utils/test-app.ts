@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -49,6 +51,8 @@ export interface TestAppOptions {
  * to the app that captures them (if any).
  */
 let captured: string[] | null = null;
+/** Apps made so far by this test file's process (each gets a mail folder of its own). */
+let appCount = 0;
 const logSink = {
   write(line: string): void {
     captured?.push(line);
@@ -76,6 +80,9 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     AUTH_RATE_LIMIT: '100000',
     // Likewise chat specs send many messages from one session; the send limit has its own spec.
     CHAT_RATE_LIMIT: '100000',
+    // No MAIL_URL: a mail a spec causes is written here (a folder of its own, made only if written
+    // to), never into the working directory; test/mail-outbox.e2e-spec.ts gives a real SMTP server.
+    MAIL_OUTBOX_DIR: join(tmpdir(), `session-server-mail-${process.pid}-${++appCount}`),
     ...env,
   });
   const clock = new FakeClock();

@@ -11,6 +11,12 @@ export class UserDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: '2026-11-27T18:05:00.000Z' }) last_login:
     string | null;
   @ApiProperty({ example: true }) is_active: boolean;
+  @ApiProperty({
+    example: false,
+    description:
+      'Whether the address has been confirmed (a verification or password-reset link was used); false for accounts made before e-mail verification existed.',
+  })
+  email_verified: boolean;
 }
 
 export class UserPageDto {
@@ -28,5 +34,6 @@ export function toUserDto(user: User): UserDto {
     created_at: user.createdAt.toISOString(),
     last_login: user.lastLogin ? user.lastLogin.toISOString() : null,
     is_active: user.isActive,
+    email_verified: user.emailVerified,
   };
 }
