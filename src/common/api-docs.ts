@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
-import { errorBody, reasonPhrase } from './http-error';
+import { CREDENTIALS_CHANGED, errorBody, reasonPhrase } from './http-error';
 import { ApiProperty, ApiResponse, getSchemaPath, type ReferenceObject, type SchemaObject } from '@nestjs/swagger';
 
 export class ErrorDto {
@@ -49,17 +49,14 @@ export function errorExample(status: number, message?: string | string[], extra:
 
 /**
  * The 409 of a request that lost a race to a credential change of the same account (a password
- * change, a disable, an "end all"; users.service.ts credentialsChanged): it did nothing.
+ * change, a disable, an "end all"; common/http-error.ts credentialsChanged): it did nothing.
  */
 export function ApiCredentialsChanged(what: string) {
   return ApiResponse({
     status: 409,
     description: `Another change to the account's credentials or sessions committed while this request ran: ${what}`,
     type: ErrorDto,
-    example: errorExample(
-      409,
-      "The account's credentials or sessions changed while this request ran; nothing was done (sign in again)",
-    ),
+    example: errorExample(409, CREDENTIALS_CHANGED),
   });
 }
 

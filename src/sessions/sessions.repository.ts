@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { IsNull, Not, Repository, type FindOptionsWhere } from 'typeorm';
 import { deleteInBatches, updateInBatches } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { Transaction } from '../common/database/transactions';
@@ -78,43 +78,40 @@ export class SessionsRepository {
     now: Date,
     tx: Transaction = this.sessions.manager,
   ): Promise<boolean> {
-    const result = await tx.update(
-      Session,
-      { id: sessionId, isActive: true },
-      { isActive: false, logoutTime: now, endReason: reason },
-    );
-    return (result.affected ?? 0) > 0;
+    return (await this.endWhere({ id: sessionId }, reason, now, tx)) > 0;
   }
 
   /** Ends every active session of the user; how many it ended. */
-  async endActive(
-    userId: number,
-    reason: EndReason,
-    now: Date,
-    tx: Transaction = this.sessions.manager,
-  ): Promise<number> {
-    const result = await tx.update(
-      Session,
-      { userId, isActive: true },
-      { isActive: false, logoutTime: now, endReason: reason },
-    );
-    return result.affected ?? 0;
+  endActive(userId: number, reason: EndReason, now: Date, tx: Transaction = this.sessions.manager): Promise<number> {
+    return this.endWhere({ userId }, reason, now, tx);
   }
 
   /** Ends every active session of the user but `keepId`; how many it ended. */
-  async endActiveExcept(
+  endActiveExcept(
     userId: number,
     keepId: number,
     reason: EndReason,
     now: Date,
     tx: Transaction = this.sessions.manager,
   ): Promise<number> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(Session)
-      .set({ isActive: false, logoutTime: now, endReason: reason })
-      .where('user_id = :userId AND is_active = :active AND id <> :keepId', { userId, active: true, keepId })
-      .execute();
+    return this.endWhere({ userId, id: Not(keepId) }, reason, now, tx);
+  }
+
+  /**
+   * The one statement that ends sessions: those matching `where` that are still active (so each
+   * row is ended once, with the reason of whoever got there first); how many it ended.
+   */
+  private async endWhere(
+    where: FindOptionsWhere<Session>,
+    reason: EndReason,
+    now: Date,
+    tx: Transaction,
+  ): Promise<number> {
+    const result = await tx.update(
+      Session,
+      { ...where, isActive: true },
+      { isActive: false, logoutTime: now, endReason: reason },
+    );
     return result.affected ?? 0;
   }
 

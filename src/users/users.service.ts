@@ -7,17 +7,6 @@ import { UsersRepository, type CredentialChange } from './users.repository';
 
 const EMAIL_TAKEN = 'An account with this email already exists';
 
-/**
- * The 409 of a request that lost a race to a credential change of the same account (another
- * password change, a disable, an "end all"): it changed nothing, and the client's session (if it
- * had one) is no longer valid. A login, a password change and an "end all" answer it.
- */
-export function credentialsChanged(): ConflictException {
-  return new ConflictException(
-    "The account's credentials or sessions changed while this request ran; nothing was done (sign in again)",
-  );
-}
-
 export interface NewUser {
   name: string;
   phone: string;
