@@ -434,6 +434,26 @@ export const ENV_VARS = {
       return text ?? DEFAULT_MAIL_OUTBOX_DIR;
     },
   },
+  PASSWORD_RESET_TIMEOUT: int({
+    default: 1800,
+    min: 60,
+    max: 7 * 86400,
+    description: 'Seconds a password-reset link stays valid (single use; a newer one makes older ones invalid)',
+  }),
+  EMAIL_VERIFICATION_TIMEOUT: int({
+    default: 3 * 86400,
+    min: 60,
+    max: 30 * 86400,
+    description: 'Seconds an e-mail verification or e-mail change link stays valid (single use)',
+  }),
+  REQUIRE_VERIFIED_EMAIL: bool({
+    default: false,
+    description: 'Refuse sign-in (403 email_not_verified) until the account has verified its e-mail address',
+  }),
+  NOTIFY_NEW_DEVICE: bool({
+    default: true,
+    description: 'Mail the account when it signs in from a new device (browser, system or country)',
+  }),
   LOG_LEVEL: oneOf({
     values: ['error', 'warn', 'log', 'debug', 'verbose'],
     default: 'log',
@@ -488,6 +508,14 @@ export interface AppConfig {
   mail: { url: string | null; from: string; outboxDir: string };
   /** Where links in mail point: PUBLIC_URL, else http://localhost:PORT. Never a request's Host. */
   publicUrl: string;
+  /** Seconds a password-reset link is valid. */
+  passwordResetTimeout: number;
+  /** Seconds an e-mail verification (or e-mail change) link is valid. */
+  emailVerificationTimeout: number;
+  /** Login refused (403 email_not_verified) until the address is verified. */
+  requireVerifiedEmail: boolean;
+  /** A sign-in marked new_device mails the account. */
+  notifyNewDevice: boolean;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -562,6 +590,10 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     cleanupIntervalMinutes: env.CLEANUP_INTERVAL_MINUTES,
     mail: { url: env.MAIL_URL, from: env.MAIL_FROM, outboxDir: env.MAIL_OUTBOX_DIR },
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+    passwordResetTimeout: env.PASSWORD_RESET_TIMEOUT,
+    emailVerificationTimeout: env.EMAIL_VERIFICATION_TIMEOUT,
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    notifyNewDevice: env.NOTIFY_NEW_DEVICE,
     logLevel: env.LOG_LEVEL,
   };
 }
