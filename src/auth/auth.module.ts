@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { Transactions } from '../common/database/transactions';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { MailModule } from '../mail/mail.module';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
 import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
@@ -18,6 +19,7 @@ import { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsRepository } from './login-attempts.repository';
 import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
+import { Notices } from './notices';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
 import { RedisLoginFailureStore } from './redis-login-failure-store';
@@ -28,6 +30,7 @@ import { SessionGuard } from './session.guard';
     UsersModule,
     SessionsModule,
     RedisModule,
+    MailModule,
     TypeOrmModule.forFeature([LoginAttempt]),
     // A coarse request-rate limit per client address on /login and /signup (failed-login limits
     // are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
@@ -56,6 +59,7 @@ import { SessionGuard } from './session.guard';
   providers: [
     AuthService,
     DeviceCookie,
+    Notices,
     PasswordHasher,
     PasswordPolicy,
     LoginThrottle,
