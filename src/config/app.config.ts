@@ -428,7 +428,8 @@ export const ENV_VARS = {
     },
   },
   MAIL_OUTBOX_DIR: {
-    description: 'Without MAIL_URL outside production: the folder each mail is written to as an .eml file',
+    description:
+      'Without MAIL_URL outside production: the folder each mail is written to as an .eml file (and its text as .txt)',
     default: DEFAULT_MAIL_OUTBOX_DIR,
     read(text: string | undefined): string {
       return text ?? DEFAULT_MAIL_OUTBOX_DIR;
