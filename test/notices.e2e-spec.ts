@@ -112,7 +112,10 @@ describe('Notices by mail', () => {
     it.each([
       ['Host', { Host: EVIL }],
       ['X-Forwarded-Host', { 'X-Forwarded-Host': EVIL }],
-      ['Host and X-Forwarded-Host, with X-Forwarded-Proto', { Host: EVIL, 'X-Forwarded-Host': EVIL, 'X-Forwarded-Proto': 'http' }],
+      [
+        'Host and X-Forwarded-Host, with X-Forwarded-Proto',
+        { Host: EVIL, 'X-Forwarded-Host': EVIL, 'X-Forwarded-Proto': 'http' },
+      ],
     ])('a forged %s on the login never reaches the link (TRUST_PROXY on)', async (_label, headers) => {
       const user = await signup(t.http);
       await loginFrom(t, user, US, CHROME_WINDOWS).expect(200);
@@ -132,7 +135,9 @@ describe('Notices by mail', () => {
       await settled(t);
       const [mail] = mailsTo(user);
       const html = mail.html as string;
-      expect(html).toContain('Hello &lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &amp; &lt;b&gt;Bob&lt;/b&gt;,');
+      expect(html).toContain(
+        'Hello &lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt; &amp; &lt;b&gt;Bob&lt;/b&gt;,',
+      );
       expect(html).toContain('Chrome on Android (mobile)');
       // No markup of the server's own but its layout: nothing from the name or the user agent.
       expect(html).not.toMatch(/<script|<img|<b>|onerror/i);
