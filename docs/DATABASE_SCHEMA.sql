@@ -38,3 +38,7 @@ CREATE INDEX "ix_outbox_pending" ON "outbox" ("available_at") WHERE sent_at IS N
 CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0), "credential_version" integer NOT NULL DEFAULT (0), "email_verified" boolean NOT NULL DEFAULT (0));
 
 CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
+
+CREATE INDEX "ix_outbox_sent" ON "outbox" ("sent_at") WHERE sent_at IS NOT NULL;
+
+CREATE INDEX "ix_outbox_failed" ON "outbox" ("failed_at") WHERE failed_at IS NOT NULL;

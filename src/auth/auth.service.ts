@@ -21,6 +21,7 @@ import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher, type PasswordCheck } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
+import { Notices } from './notices';
 import { unauthorized } from './auth-failure';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -45,6 +46,7 @@ export class AuthService {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly events: AuthEvents,
     private readonly geoip: GeoIp,
+    private readonly notices: Notices,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -122,6 +124,8 @@ export class AuthService {
         tx,
       );
       capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, tx);
+      // In the login's transaction: the notice exists if and only if the session does.
+      if (newDevice && this.config.notifyNewDevice) await this.notices.newDevice(found, session, tx);
       await attempt('ok', tx, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
@@ -202,8 +206,10 @@ export class AuthService {
       );
       // Nothing written yet: returning (not throwing) leaves nothing to roll back.
       if (!changed) return undefined;
+      const now = this.clock.now();
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', tx);
-      await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), tx);
+      await this.sessions.end(auth.session.id, 'revoked', now, tx);
+      await this.notices.passwordChanged(stored, 'changed', now, tx);
       const { session, token } = await this.sessions.start(
         stored,
         client,
