@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PinoLogger } from 'nestjs-pino';
+import { EmailTokens } from '../auth/email-tokens.service';
 import { LoginAttemptsService } from '../auth/login-attempts.service';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
@@ -11,6 +12,8 @@ export interface CleanupReport {
   sessions_idle_timeout: number;
   sessions_deleted: number;
   login_attempts_deleted: number;
+  /** Mailed links (reset, verification) that expired more than RETENTION_DAYS ago, used or not. */
+  email_tokens_deleted: number;
   /** IP_RETENTION_DAYS: ended sessions and login attempts whose ip_address was blanked (0 when off). */
   sessions_ip_blanked: number;
   login_attempts_ip_blanked: number;
@@ -20,8 +23,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * The scheduled cleanup: ends sessions whose time is up (the guard also ends them, but only when
- * one is presented again), then deletes ended sessions and login attempts older than
- * RETENTION_DAYS, and with IP_RETENTION_DAYS blanks the addresses of older ended sessions and
+ * one is presented again), then deletes ended sessions, login attempts and mailed links (expired)
+ * older than RETENTION_DAYS, and with IP_RETENTION_DAYS blanks the addresses of older ended sessions and
  * attempts. It lives in a module of its own, above auth and sessions, so that each table's
  * owner keeps its SQL and dependencies still point one way.
  *
@@ -36,6 +39,7 @@ export class CleanupService implements OnApplicationBootstrap {
   constructor(
     private readonly sessions: SessionsService,
     private readonly attempts: LoginAttemptsService,
+    private readonly emailTokens: EmailTokens,
     private readonly scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -63,6 +67,7 @@ export class CleanupService implements OnApplicationBootstrap {
       sessions_idle_timeout: ended.idle_timeout,
       sessions_deleted: await this.sessions.deleteEndedBefore(cutoff),
       login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
+      email_tokens_deleted: await this.emailTokens.deleteExpiredBefore(cutoff),
       sessions_ip_blanked: 0,
       login_attempts_ip_blanked: 0,
     };
