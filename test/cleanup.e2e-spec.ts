@@ -104,6 +104,7 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     sessions_idle_timeout: 0,
     sessions_deleted: 0,
     login_attempts_deleted: 0,
+    email_tokens_deleted: 0,
     sessions_ip_blanked: 0,
     login_attempts_ip_blanked: 0,
   });
@@ -163,6 +164,7 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -211,6 +213,7 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -231,6 +234,7 @@ describe('The cleanup job', () => {
         sessions_expired: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
         retention_days: 30,
@@ -272,6 +276,7 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: n,
         login_attempts_deleted: n,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -356,6 +361,7 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 1,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -412,6 +418,7 @@ describe('The cleanup job', () => {
           sessions_idle_timeout: 1,
           sessions_deleted: 1,
           login_attempts_deleted: 2,
+          email_tokens_deleted: 0,
           sessions_ip_blanked: 0,
           login_attempts_ip_blanked: 0,
         });

@@ -39,15 +39,15 @@ import { SessionGuard } from './session.guard';
     RedisModule,
     MailModule,
     TypeOrmModule.forFeature([LoginAttempt, EmailToken]),
-    // A coarse request-rate limit per client address on /login and /signup (failed-login limits
-    // are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
+    // A coarse request-rate limit per client address on /login, /signup and the recovery routes
+    // (failed-login limits are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
     // With REDIS_URL the counts are in Redis, shared by every instance; without it, in this process.
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [appConfig.KEY, RedisService],
       useFactory: (config: AppConfig, redis: RedisService) => ({
         storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
-        // One budget per address shared by both routes (not one per route).
+        // One budget per address shared by those routes (not one per route).
         throttlers: [
           {
             name: 'default',
