@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { NormalizeEmail } from '../../common/validators';
 
 export class ResendVerificationDto {
@@ -11,7 +11,8 @@ export class ResendVerificationDto {
       "the answer is the same 202 whether or not an account uses it. Omitted: the signed-in caller's own address.",
     maxLength: 254,
   })
-  @IsOptional()
+  // Absent, or an address: null is refused, not read as absent (which would mean the caller's own).
+  @ValidateIf((_dto: object, value: unknown) => value !== undefined)
   @NormalizeEmail()
   @IsString()
   @MinLength(1)
