@@ -7,6 +7,7 @@ import { LoginActivity1764650000000 } from './1764650000000-LoginActivity';
 import { EmailNfc1764700000000 } from './1764700000000-EmailNfc';
 import { Outbox1764800000000 } from './1764800000000-Outbox';
 import { OutboxRetention1764820000000 } from './1764820000000-OutboxRetention';
+import { EmailTokens1764900000000 } from './1764900000000-EmailTokens';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   EmailNfc1764700000000,
   Outbox1764800000000,
   OutboxRetention1764820000000,
+  EmailTokens1764900000000,
 ];

@@ -106,6 +106,7 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     sessions_deleted: 0,
     login_attempts_deleted: 0,
     outbox_deleted: 0,
+    email_tokens_deleted: 0,
     sessions_ip_blanked: 0,
     login_attempts_ip_blanked: 0,
   });
@@ -166,6 +167,7 @@ describe('The cleanup job', () => {
         sessions_deleted: 0,
         login_attempts_deleted: 0,
         outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -215,6 +217,7 @@ describe('The cleanup job', () => {
         sessions_deleted: 1,
         login_attempts_deleted: 3,
         outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -236,6 +239,7 @@ describe('The cleanup job', () => {
         sessions_deleted: 1,
         login_attempts_deleted: 3,
         outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
         retention_days: 30,
@@ -318,6 +322,7 @@ describe('The cleanup job', () => {
         sessions_deleted: n,
         login_attempts_deleted: n,
         outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -403,6 +408,7 @@ describe('The cleanup job', () => {
         sessions_deleted: 0,
         login_attempts_deleted: 0,
         outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -460,6 +466,7 @@ describe('The cleanup job', () => {
           sessions_deleted: 1,
           login_attempts_deleted: 2,
           outbox_deleted: 0,
+          email_tokens_deleted: 0,
           sessions_ip_blanked: 0,
           login_attempts_ip_blanked: 0,
         });

@@ -22,7 +22,8 @@ import { LoginThrottle } from './login-throttle';
 import { PasswordHasher, type PasswordCheck } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
 import { Notices } from './notices';
-import { unauthorized } from './auth-failure';
+import { emailNotVerified, unauthorized } from './auth-failure';
+import { RecoveryMails } from './recovery-mails';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -47,6 +48,7 @@ export class AuthService {
     private readonly events: AuthEvents,
     private readonly geoip: GeoIp,
     private readonly notices: Notices,
+    private readonly mails: RecoveryMails,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -54,7 +56,12 @@ export class AuthService {
     await this.users.assertEmailFree(dto.email);
     this.policy.assertAcceptable(dto.password, 'password');
     const passwordHash = await this.hasher.hash(dto.password);
-    return this.users.create({ name: dto.name, phone: dto.phone, email: dto.email, passwordHash });
+    // The verification link is queued with the account: both commit, or neither.
+    return this.transactions.run(async (tx) => {
+      const user = await this.users.create({ name: dto.name, phone: dto.phone, email: dto.email, passwordHash }, tx);
+      await this.mails.verification(user, tx);
+      return user;
+    });
   }
 
   /**
@@ -91,6 +98,11 @@ export class AuthService {
       await attempt('account_disabled');
       this.events.loginFailed('account_disabled', found.id, client.ipAddress);
       throw new ForbiddenException('This account is disabled');
+    }
+    if (this.config.requireVerifiedEmail && !found.emailVerified) {
+      await attempt('email_not_verified');
+      this.events.loginFailed('email_not_verified', found.id, client.ipAddress);
+      throw emailNotVerified();
     }
 
     const { passwordHash: _hash, ...user } = found;
@@ -258,9 +270,10 @@ export class AuthService {
    * that address, and one never checked (503 from the hashing queue) does not count.
    * `deviceNonce` (a login from a known device, see device-cookie.ts) is counted under the
    * device's own limit instead, and hashes in the lane the flood cannot fill. Returns
-   * PasswordHasher.check's answer (an object: test `.ok`, never the result itself).
+   * PasswordHasher.check's answer (an object: test `.ok`, never the result itself). Public for the
+   * other routes that take the password (POST /change_email), which guess under the same limits.
    */
-  private async checkThrottled(
+  async checkThrottled(
     email: string,
     ip: string | null,
     password: string,
