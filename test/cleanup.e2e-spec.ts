@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import request from 'supertest';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, LessThan } from 'typeorm';
 import { createScratchDatabase, TEST_POSTGRES_URL, type ScratchDatabase } from './utils/postgres';
 import type { QueryRunner } from 'typeorm';
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
 import { CleanupService, type CleanupReport } from '../src/cleanup/cleanup.service';
 import { BATCH_SIZE } from '../src/common/database/batches';
 import { OutboxEntry } from '../src/mail/outbox.entity';
+import { Outbox } from '../src/mail/outbox.service';
 import { SessionsService } from '../src/sessions/sessions.service';
 import { Session } from '../src/sessions/session.entity';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
@@ -209,6 +210,12 @@ describe('The cleanup job', () => {
       // Day 31: a live session.
       t.clock.advance(29 * DAY);
       const third = await login(t.http, user);
+      // The signups' verification mails, sent on day 0: past RETENTION_DAYS too.
+      await t.app.get(Outbox).idle();
+      const oldMail = await t.dataSource
+        .getRepository(OutboxEntry)
+        .countBy({ sentAt: LessThan(secondsFrom(t, -30 * DAY)) });
+      expect(oldMail).toBeGreaterThan(0);
       const report = await job.run();
 
       expect(report).toEqual({
@@ -216,7 +223,7 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
-        outbox_deleted: 0,
+        outbox_deleted: oldMail,
         email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
@@ -238,7 +245,7 @@ describe('The cleanup job', () => {
         sessions_expired: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
-        outbox_deleted: 0,
+        outbox_deleted: oldMail,
         email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,

@@ -51,6 +51,17 @@ describe('Notices by mail', () => {
   const settled = (t: TestApp) => t.app.get(Outbox).idle();
   const mailsTo = (user: TestUser) => smtp.messages.filter((m) => recipient(m) === user.email);
   const outboxRows = (t: TestApp) => t.dataSource.getRepository(OutboxEntry).count();
+  /**
+   * A signup, with the verification mail it sends delivered and then forgotten (the mail received
+   * and its outbox row), so each test sees only the notices it causes.
+   */
+  async function signedUp(t: TestApp, overrides: Parameters<typeof signup>[1] = {}): Promise<TestUser> {
+    const user = await signup(t.http, overrides);
+    await settled(t);
+    smtp.messages.length = 0;
+    await t.dataSource.query('DELETE FROM outbox');
+    return user;
+  }
 
   function loginFrom(t: TestApp, user: TestUser, ip: string, userAgent: string) {
     return request(t.http)
@@ -68,7 +79,7 @@ describe('Notices by mail', () => {
     afterAll(() => t?.close());
 
     it('a sign-in from a new device mails the owner: the device in words, the country, the time, a dashboard link', async () => {
-      const user = await signup(t.http, { name: 'Ada Lovelace' });
+      const user = await signedUp(t, { name: 'Ada Lovelace' });
       // The first sign-in ever: nothing to compare with, no mail.
       expect((await loginFrom(t, user, US, CHROME_WINDOWS).expect(200)).body.session.new_device).toBe(false);
       // The same browser, system and country again: known, no mail.
@@ -117,7 +128,7 @@ describe('Notices by mail', () => {
         { Host: EVIL, 'X-Forwarded-Host': EVIL, 'X-Forwarded-Proto': 'http' },
       ],
     ])('a forged %s on the login never reaches the link (TRUST_PROXY on)', async (_label, headers) => {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       await loginFrom(t, user, US, CHROME_WINDOWS).expect(200);
       await loginFrom(t, user, AU, FIREFOX_LINUX).set(headers).expect(200);
       await settled(t);
@@ -128,7 +139,7 @@ describe('Notices by mail', () => {
     });
 
     it('the HTML part escapes a hostile account name and what a hostile user agent carries', async () => {
-      const user = await signup(t.http, { name: '<script>alert("name")</script> & <b>Bob</b>' });
+      const user = await signedUp(t, { name: '<script>alert("name")</script> & <b>Bob</b>' });
       await loginFrom(t, user, US, CHROME_WINDOWS).expect(200);
       const res = await loginFrom(t, user, US, HOSTILE_UA).expect(200);
       expect(res.body.session.device).toEqual({ browser: 'Chrome', os: 'Android', type: 'mobile' });
@@ -149,7 +160,7 @@ describe('Notices by mail', () => {
     });
 
     it('a login that fails once its session was written, and rolls back, mails nothing', async () => {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       await loginFrom(t, user, US, CHROME_WINDOWS).expect(200);
       const rowsBefore = await outboxRows(t);
       // The attempt is the last write of the login's transaction, after the session and the notice.
@@ -181,7 +192,7 @@ describe('Notices by mail', () => {
     });
 
     it('an SMTP outage never fails the login; the mail comes once the server is back', async () => {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       await loginFrom(t, user, US, CHROME_WINDOWS).expect(200);
       await smtp.stop();
       try {
@@ -201,7 +212,7 @@ describe('Notices by mail', () => {
 
     describe('POST /change_password', () => {
       it('mails the notice, in text and HTML, linking to the dashboard', async () => {
-        const user = await signup(t.http, { name: 'Grace' });
+        const user = await signedUp(t, { name: 'Grace' });
         const { cookie } = await login(t.http, user);
         const at = timeInWords(t.clock.now());
         await request(t.http)
@@ -226,7 +237,7 @@ describe('Notices by mail', () => {
       });
 
       it('a wrong current password mails nothing', async () => {
-        const user = await signup(t.http);
+        const user = await signedUp(t);
         const { cookie } = await login(t.http, user);
         await request(t.http)
           .post('/change_password')
@@ -238,7 +249,7 @@ describe('Notices by mail', () => {
       });
 
       it('of two changes racing from one session, the one that gets 409 mails nothing', async () => {
-        const user = await signup(t.http);
+        const user = await signedUp(t);
         const { cookie } = await login(t.http, user);
         // The first change is held while its current password is checked; the second goes through.
         const hasher = t.app.get(PasswordHasher);
@@ -283,7 +294,7 @@ describe('Notices by mail', () => {
     afterAll(() => t?.close());
 
     it('a forged Host and X-Forwarded-Host never reach the link; with no country known, the mail says so', async () => {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       await login(t.http, user, CHROME_WINDOWS);
       const res = await request(t.http)
         .post('/login')
@@ -309,7 +320,7 @@ describe('Notices by mail', () => {
     afterAll(() => t?.close());
 
     it('a new-device sign-in is still flagged, but mails nothing; a password change still mails', async () => {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       await login(t.http, user, CHROME_WINDOWS);
       const { body, cookie } = await login(t.http, user, FIREFOX_LINUX);
       expect(body.session.new_device).toBe(true);
@@ -330,7 +341,7 @@ describe('Notices by mail', () => {
   it('in production without MAIL_URL, queues no notice (no one would send it)', async () => {
     const t = await createTestApp({ NODE_ENV: 'production', PUBLIC_URL });
     try {
-      const user = await signup(t.http);
+      const user = await signedUp(t);
       const signIn = (userAgent: string) =>
         request(t.http)
           .post('/login')
