@@ -91,7 +91,7 @@ class FormRedirectInterceptor implements NestInterceptor {
 }
 
 /** The sign-in page's words for a login refused until the address is verified (REQUIRE_VERIFIED_EMAIL). */
-export const EMAIL_NOT_VERIFIED =
+export const UNVERIFIED_SIGN_IN =
   'Your e-mail address is not verified yet. Use the link we sent to it, or have it sent again.';
 
 function seconds(header: unknown): number | undefined {
@@ -143,8 +143,9 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
     return { values, fieldErrors, error };
   }
   if (body.statusCode === 403 && body.reason === 'email_not_verified')
-    return { values, error: EMAIL_NOT_VERIFIED, offerResend: true };
-  if (body.statusCode === 409) return { values, fieldErrors: { email: `${messages.join(' ')}.` } };
+    return { values, error: UNVERIFIED_SIGN_IN, offerResend: true };
+  if (body.statusCode === 409 && fields.includes('email'))
+    return { values, fieldErrors: { email: `${messages.join(' ')}.` } };
   if (body.statusCode === 429) return { values, error: `Too many attempts. Try again in ${waitText(wait ?? 60)}.` };
   if (body.statusCode === 503) return { values, error: `The server is busy. Try again in ${waitText(wait ?? 5)}.` };
   return { values, error: messages.join(' ') };

@@ -1,5 +1,5 @@
 import type { AuthFailure } from '../auth/auth-failure';
-import { EMAIL_NOT_VERIFIED, FORM_FIELDS, type FormPage, type FormState } from '../auth/browser-form';
+import { UNVERIFIED_SIGN_IN, FORM_FIELDS, type FormPage, type FormState } from '../auth/browser-form';
 import type { UserDto } from '../users/dto/user.dto';
 import { breakableEmail, renderView, type SafeHtml } from './html';
 
@@ -123,7 +123,7 @@ export function renderFormPage(page: FormPage, state: FormState = {}): string {
     values.notice = state.notice ?? '';
     values.remember_me_checked = state.values?.remember_me === 'true' ? ' checked' : '';
     values.resend_hidden = hiddenUnless(state.offerResend);
-    values.refused_text = EMAIL_NOT_VERIFIED;
+    values.refused_text = UNVERIFIED_SIGN_IN;
     values.sent_text = NOTICES.verification_sent;
   }
   if (page === 'login' || page === 'signup') return layout(`page-${page}`, FORM_TITLES[page], renderView(page, values));
