@@ -3,10 +3,15 @@
  * process, a fresh SQLite file, default settings but TRUST_PROXY=loopback so X-Forwarded-For plays
  * many source addresses). It measures, it does not assert: each line says what an attacker got.
  * Options: `--pg` (a scratch PostgreSQL database), `--trials N` (repeats of the race attacks).
+ *
+ * The server has no MAIL_URL (a developer's setup): its mail goes to the outbox folder
+ * (MAIL_OUTBOX_DIR), whose .eml files the mail-link attack reads back.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { Client } from 'pg';
 import { buildServer, startServer, type ServerProcess } from '../test/utils/server-process';
 
@@ -15,6 +20,8 @@ const PG = args.includes('--pg');
 const TRIALS = Number(args[args.indexOf('--trials') + 1]) || 3;
 const ADMIN = 'admin@example.com';
 const PASSWORD = 'correct horse battery';
+/** Where the server is told it is reached; no request goes there. Every link in mail should start with it. */
+const PUBLIC_URL = 'https://sessions.redteam.test';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses of every shape, read loosely
 type Json = any;
@@ -241,6 +248,156 @@ async function lookalikes(base: string): Promise<void> {
   console.log(`look-alikes beside ada@/josé@: ${out.join('; ')}`);
 }
 
+const CHROME_WINDOWS =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0';
+
+/**
+ * One request with exactly these headers, through node:http: fetch would replace a forged Host with
+ * the real one. Returns the status, the body and the session cookie it set (name=value), if any.
+ */
+function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: Json; cookie?: string }> {
+  const url = new URL(path, base);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: url.pathname,
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          const cookie = (res.headers['set-cookie'] ?? [])
+            .map((line) => line.split(';')[0])
+            .find((pair) => /^(__Host-)?session_token=./.test(pair));
+          resolve({ status: res.statusCode ?? 0, body: parsed, cookie });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * The mail links attack: sign-ins from a new device (which mail the owner a notice) and a password
+ * change, each sent with a forged Host, X-Forwarded-Host or Forwarded header (the server trusts
+ * X-Forwarded-* from loopback here, as behind a proxy). Then every mail the outbox folder received
+ * is read back, and each of its links printed: an operator sees whether any of them points
+ * somewhere other than PUBLIC_URL.
+ */
+async function mailLinks(base: string, outboxDir: string): Promise<void> {
+  const evil = 'evil.example';
+  const attacks: Array<{ label: string; headers: Record<string, string>; changePassword?: boolean }> = [
+    { label: 'Host', headers: { host: evil } },
+    { label: 'X-Forwarded-Host', headers: { 'x-forwarded-host': evil } },
+    {
+      label: 'X-Forwarded-Host + X-Forwarded-Proto',
+      headers: { 'x-forwarded-host': evil, 'x-forwarded-proto': 'http' },
+    },
+    { label: 'Host + X-Forwarded-Host, a list', headers: { host: evil, 'x-forwarded-host': `${evil}, ${evil}:8443` } },
+    { label: 'Forwarded (RFC 7239)', headers: { forwarded: `for=203.0.113.9;host=${evil};proto=http` } },
+    { label: 'Host on /change_password', headers: { host: evil }, changePassword: true },
+  ];
+  const before = new Set(emlFiles(outboxDir));
+  const byRecipient = new Map<string, string>();
+  for (const [i, attack] of attacks.entries()) {
+    const email = await newUser(base);
+    byRecipient.set(email, attack.label);
+    const from = (n: number) => ({ 'x-forwarded-for': `10.1.${i}.${n}` });
+    // The account's first sign-in (never notified), from a Chrome on Windows.
+    await rawRequest(
+      base,
+      'POST',
+      '/login',
+      { ...from(1), 'user-agent': CHROME_WINDOWS },
+      { email, password: PASSWORD },
+    );
+    const signIn = await rawRequest(
+      base,
+      'POST',
+      '/login',
+      { ...from(2), 'user-agent': FIREFOX_LINUX, ...(attack.changePassword ? {} : attack.headers) },
+      { email, password: PASSWORD },
+    );
+    const newDevice = (signIn.body as { session?: { new_device?: boolean } } | undefined)?.session?.new_device;
+    let what = `login ${signIn.status}, new_device ${String(newDevice)}`;
+    if (attack.changePassword) {
+      const change = await rawRequest(
+        base,
+        'POST',
+        '/change_password',
+        { ...from(2), 'user-agent': FIREFOX_LINUX, cookie: signIn.cookie ?? '', ...attack.headers },
+        { current_password: PASSWORD, new_password: `${PASSWORD} changed` },
+      );
+      what += `, change_password ${change.status}`;
+    }
+    console.log(`mail links, forged ${attack.label}: ${what}`);
+  }
+
+  // Mail is written after the commit, by the outbox worker: wait for it (up to 15 s).
+  const expected = attacks.length + attacks.filter((a) => a.changePassword).length;
+  const deadline = Date.now() + 15_000;
+  let fresh: string[] = [];
+  while (Date.now() < deadline) {
+    fresh = emlFiles(outboxDir).filter((file) => !before.has(file));
+    if (fresh.length >= expected) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let links = 0;
+  let elsewhere = 0;
+  for (const file of fresh.sort()) {
+    const mail = await simpleParser(readFileSync(join(outboxDir, file)));
+    const to = mail.to && !Array.isArray(mail.to) ? mail.to.text : '?';
+    const urls = [
+      ...new Set(
+        `${mail.text ?? ''}
+${typeof mail.html === 'string' ? mail.html : ''}`.match(/https?:\/\/[^\s"'<>]+/g),
+      ),
+    ];
+    for (const url of urls) {
+      links++;
+      if (!url.startsWith(`${PUBLIC_URL}/`)) elsewhere++;
+    }
+    const mentions = `${mail.text ?? ''}${typeof mail.html === 'string' ? mail.html : ''}`.includes(evil);
+    console.log(
+      `  ${byRecipient.get(to) ?? to}: "${mail.subject}" → ${urls.join(' ') || '(no link)'}` +
+        `${mentions ? ` (mentions ${evil})` : ''}`,
+    );
+  }
+  console.log(
+    `mail links: ${fresh.length} mails of ${expected} expected in the outbox folder, ${links} links, ` +
+      `${links - elsewhere} start with PUBLIC_URL (${PUBLIC_URL}), ${elsewhere} elsewhere`,
+  );
+}
+
+/** The .eml files in the development outbox folder (none if it does not exist yet). */
+function emlFiles(folder: string): string[] {
+  try {
+    return readdirSync(folder).filter((file) => file.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   if (!args.includes('--no-build')) await buildServer();
   const dir = mkdtempSync(join(tmpdir(), 'redteam-'));
@@ -263,6 +420,9 @@ async function main(): Promise<void> {
       ADMIN_EMAILS: ADMIN,
       LOG_LEVEL: 'error',
       CLEANUP_INTERVAL_MINUTES: '0',
+      // No MAIL_URL: mail is written to this folder, read back by mailLinks.
+      MAIL_OUTBOX_DIR: join(dir, 'mail'),
+      PUBLIC_URL,
     });
     const base = server.url;
     await newUser(base, ADMIN);
@@ -301,6 +461,7 @@ async function main(): Promise<void> {
     await chat(base);
     await activity(base);
     await lookalikes(base);
+    await mailLinks(base, join(dir, 'mail'));
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -38,3 +38,15 @@ CREATE INDEX "ix_outbox_pending" ON "outbox" ("available_at") WHERE sent_at IS N
 CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0), "credential_version" integer NOT NULL DEFAULT (0), "email_verified" boolean NOT NULL DEFAULT (0));
 
 CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
+
+CREATE INDEX "ix_outbox_sent" ON "outbox" ("sent_at") WHERE sent_at IS NOT NULL;
+
+CREATE INDEX "ix_outbox_failed" ON "outbox" ("failed_at") WHERE failed_at IS NOT NULL;
+
+CREATE TABLE "email_tokens" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "purpose" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "token_hash" varchar(64) NOT NULL, "credential_version" integer NOT NULL, "created_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "used_at" datetime, CONSTRAINT "FK_018295f41628791c301bfe8b625" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE UNIQUE INDEX "uq_email_tokens_token_hash" ON "email_tokens" ("token_hash");
+
+CREATE INDEX "ix_email_tokens_user" ON "email_tokens" ("user_id", "purpose", "created_at");
+
+CREATE INDEX "ix_email_tokens_expires" ON "email_tokens" ("expires_at");

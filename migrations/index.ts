@@ -6,6 +6,8 @@ import { CredentialVersion1764600000000 } from './1764600000000-CredentialVersio
 import { LoginActivity1764650000000 } from './1764650000000-LoginActivity';
 import { EmailNfc1764700000000 } from './1764700000000-EmailNfc';
 import { Outbox1764800000000 } from './1764800000000-Outbox';
+import { OutboxRetention1764820000000 } from './1764820000000-OutboxRetention';
+import { EmailTokens1764900000000 } from './1764900000000-EmailTokens';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -17,4 +19,6 @@ export const migrations = [
   LoginActivity1764650000000,
   EmailNfc1764700000000,
   Outbox1764800000000,
+  OutboxRetention1764820000000,
+  EmailTokens1764900000000,
 ];

@@ -1,3 +1,4 @@
+import { EmailToken } from './auth/email-token.entity';
 import { LoginAttempt } from './auth/login-attempt.entity';
 import { Chat } from './chat/chat.entity';
 import { GlobalChat } from './chat/global-chat.entity';
@@ -11,4 +12,4 @@ import { User } from './users/user.entity';
  * `autoLoadEntities`), so config knows no feature; test/migrations.e2e-spec.ts checks that the app
  * loads exactly this list.
  */
-export const entities = [User, Session, Chat, GlobalChat, LoginAttempt, OutboxEntry];
+export const entities = [User, Session, Chat, GlobalChat, LoginAttempt, OutboxEntry, EmailToken];

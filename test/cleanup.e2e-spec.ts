@@ -7,6 +7,7 @@ import type { QueryRunner } from 'typeorm';
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
 import { CleanupService, type CleanupReport } from '../src/cleanup/cleanup.service';
 import { BATCH_SIZE } from '../src/common/database/batches';
+import { OutboxEntry } from '../src/mail/outbox.entity';
 import { SessionsService } from '../src/sessions/sessions.service';
 import { Session } from '../src/sessions/session.entity';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
@@ -104,6 +105,8 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     sessions_idle_timeout: 0,
     sessions_deleted: 0,
     login_attempts_deleted: 0,
+    outbox_deleted: 0,
+    email_tokens_deleted: 0,
     sessions_ip_blanked: 0,
     login_attempts_ip_blanked: 0,
   });
@@ -163,6 +166,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -211,6 +216,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -231,11 +238,53 @@ describe('The cleanup job', () => {
         sessions_expired: 0,
         sessions_deleted: 1,
         login_attempts_deleted: 3,
+        outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
         retention_days: 30,
         duration_ms: expect.any(Number),
       });
+    });
+
+    it('deletes outbox rows sent or given up more than RETENTION_DAYS ago; never a row still to deliver', async () => {
+      const outbox = t.dataSource.getRepository(OutboxEntry);
+      await outbox.clear();
+      const row = (daysAgo: number, state: Partial<OutboxEntry>) => ({
+        kind: 'mail',
+        payload: '',
+        createdAt: secondsFrom(t, -daysAgo * DAY),
+        availableAt: secondsFrom(t, -daysAgo * DAY),
+        attempts: 1,
+        ...state,
+      });
+      const inserted = await outbox.insert([
+        row(31, { sentAt: secondsFrom(t, -31 * DAY) }),
+        row(29, { sentAt: secondsFrom(t, -29 * DAY) }),
+        row(35, { failedAt: secondsFrom(t, -31 * DAY), lastError: 'Error 550' }),
+        row(32, { failedAt: secondsFrom(t, -29 * DAY), lastError: 'Error ECONNREFUSED' }),
+        // Queued long ago and still to deliver (a long outage): kept. Its next attempt is far ahead,
+        // so the app's own worker leaves it alone during the test.
+        row(40, { payload: '{"to":"ada@example.com"}', availableAt: secondsFrom(t, 60 * DAY) }),
+        // Created long ago, sent only now.
+        row(40, { sentAt: secondsFrom(t, -1) }),
+      ]);
+      const [, newSent, , newFailed, pending, lateSent] = inserted.identifiers.map((i) => i.id as number);
+
+      expect(await job.run()).toMatchObject({ outbox_deleted: 2, sessions_deleted: 0, login_attempts_deleted: 0 });
+      const left = await outbox.find({ order: { id: 'ASC' } });
+      expect(left.map((r) => r.id)).toEqual([newSent, newFailed, pending, lateSent]);
+      expect(
+        logLines()
+          .filter((l) => l.event === 'cleanup')
+          .at(-1),
+      ).toMatchObject({ outbox_deleted: 2 });
+
+      // Two days on, the rows that were 29 days old go too; the pending one stays.
+      t.clock.advance(2 * DAY);
+      expect(await job.run()).toMatchObject({ outbox_deleted: 2 });
+      expect((await outbox.find()).map((r) => r.id).sort()).toEqual([pending, lateSent].sort());
+      expect(await job.run()).toMatchObject({ outbox_deleted: 0 });
     });
 
     it('works through more rows than one batch, a bounded statement at a time', async () => {
@@ -272,6 +321,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: n,
         login_attempts_deleted: n,
+        outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -356,6 +407,8 @@ describe('The cleanup job', () => {
         sessions_idle_timeout: 1,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        outbox_deleted: 0,
+        email_tokens_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -412,6 +465,8 @@ describe('The cleanup job', () => {
           sessions_idle_timeout: 1,
           sessions_deleted: 1,
           login_attempts_deleted: 2,
+          outbox_deleted: 0,
+          email_tokens_deleted: 0,
           sessions_ip_blanked: 0,
           login_attempts_ip_blanked: 0,
         });

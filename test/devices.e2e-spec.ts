@@ -191,6 +191,7 @@ describe('Devices, places and new sign-ins', () => {
         sessions_idle_timeout: 0,
         sessions_deleted: 0,
         login_attempts_deleted: 0,
+        outbox_deleted: 0,
         sessions_ip_blanked: 1,
         login_attempts_ip_blanked: 2,
       });

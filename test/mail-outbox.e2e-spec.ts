@@ -218,9 +218,14 @@ describe('Mail and the outbox', () => {
       expect(t.app.get(Mailer).mode).toBe('folder');
       await t.app.get(Outbox).enqueue('mail', resetMail(t, 'ada@example.com', 'dev1'));
       await t.app.get(Outbox).idle();
-      const files = readdirSync(folder);
-      expect(files).toHaveLength(1);
+      const files = readdirSync(folder).sort();
+      expect(files).toHaveLength(2);
       expect(files[0]).toMatch(/\.eml$/);
+      expect(files[1]).toBe(files[0].replace(/\.eml$/, '.txt'));
+      // The text part as written: the link on one line, greppable.
+      const text = readFileSync(join(folder, files[1]), 'utf8');
+      expect(text).toMatch(/^To: ada@example\.com\nSubject: Reset your password \(dev1\)\n\n/);
+      expect(text).toContain('http://localhost:5000/reset_password_page?token=dev1');
       const mail = await simpleParser(readFileSync(join(folder, files[0])));
       expect(mail.subject).toBe('Reset your password (dev1)');
       expect(mail.text).toContain('http://localhost:5000/reset_password_page?token=dev1');

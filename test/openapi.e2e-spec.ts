@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
 import { AUTH_FAILURE_REASONS } from '../src/auth/auth-failure';
+import { mailedToken } from './utils/mail-folder';
 import { checkAgainstSchema, type OpenApiDocument, type Schema } from './utils/openapi-check';
 import { API_ROUTES, openApiPath, PAGE_ROUTES, signedOutStatus } from './utils/routes';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
@@ -258,6 +259,28 @@ describe('OpenAPI document', () => {
       }),
     );
     check('post', '/change_password', await as(request(t.http).post('/change_password')).send({}));
+    // Account recovery: the links are read from the mails the server wrote (no MAIL_URL here).
+    const send = (path: string, body: object) => request(t.http).post(path).send(body);
+    check('post', '/forgot_password', await send('/forgot_password', { email: grace.email }));
+    check('post', '/forgot_password', await send('/forgot_password', {}));
+    check('post', '/resend_verification', await send('/resend_verification', { email: grace.email }));
+    check('post', '/resend_verification', await send('/resend_verification', {}));
+    check('post', '/resend_verification', await as(request(t.http).post('/resend_verification')).send({}));
+    const changeTo = (body: object) => as(request(t.http).post('/change_email')).send(body);
+    check('post', '/change_email', await changeTo({ password: 'wrong', new_email: 'ada.new@example.com' }));
+    check('post', '/change_email', await changeTo({ password: ada.password, new_email: grace.email }));
+    check('post', '/change_email', await changeTo({ password: ada.password, new_email: 'ada' }));
+    check('post', '/change_email', await changeTo({ password: ada.password, new_email: 'ada.new@example.com' }));
+    check('post', '/change_email', await request(t.http).post('/change_email').send({}));
+    const resetToken = await mailedToken(t, grace.email, '/reset_password_page');
+    check('post', '/reset_password', await send('/reset_password', { token: resetToken, new_password: 'short' }));
+    check('post', '/reset_password', await send('/reset_password', { token: resetToken, new_password: 'a new one 2' }));
+    check('post', '/reset_password', await send('/reset_password', { token: resetToken, new_password: 'a new one 3' }));
+    const changeToken = await mailedToken(t, 'ada.new@example.com', '/verify_email_page');
+    check('post', '/verify_email', await as(request(t.http).post('/verify_email')).send({ token: changeToken }));
+    check('post', '/verify_email', await send('/verify_email', { token: changeToken }));
+    check('post', '/verify_email', await send('/verify_email', {}));
+    check('post', '/resend_verification', await as(request(t.http).post('/resend_verification')).send({}));
     check('get', '/health', await request(t.http).get('/health'));
     check('get', '/health/live', await request(t.http).get('/health/live'));
     check('post', '/logout', await as(request(t.http).post('/logout')));

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { CleanupService } from '../src/cleanup/cleanup.service';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 interface Statement {
@@ -108,5 +109,16 @@ describe('Query plans on SQLite without statistics', () => {
     expect(plans[1]).toMatch(/SEARCH \S+ USING INDEX ix_login_attempts_user_success \(user_id=\? AND success=\?\)/);
     // Read in index order, newest first: no sort of the account's whole history.
     for (const plan of plans) expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
+  });
+
+  it("the cleanup job's outbox retention finds sent and given-up rows through partial indexes, never a table scan", async () => {
+    const statements = await statementsOf(() => t.app.get(CleanupService).run());
+    const deletes = statements.filter((sql) => /^DELETE FROM "outbox"/.test(sql));
+    // One statement for sent rows, one for given-up rows (each finds nothing left here).
+    expect(deletes).toHaveLength(2);
+    const plans = deletes.map((sql) => planOf(sql).join('\n'));
+    expect(plans[0]).toMatch(/USING (COVERING )?INDEX ix_outbox_sent \(sent_at<\?\)/);
+    expect(plans[1]).toMatch(/USING (COVERING )?INDEX ix_outbox_failed \(failed_at<\?\)/);
+    for (const plan of plans) expect(plan).not.toMatch(/SCAN outbox|SCAN b\b/);
   });
 });

@@ -15,6 +15,7 @@ const REASON_MEANINGS: Record<AuthFailure, string> = {
   idle_timeout: 'unused for longer than `SESSION_IDLE_TIMEOUT`',
   account_disabled: 'its account was disabled',
   revoked_by_admin: 'ended by an administrator (`DELETE /admin/users/{id}/sessions`)',
+  password_reset: 'ended because the password was reset through a mailed link (`POST /reset_password`)',
 };
 
 /**

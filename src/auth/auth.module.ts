@@ -11,10 +11,14 @@ import { RedisService } from '../redis/redis.service';
 import { RedisThrottlerStorage } from '../redis/redis-throttler-storage';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { AfterResponse } from './after-response';
 import { AuthController } from './auth.controller';
 import { addressKey } from './address-key';
 import { AuthService } from './auth.service';
 import { DeviceCookie } from './device-cookie';
+import { EmailToken } from './email-token.entity';
+import { EmailTokensRepository } from './email-tokens.repository';
+import { EmailTokens } from './email-tokens.service';
 import { LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsRepository } from './login-attempts.repository';
 import { LoginAttemptsService } from './login-attempts.service';
@@ -22,6 +26,9 @@ import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from '.
 import { Notices } from './notices';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
+import { RecoveryController } from './recovery.controller';
+import { RecoveryMails } from './recovery-mails';
+import { RecoveryService } from './recovery.service';
 import { RedisLoginFailureStore } from './redis-login-failure-store';
 import { SessionGuard } from './session.guard';
 
@@ -31,16 +38,16 @@ import { SessionGuard } from './session.guard';
     SessionsModule,
     RedisModule,
     MailModule,
-    TypeOrmModule.forFeature([LoginAttempt]),
-    // A coarse request-rate limit per client address on /login and /signup (failed-login limits
-    // are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
+    TypeOrmModule.forFeature([LoginAttempt, EmailToken]),
+    // A coarse request-rate limit per client address on /login, /signup and the recovery routes
+    // (failed-login limits are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
     // With REDIS_URL the counts are in Redis, shared by every instance; without it, in this process.
     ThrottlerModule.forRootAsync({
       imports: [RedisModule],
       inject: [appConfig.KEY, RedisService],
       useFactory: (config: AppConfig, redis: RedisService) => ({
         storage: redis.client ? new RedisThrottlerStorage(redis.client) : undefined,
-        // One budget per address shared by both routes (not one per route).
+        // One budget per address shared by those routes (not one per route).
         throttlers: [
           {
             name: 'default',
@@ -55,7 +62,7 @@ import { SessionGuard } from './session.guard';
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, RecoveryController],
   providers: [
     AuthService,
     DeviceCookie,
@@ -65,6 +72,11 @@ import { SessionGuard } from './session.guard';
     LoginThrottle,
     LoginAttemptsService,
     LoginAttemptsRepository,
+    EmailTokens,
+    EmailTokensRepository,
+    RecoveryMails,
+    RecoveryService,
+    AfterResponse,
     Transactions,
     // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
     {
@@ -77,8 +89,8 @@ import { SessionGuard } from './session.guard';
     // useExisting, so a test can override SessionGuard and the global guard follows.
     { provide: APP_GUARD, useExisting: SessionGuard },
   ],
-  // LoginAttemptsService for the cleanup job, which prunes the attempts log; AuthService for the
-  // admin routes (deactivateAccount).
-  exports: [LoginAttemptsService, AuthService],
+  // LoginAttemptsService and EmailTokens for the cleanup job, which prunes the attempts log and
+  // spent links; AuthService for the admin routes (deactivateAccount).
+  exports: [LoginAttemptsService, EmailTokens, AuthService],
 })
 export class AuthModule {}

@@ -21,7 +21,9 @@ import { LoginAttemptsService } from './login-attempts.service';
 import { LoginThrottle } from './login-throttle';
 import { PasswordHasher, type PasswordCheck } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
-import { unauthorized } from './auth-failure';
+import { Notices } from './notices';
+import { emailNotVerified, unauthorized } from './auth-failure';
+import { RecoveryMails } from './recovery-mails';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -45,6 +47,8 @@ export class AuthService {
     @Inject(appConfig.KEY) private readonly config: AppConfig,
     private readonly events: AuthEvents,
     private readonly geoip: GeoIp,
+    private readonly notices: Notices,
+    private readonly mails: RecoveryMails,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -52,7 +56,12 @@ export class AuthService {
     await this.users.assertEmailFree(dto.email);
     this.policy.assertAcceptable(dto.password, 'password');
     const passwordHash = await this.hasher.hash(dto.password);
-    return this.users.create({ name: dto.name, phone: dto.phone, email: dto.email, passwordHash });
+    // The verification link is queued with the account: both commit, or neither.
+    return this.transactions.run(async (tx) => {
+      const user = await this.users.create({ name: dto.name, phone: dto.phone, email: dto.email, passwordHash }, tx);
+      await this.mails.verification(user, tx);
+      return user;
+    });
   }
 
   /**
@@ -90,6 +99,11 @@ export class AuthService {
       this.events.loginFailed('account_disabled', found.id, client.ipAddress);
       throw new ForbiddenException('This account is disabled');
     }
+    if (this.config.requireVerifiedEmail && !found.emailVerified) {
+      await attempt('email_not_verified');
+      this.events.loginFailed('email_not_verified', found.id, client.ipAddress);
+      throw emailNotVerified();
+    }
 
     const { passwordHash: _hash, ...user } = found;
     // The credential version read with the hash just checked: the session is born under it.
@@ -122,6 +136,8 @@ export class AuthService {
         tx,
       );
       capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, tx);
+      // In the login's transaction: the notice exists if and only if the session does.
+      if (newDevice && this.config.notifyNewDevice) await this.notices.newDevice(found, session, tx);
       await attempt('ok', tx, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
@@ -202,8 +218,10 @@ export class AuthService {
       );
       // Nothing written yet: returning (not throwing) leaves nothing to roll back.
       if (!changed) return undefined;
+      const now = this.clock.now();
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', tx);
-      await this.sessions.end(auth.session.id, 'revoked', this.clock.now(), tx);
+      await this.sessions.end(auth.session.id, 'revoked', now, tx);
+      await this.notices.passwordChanged(stored, 'changed', now, tx);
       const { session, token } = await this.sessions.start(
         stored,
         client,
@@ -252,9 +270,10 @@ export class AuthService {
    * that address, and one never checked (503 from the hashing queue) does not count.
    * `deviceNonce` (a login from a known device, see device-cookie.ts) is counted under the
    * device's own limit instead, and hashes in the lane the flood cannot fill. Returns
-   * PasswordHasher.check's answer (an object: test `.ok`, never the result itself).
+   * PasswordHasher.check's answer (an object: test `.ok`, never the result itself). Public for the
+   * other routes that take the password (POST /change_email), which guess under the same limits.
    */
-  private async checkThrottled(
+  async checkThrottled(
     email: string,
     ip: string | null,
     password: string,

@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { User } from '../users/user.entity';
 
 /** What happened to a sign-in attempt; the values /login_activity reports. */
-export const ATTEMPT_REASONS = ['ok', 'bad_password', 'throttled', 'account_disabled'] as const;
+export const ATTEMPT_REASONS = ['ok', 'bad_password', 'throttled', 'account_disabled', 'email_not_verified'] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 /**

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Transaction } from '../common/database/transactions';
 import { composeMail } from '../mail/compose';
+import type { MailMessage } from '../mail/mail-message';
 import { Links } from '../mail/links';
+import { Mailer } from '../mail/mailer';
 import { Outbox } from '../mail/outbox.service';
 import type { Session } from '../sessions/session.entity';
 import type { User } from '../users/user.entity';
@@ -40,13 +42,21 @@ const NOT_YOU = 'If this was not you, change your password at once and end the s
  * each is queued in the transaction of the change it reports (Outbox.enqueue), so it is sent if and
  * only if the change committed. They carry no token and no secret: only what happened, when, from
  * what device, and a link to the dashboard where the sessions can be ended.
+ *
+ * Without a way to send mail (production without MAIL_URL) nothing is queued: a notice is news only
+ * while it is fresh, and rows no one will send would pile up with the owners' addresses in them.
  */
 @Injectable()
 export class Notices {
   constructor(
     private readonly outbox: Outbox,
     private readonly links: Links,
+    private readonly mailer: Mailer,
   ) {}
+
+  private async queue(message: MailMessage, tx: Transaction): Promise<void> {
+    if (this.mailer.available) await this.outbox.enqueue('mail', message, tx);
+  }
 
   /** The password was changed (`changed`, from a signed-in session) or reset through a mail link (`reset`). */
   passwordChanged(account: Account, how: 'changed' | 'reset', at: Date, tx: Transaction): Promise<void> {
@@ -54,14 +64,13 @@ export class Notices {
       how === 'reset'
         ? 'The password of your account was reset with a link sent to this address'
         : 'The password of your account was changed';
-    return this.outbox.enqueue(
-      'mail',
+    return this.queue(
       composeMail({
         to: account.email,
         name: account.name,
         subject: 'Your password was changed',
         paragraphs: [
-          `${what}, on ${timeInWords(at)}. Every other session of the account has ended.`,
+          `${what}, on ${timeInWords(at)}. ${how === 'reset' ? 'Every session' : 'Every other session'} of the account has ended.`,
           'If you did this, there is nothing more to do.',
         ],
         action: { label: 'Review your sessions', url: this.links.to('/userpage') },
@@ -79,15 +88,14 @@ export class Notices {
     session: Pick<Session, 'deviceBrowser' | 'deviceOs' | 'deviceType' | 'country' | 'loginTime'>,
     tx: Transaction,
   ): Promise<void> {
-    return this.outbox.enqueue(
-      'mail',
+    return this.queue(
       composeMail({
         to: account.email,
         name: account.name,
         subject: 'New sign-in to your account',
         paragraphs: [
-          `Your account was signed in to from ${deviceInWords(session)} in ${countryInWords(session.country)}, on ${timeInWords(session.loginTime)}.`,
-          'Your account had not been used from this device or country before. If this was you, there is nothing to do.',
+          `Someone signed in to your account from ${deviceInWords(session)} in ${countryInWords(session.country)}, on ${timeInWords(session.loginTime)}.`,
+          'Your account had not been signed in to from this kind of device, or from this country, before. If this was you, there is nothing to do.',
         ],
         action: { label: 'Review your sessions', url: this.links.to('/userpage') },
         footer: [NOT_YOU],
@@ -98,8 +106,7 @@ export class Notices {
 
   /** Sent to the current address when a change to `newEmail` is asked for (the change waits for the link sent there). */
   emailChangeRequested(account: Account, newEmail: string, at: Date, tx: Transaction): Promise<void> {
-    return this.outbox.enqueue(
-      'mail',
+    return this.queue(
       composeMail({
         to: account.email,
         name: account.name,

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { MailModule } from '../mail/mail.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CleanupService } from './cleanup.service';
 
 /** The scheduled cleanup job; depends on the features whose tables it prunes, never the reverse. */
 @Module({
-  imports: [AuthModule, SessionsModule],
+  imports: [AuthModule, SessionsModule, MailModule],
   providers: [CleanupService],
 })
 export class CleanupModule {}

@@ -1,9 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PinoLogger } from 'nestjs-pino';
+import { EmailTokens } from '../auth/email-tokens.service';
 import { LoginAttemptsService } from '../auth/login-attempts.service';
 import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { Outbox } from '../mail/outbox.service';
 import { SessionsService } from '../sessions/sessions.service';
 
 export interface CleanupReport {
@@ -11,6 +13,10 @@ export interface CleanupReport {
   sessions_idle_timeout: number;
   sessions_deleted: number;
   login_attempts_deleted: number;
+  /** Outbox rows sent or given up before RETENTION_DAYS (their payload was emptied then). */
+  outbox_deleted: number;
+  /** Mailed links (reset, verification) that expired more than RETENTION_DAYS ago, used or not. */
+  email_tokens_deleted: number;
   /** IP_RETENTION_DAYS: ended sessions and login attempts whose ip_address was blanked (0 when off). */
   sessions_ip_blanked: number;
   login_attempts_ip_blanked: number;
@@ -20,10 +26,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * The scheduled cleanup: ends sessions whose time is up (the guard also ends them, but only when
- * one is presented again), then deletes ended sessions and login attempts older than
- * RETENTION_DAYS, and with IP_RETENTION_DAYS blanks the addresses of older ended sessions and
- * attempts. It lives in a module of its own, above auth and sessions, so that each table's
- * owner keeps its SQL and dependencies still point one way.
+ * one is presented again), then deletes ended sessions, login attempts, outbox rows sent or given
+ * up and mailed links (expired) longer than RETENTION_DAYS ago, and with IP_RETENTION_DAYS blanks
+ * the addresses of older ended sessions and attempts. It lives in a module of its own, above auth,
+ * sessions and mail, so that each table's owner keeps its SQL and dependencies still point one way.
  *
  * Several instances may run it at the same moment: every statement is conditional and idempotent
  * (see updateInBatches and deleteInBatches), so the work is done once between them. CLEANUP_INTERVAL_MINUTES=0
@@ -36,6 +42,8 @@ export class CleanupService implements OnApplicationBootstrap {
   constructor(
     private readonly sessions: SessionsService,
     private readonly attempts: LoginAttemptsService,
+    private readonly outbox: Outbox,
+    private readonly emailTokens: EmailTokens,
     private readonly scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -63,6 +71,8 @@ export class CleanupService implements OnApplicationBootstrap {
       sessions_idle_timeout: ended.idle_timeout,
       sessions_deleted: await this.sessions.deleteEndedBefore(cutoff),
       login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
+      outbox_deleted: await this.outbox.deleteFinishedBefore(cutoff),
+      email_tokens_deleted: await this.emailTokens.deleteExpiredBefore(cutoff),
       sessions_ip_blanked: 0,
       login_attempts_ip_blanked: 0,
     };

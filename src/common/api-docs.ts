@@ -17,7 +17,7 @@ export class ErrorDto {
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `message` names each bad field.',
   401: 'Not authenticated.',
-  403: 'Refused: a cross-site request (see the rule at the top of this document) or, on /login, a deactivated account.',
+  403: 'Refused: a cross-site request (see the rule at the top of this document) or, on /login, a deactivated account, or (with REQUIRE_VERIFIED_EMAIL=true, after the right password) an unconfirmed address: `reason: email_not_verified`.',
   404: 'Not found.',
   409: 'Conflict.',
   413: 'Body larger than 100 kB.',

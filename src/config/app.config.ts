@@ -289,7 +289,8 @@ export const ENV_VARS = {
     default: 60,
     min: 1,
     max: 1_000_000,
-    description: 'Requests per minute per client address to /login and /signup together',
+    description:
+      'Requests per minute per client address to /login, /signup and the recovery routes (forgot_password, reset_password, verify_email, resend_verification) together',
   }),
   BCRYPT_ROUNDS: int({ default: 12, min: 4, max: 15, description: 'bcrypt cost factor for new password hashes' }),
   BCRYPT_MAX_PENDING: int({
@@ -428,7 +429,8 @@ export const ENV_VARS = {
     },
   },
   MAIL_OUTBOX_DIR: {
-    description: 'Without MAIL_URL outside production: the folder each mail is written to as an .eml file',
+    description:
+      'Without MAIL_URL outside production: the folder each mail is written to as an .eml file (and its text as .txt)',
     default: DEFAULT_MAIL_OUTBOX_DIR,
     read(text: string | undefined): string {
       return text ?? DEFAULT_MAIL_OUTBOX_DIR;

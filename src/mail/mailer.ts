@@ -26,7 +26,7 @@ export function isPermanentMailError(error: unknown): boolean {
  *
  * With MAIL_URL, over SMTP (nodemailer, one connection per message; the timeouts keep a send well
  * inside the outbox's claim on the row). Without it outside production, the message is written as
- * an .eml file to MAIL_OUTBOX_DIR and its text to the log, so every flow works on a fresh machine:
+ * an .eml file (and its text part as a .txt beside it) to MAIL_OUTBOX_DIR and its text to the log, so every flow works on a fresh machine:
  * that log line holds the links, and so the tokens, which is acceptable only because a server
  * without MAIL_URL is a developer's. In production without MAIL_URL, `available` is false: the
  * mail routes answer 503, and the start says why.
@@ -84,8 +84,12 @@ export class Mailer implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.mode === 'none') throw new Error('MAIL_URL is not set');
     // The same MIME message SMTP would carry, built by nodemailer, written to a file.
     const built = await createTransport({ streamTransport: true, buffer: true }).sendMail(mail);
-    const file = join(this.folder, `${this.clock.now().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}.eml`);
+    const base = join(this.folder, `${this.clock.now().toISOString().replace(/[:.]/g, '-')}-${randomUUID()}`);
+    const file = `${base}.eml`;
     await mkdir(this.folder, { recursive: true });
+    // The .txt beside it is the text part as written (in the .eml, quoted-printable breaks long
+    // links), so a developer can read or grep a link: the README's walk-through does.
+    await writeFile(`${base}.txt`, `To: ${message.to}\nSubject: ${message.subject}\n\n${message.text}\n`);
     await writeFile(file, built.message as Buffer);
     this.logger.info(
       { event: 'mail_written', to: message.to, subject: message.subject, file },

@@ -3,6 +3,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /** A row of the outbox (migrations/1764800000000-Outbox.ts says what each column is for). */
 @Entity({ name: 'outbox' })
 @Index('ix_outbox_pending', ['availableAt'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
+// The cleanup job's retention (migrations/1764820000000-OutboxRetention.ts).
+@Index('ix_outbox_sent', ['sentAt'], { where: 'sent_at IS NOT NULL' })
+@Index('ix_outbox_failed', ['failedAt'], { where: 'failed_at IS NOT NULL' })
 export class OutboxEntry {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;

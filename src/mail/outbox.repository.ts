@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository, type QueryResult } from 'typeorm';
+import { deleteInBatches } from '../common/database/batches';
 import type { Transaction } from '../common/database/transactions';
 import { OutboxEntry } from './outbox.entity';
 
@@ -95,5 +96,17 @@ export class OutboxRepository {
       },
     );
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Deletes rows sent, or given up, before `cutoff`; how many. Their payload is already empty: what
+   * is left is the record that a mail went out, kept for RETENTION_DAYS like the sessions and
+   * attempts it belongs with. One condition per statement, each read through its own partial index
+   * (ix_outbox_sent, ix_outbox_failed); conditional and batched, so instances may run it at once.
+   */
+  async deleteFinishedBefore(cutoff: Date): Promise<number> {
+    const sent = await deleteInBatches(this.entries, (o) => `${o}sentAt < :cutoff`, { cutoff });
+    const failed = await deleteInBatches(this.entries, (o) => `${o}failedAt < :cutoff`, { cutoff });
+    return sent + failed;
   }
 }

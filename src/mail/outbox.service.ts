@@ -135,6 +135,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  /** The cleanup job's retention: deletes rows sent or given up before `cutoff`; how many. */
+  deleteFinishedBefore(cutoff: Date): Promise<number> {
+    return this.entries.deleteFinishedBefore(cutoff);
+  }
+
   /** Settles when no pass is running (nor asked for). */
   async idle(): Promise<void> {
     while (this.pass) await this.pass;

@@ -66,6 +66,7 @@ const ENDED: Record<AuthFailure, string> = {
   idle_timeout: 'You were signed out after a period of inactivity.',
   account_disabled: 'This account has been disabled.',
   revoked_by_admin: 'An administrator ended your session. Sign in again.',
+  password_reset: 'The password of this account was reset. Sign in with the new one.',
 };
 
 export function endedNotice(reason: AuthFailure | undefined): string {

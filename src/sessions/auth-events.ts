@@ -42,7 +42,11 @@ export class AuthEvents {
     });
   }
 
-  loginFailed(reason: 'bad_password' | 'account_disabled', userId: number | null, ip: string | null): void {
+  loginFailed(
+    reason: 'bad_password' | 'account_disabled' | 'email_not_verified',
+    userId: number | null,
+    ip: string | null,
+  ): void {
     this.emit('warn', 'login_failed', { reason, user_id: userId, ip });
   }
 
@@ -82,6 +86,27 @@ export class AuthEvents {
    */
   passwordRehashed(userId: number, outcome: 'rehashed' | 'changed' | 'busy' | 'failed'): void {
     this.emit(outcome === 'failed' ? 'warn' : 'info', 'password_rehashed', { user_id: userId, outcome });
+  }
+
+  /**
+   * A link was mailed for the account (`reset_password`, `verify_email`, `change_email`), or not
+   * because the account had been sent enough of them this hour (`capped`). Never the address or token.
+   */
+  recoveryMail(userId: number, purpose: 'reset_password' | 'verify_email' | 'change_email', capped = false): void {
+    this.emit(capped ? 'warn' : 'info', capped ? 'recovery_mail_capped' : 'recovery_mail_queued', {
+      user_id: userId,
+      purpose,
+    });
+  }
+
+  /** POST /reset_password set a new password; `revoked` counts the sessions it ended. */
+  passwordReset(userId: number, revoked: number): void {
+    this.emit('info', 'password_reset', { user_id: userId, revoked });
+  }
+
+  /** POST /verify_email confirmed the account's address (`verified`) or made a new one its address (`changed`, ending `revoked` other sessions). */
+  emailConfirmed(userId: number, outcome: 'verified' | 'changed', revoked = 0): void {
+    this.emit('info', outcome === 'changed' ? 'email_changed' : 'email_verified', { user_id: userId, revoked });
   }
 
   /** POST /reauthenticate proved the password: the session's auth_time is now. */

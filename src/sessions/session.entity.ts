@@ -9,6 +9,7 @@ export const END_REASONS = [
   'idle_timeout',
   'account_disabled',
   'revoked_by_admin',
+  'password_reset',
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 

@@ -164,6 +164,15 @@ export class SessionsService {
     return this.sessions.endActive(userId, reason, this.clock.now(), tx);
   }
 
+  /**
+   * Carries the session across a credential change made in `tx` (the account's version moved from
+   * `from` to the next), only while it is still active at `from`: a session that was already stale
+   * stays stale. Whether it moved.
+   */
+  keepAcrossCredentialChange(sessionId: number, from: number, tx: Transaction): Promise<boolean> {
+    return this.sessions.advanceVersion(sessionId, from, tx);
+  }
+
   /** Ends every active session of the user but `keepId`; returns how many ended. */
   endOthers(userId: number, keepId: number, reason: EndReason, tx?: Transaction): Promise<number> {
     return this.sessions.endActiveExcept(userId, keepId, reason, this.clock.now(), tx);

@@ -11,10 +11,21 @@ export interface CredentialChange {
   passwordHash?: string;
   /** Disables the account. */
   disable?: boolean;
+  /** A new address (an e-mail change; its verification and admin role with it). */
+  email?: { address: string; verified: boolean; isAdmin: boolean };
+  /** Marks the address verified (a password reset through a link sent to it). */
+  emailVerified?: true;
   /** Only if the account is still at this credential version. */
   ifVersion?: number;
   /** Only while this session of the account is still active at `ifVersion` (which it then needs). */
   whileSessionActive?: number;
+}
+
+/** An e-mail change to an address another account has (the unique index decided). */
+export class EmailTakenError extends Error {
+  constructor() {
+    super('email taken');
+  }
 }
 
 /**
@@ -28,10 +39,10 @@ export class UsersRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   /** Inserts a user; returns it with its id, or null if the email is taken (even a moment ago, by a concurrent insert). */
-  async insert(row: Omit<User, 'id'>): Promise<User | null> {
+  async insert(row: Omit<User, 'id'>, tx: Transaction = this.users.manager): Promise<User | null> {
     const user = this.users.create(row);
     try {
-      await this.users.insert(user);
+      await tx.insert(User, user);
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
@@ -108,6 +119,10 @@ export class UsersRepository {
         credentialVersion: () => 'credential_version + 1',
         ...(change.passwordHash !== undefined ? { passwordHash: change.passwordHash } : {}),
         ...(change.disable ? { isActive: false } : {}),
+        ...(change.email
+          ? { email: change.email.address, emailVerified: change.email.verified, isAdmin: change.email.isAdmin }
+          : {}),
+        ...(change.emailVerified ? { emailVerified: true } : {}),
       })
       .where('id = :id', { id });
     if (change.ifVersion !== undefined) update.andWhere('credential_version = :version', { version: change.ifVersion });
@@ -118,7 +133,35 @@ export class UsersRepository {
         { sessionId: change.whileSessionActive, active: true, version: change.ifVersion },
       );
     }
-    const result = await update.execute();
+    try {
+      const result = await update.execute();
+      return (result.affected ?? 0) > 0;
+    } catch (error) {
+      // A new address another account took meanwhile: the caller's transaction is over (PostgreSQL
+      // aborts it), so this is thrown as the repository's own answer, for the service to turn into 409.
+      if (change.email && isUniqueViolation(error)) throw new EmailTakenError();
+      throw error;
+    }
+  }
+
+  /**
+   * Holds the user's row until `tx` ends, so that what is counted per account inside `tx` (the links
+   * sent this hour) cannot be raced by another transaction doing the same: SELECT … FOR UPDATE on
+   * PostgreSQL; SQLite's transactions take turns already (one connection).
+   */
+  async lock(id: number, tx: Transaction): Promise<void> {
+    if (tx.connection.driver.options.type !== 'postgres') return;
+    await tx
+      .createQueryBuilder(User, 'user')
+      .select('user.id')
+      .where('user.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  /** Marks the address verified, only while it is still `email`; whether it did. */
+  async markEmailVerified(id: number, email: string, tx: Transaction = this.users.manager): Promise<boolean> {
+    const result = await tx.update(User, { id, email }, { emailVerified: true });
     return (result.affected ?? 0) > 0;
   }
 

@@ -3,9 +3,9 @@ import { appConfig, type AppConfig } from '../config/app.config';
 import { Clock } from '../common/clock';
 import type { Transaction } from '../common/database/transactions';
 import type { User } from './user.entity';
-import { UsersRepository, type CredentialChange } from './users.repository';
+import { EmailTakenError, UsersRepository, type CredentialChange } from './users.repository';
 
-const EMAIL_TAKEN = 'An account with this email already exists';
+export const EMAIL_TAKEN = 'An account with this email already exists';
 
 export interface NewUser {
   name: string;
@@ -36,18 +36,21 @@ export class UsersService implements OnApplicationBootstrap {
     return this.users.setAdmins(emails);
   }
 
-  /** Inserts a user; a taken email (even one taken a moment ago by a concurrent signup) is a 409. */
-  async create(data: NewUser): Promise<User> {
-    const user = await this.users.insert({
-      ...data,
-      createdAt: this.clock.now(),
-      lastLogin: null,
-      isActive: true,
-      isAdmin: this.config.adminEmails.includes(data.email),
-      // Proven only by a verification (or reset) link.
-      emailVerified: false,
-      credentialVersion: 0,
-    });
+  /** Inserts a user (in `tx` if given); a taken email (even one taken a moment ago by a concurrent signup) is a 409. */
+  async create(data: NewUser, tx?: Transaction): Promise<User> {
+    const user = await this.users.insert(
+      {
+        ...data,
+        createdAt: this.clock.now(),
+        lastLogin: null,
+        isActive: true,
+        isAdmin: this.config.adminEmails.includes(data.email),
+        // Proven only by a verification (or reset) link.
+        emailVerified: false,
+        credentialVersion: 0,
+      },
+      tx,
+    );
     if (!user) throw new ConflictException(EMAIL_TAKEN);
     return user;
   }
@@ -105,6 +108,35 @@ export class UsersService implements OnApplicationBootstrap {
    */
   changeCredentials(id: number, change: CredentialChange, tx?: Transaction): Promise<boolean> {
     return this.users.changeCredentials(id, change, tx);
+  }
+
+  /**
+   * An e-mail change, confirmed by a link sent to the new address: a credential change (see
+   * changeCredentials) that writes the new address as verified, and is_admin as ADMIN_EMAILS says
+   * for it, only if the account is still at `ifVersion`. False if it was not (a credential change
+   * since the link was sent); 409 if another account has the address.
+   */
+  async changeEmail(id: number, email: string, ifVersion: number, tx: Transaction): Promise<boolean> {
+    try {
+      return await this.users.changeCredentials(
+        id,
+        { email: { address: email, verified: true, isAdmin: this.config.adminEmails.includes(email) }, ifVersion },
+        tx,
+      );
+    } catch (error) {
+      if (error instanceof EmailTakenError) throw new ConflictException(EMAIL_TAKEN);
+      throw error;
+    }
+  }
+
+  /** Holds the user's row until `tx` ends (see UsersRepository.lock). */
+  lock(id: number, tx: Transaction): Promise<void> {
+    return this.users.lock(id, tx);
+  }
+
+  /** Marks the address verified, only while the account still has `email`; whether it did. */
+  markEmailVerified(id: number, email: string, tx?: Transaction): Promise<boolean> {
+    return this.users.markEmailVerified(id, email, tx);
   }
 
   /**

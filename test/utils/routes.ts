@@ -51,11 +51,19 @@ export interface CatalogueRoute {
   /** Takes the paging query (`limit`, `before_id`). */
   paged?: true;
   /**
+   * Its successes are limited per account (3 an hour): past that, the same valid call answers 429
+   * with Retry-After.
+   */
+  limitedPerAccount?: true;
+  /**
    * For administrators only (ADMIN_EMAILS): anyone else, signed in or not, gets the 404 of an
    * unknown route whatever the parameters, so the specs that call as an ordinary user expect 404.
    */
   admin?: true;
 }
+
+/** A well-formed mail token that no link carries. */
+export const UNKNOWN_MAIL_TOKEN = 'A'.repeat(43);
 
 export const ROUTES: readonly CatalogueRoute[] = [
   {
@@ -103,6 +111,50 @@ export const ROUTES: readonly CatalogueRoute[] = [
     body: (ctx) => ({ password: ctx.caller.password }),
   },
   { method: 'get', path: '/login_activity', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'post',
+    path: '/forgot_password',
+    kind: 'api',
+    access: 'public',
+    success: 202,
+    body: (ctx) => ({ email: ctx.caller.email }),
+  },
+  {
+    method: 'post',
+    path: '/reset_password',
+    kind: 'api',
+    access: 'public',
+    success: 200,
+    // No link was mailed with this token: the sample changes nothing.
+    body: () => ({ token: UNKNOWN_MAIL_TOKEN, new_password: 'another good password' }),
+    sampleAnswer: 400,
+  },
+  {
+    method: 'post',
+    path: '/verify_email',
+    kind: 'api',
+    access: 'optional',
+    success: 200,
+    body: () => ({ token: UNKNOWN_MAIL_TOKEN }),
+    sampleAnswer: 400,
+  },
+  {
+    method: 'post',
+    path: '/resend_verification',
+    kind: 'api',
+    access: 'optional',
+    success: 202,
+    body: (ctx) => ({ email: ctx.caller.email }),
+  },
+  {
+    method: 'post',
+    path: '/change_email',
+    kind: 'api',
+    access: 'session',
+    success: 202,
+    body: (ctx) => ({ password: ctx.caller.password, new_email: `route-change-${ctx.unique()}@example.com` }),
+    limitedPerAccount: true,
+  },
   { method: 'get', path: '/active_sessions', kind: 'api', access: 'session', success: 200 },
   { method: 'delete', path: '/active_sessions', kind: 'api', access: 'session', success: 200 },
   {

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsoleLogger, Logger } from '@nestjs/common';
@@ -69,6 +70,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
   let database: ScratchDatabase | undefined;
   if (ON_POSTGRES && !env.DATABASE_URL)
     database = await createScratchDatabase(TEST_POSTGRES_URL!, process.env.TEST_PG_RUN!, process.env.TEST_PG_TEMPLATE);
+  const mailFolder = join(tmpdir(), `session-server-mail-${process.pid}-${++appCount}`);
   const config = parseEnv({
     NODE_ENV: 'test',
     DATABASE_URL: database?.url ?? 'sqlite:///:memory:',
@@ -82,7 +84,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     CHAT_RATE_LIMIT: '100000',
     // No MAIL_URL: a mail a spec causes is written here (a folder of its own, made only if written
     // to), never into the working directory; test/mail-outbox.e2e-spec.ts gives a real SMTP server.
-    MAIL_OUTBOX_DIR: join(tmpdir(), `session-server-mail-${process.pid}-${++appCount}`),
+    MAIL_OUTBOX_DIR: mailFolder,
     ...env,
   });
   const clock = new FakeClock();
@@ -135,6 +137,8 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     close: async () => {
       await app.close();
       await database?.drop();
+      // The notices of sign-ins and password changes land here in every spec.
+      await rm(mailFolder, { recursive: true, force: true });
       if (!options.captureLogs) return;
       captured = null;
       Logger.overrideLogger(new ConsoleLogger({ logLevels: ['error'] }));

@@ -242,6 +242,7 @@ const RESULTS = {
   bad_password: ['Wrong password', 'failed'],
   throttled: ['Blocked: too many attempts', 'throttled'],
   account_disabled: ['Account disabled', 'failed'],
+  email_not_verified: ['Refused: e-mail address not confirmed', 'failed'],
 };
 
 async function loadActivity() {
