@@ -414,10 +414,9 @@ describe('Recovery by e-mail in Chromium', () => {
       look(`/reset_password_page?token=${WELL_FORMED}`, 'reset-password-errors', async (page) => {
         await page.$eval('form#account-form', (form) => form.setAttribute('novalidate', ''));
         await page.getByLabel('New password', { exact: true }).fill('short');
-        await page.getByLabel('Confirm new password').fill('shorter');
+        await page.getByLabel('Confirm new password').fill('short');
         await page.getByRole('button', { name: 'Set new password' }).click();
         await expectText(page.locator('#new_password-error'), /^(Use at least 8 characters|New password must be)/);
-        await expectText(page.locator('#confirm_password-error'), /\S/);
       }));
   });
 });
