@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { Session } from '../src/sessions/session.entity';
+import { User } from '../src/users/user.entity';
+import { mailedToken, mailsInFolder } from './utils/mail-folder';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp } from './utils/test-app';
 
 /** What a browser navigating sends. */
@@ -85,6 +87,199 @@ describe('Browser pages', () => {
       expect(signedIn.text).toContain(`You are signed in as ${user.name}. Signing in again ends that session first.`);
       const none = await request(t.http).get('/login_page').expect(200);
       expect(none.text).toContain('<p class="notice" id="notice" role="status"></p>');
+    });
+  });
+
+  describe("the mailed links' pages: /forgot_password_page, /reset_password_page, /verify_email_page", () => {
+    /** Every row of every table, to show that a request changed none of them. */
+    const databaseSnapshot = async (app: TestApp) => {
+      const tables: Record<string, unknown[]> = {};
+      for (const entity of app.dataSource.entityMetadatas) {
+        tables[entity.tableName] = await app.dataSource.query(`SELECT * FROM "${entity.tableName}" ORDER BY 1`);
+      }
+      return tables;
+    };
+    const TOKEN = 'Zp4Xc8Lw2QvN7sYb1TgK9eRj3HmU6aFd0WnB5yEo8Ci';
+
+    it('are plain HTML forms that post to the API, served no-store, with no referrer and nothing from another site', async () => {
+      for (const [path, action, kind] of [
+        ['/forgot_password_page', '/forgot_password', 'forgot_password'],
+        [`/reset_password_page?token=${TOKEN}`, '/reset_password', 'reset_password'],
+        [`/verify_email_page?token=${TOKEN}`, '/verify_email', 'verify_email'],
+      ]) {
+        const res = await request(t.http).get(path).set('Accept', BROWSER_ACCEPT).expect(200);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['referrer-policy']).toBe('no-referrer');
+        expect(String(res.headers['content-security-policy'])).toMatch(/default-src 'self'.*script-src 'self'/);
+        expect(res.text).toContain(
+          `<form id="account-form" class="stack" method="post" action="${action}" data-kind="${kind}">`,
+        );
+        // Nothing another site serves (a pixel, a font, a script) that a token in the URL could leak to.
+        expect(res.text).not.toMatch(/(src|href|action)="(https?:)?\/\//);
+        expect(res.text).not.toMatch(/\{\{/);
+      }
+      const forgot = await request(t.http).get('/forgot_password_page').expect(200);
+      expect(forgot.text).toMatch(/<input id="email" name="email" type="email" autocomplete="email" required/);
+      expect(forgot.text).toContain('<button class="button primary" type="submit">Send reset link</button>');
+      const reset = await request(t.http).get(`/reset_password_page?token=${TOKEN}`).expect(200);
+      expect(reset.text).toContain(`<input type="hidden" name="token" value="${TOKEN}">`);
+      expect(reset.text).toMatch(
+        /name="new_password" type="password" autocomplete="new-password" required minlength="8" data-max-bytes="72"/,
+      );
+      expect(reset.text).toMatch(/name="confirm_password" type="password" autocomplete="new-password" required/);
+      const verify = await request(t.http).get(`/verify_email_page?token=${TOKEN}`).expect(200);
+      expect(verify.text).toContain(`<input type="hidden" name="token" value="${TOKEN}">`);
+      expect(verify.text).toContain('<button class="button primary" type="submit">Confirm my e-mail address</button>');
+    });
+
+    it('spend nothing and change nothing when only fetched (as mail scanners fetch links), nor log the token', async () => {
+      const logged = await createTestApp({}, { captureLogs: true });
+      try {
+        const user = await signup(logged.http);
+        await login(logged.http, user);
+        await request(logged.http).post('/forgot_password').send({ email: user.email }).expect(202);
+        const verifyToken = await mailedToken(logged, user.email, '/verify_email_page');
+        const resetToken = await mailedToken(logged, user.email, '/reset_password_page');
+        const before = await databaseSnapshot(logged);
+        for (const path of [
+          `/reset_password_page?token=${resetToken}`,
+          `/verify_email_page?token=${verifyToken}`,
+          '/forgot_password_page',
+        ]) {
+          for (const method of ['get', 'head'] as const) await request(logged.http)[method](path).expect(200);
+        }
+        await mailsInFolder(logged);
+        expect(await databaseSnapshot(logged)).toEqual(before);
+        // Both links still work.
+        await request(logged.http).post('/verify_email').send({ token: verifyToken }).expect(200);
+        await request(logged.http)
+          .post('/reset_password')
+          .send({ token: resetToken, new_password: 'a brand new password' })
+          .expect(200);
+        // The development outbox's log of each mail written (no MAIL_URL) is the one documented place for a link.
+        const logs = logged.logs.filter((line) => !line.includes('"event":"mail_written"')).join('\n');
+        expect(logs).toMatch(/"url":"\/reset_password_page"/);
+        expect(logs).not.toContain(resetToken);
+        expect(logs).not.toContain(verifyToken);
+      } finally {
+        await logged.close();
+      }
+    });
+
+    it('take plain HTML form posts: each done page on success, the page again with what is wrong otherwise', async () => {
+      const user = await signup(t.http);
+      const sent = await formPost('/forgot_password', { email: user.email }).expect(303);
+      expect(sent.headers.location).toBe('/forgot_password_page?notice=sent');
+      const noAddress = await formPost('/forgot_password', { email: '' }).expect(400);
+      expect(noAddress.text).toMatch(/<p class="field-error" id="email-error">Email [^<]+\.<\/p>/);
+      expect(noAddress.text).toMatch(/id="email"[^>]*aria-invalid="true"/);
+
+      const token = await mailedToken(t, user.email, '/reset_password_page');
+      const mismatch = await formPost('/reset_password', {
+        token,
+        new_password: 'a brand new password',
+        confirm_password: 'another one entirely',
+      }).expect(400);
+      expect(mismatch.text).toContain(
+        '<p class="field-error" id="confirm_password-error">Confirm password must be the same as the new password.</p>',
+      );
+      expect(mismatch.text).toContain(`<input type="hidden" name="token" value="${token}">`);
+      expect(mismatch.text).not.toMatch(/a brand new password|another one entirely/);
+      const short = await formPost('/reset_password', { token, new_password: 'short', confirm_password: 'short' });
+      expect(short.status).toBe(400);
+      expect(short.text).toContain(
+        '<p class="field-error" id="new_password-error">New password must be between 8 and 72 bytes (UTF-8).</p>',
+      );
+      // The repeat is the plain form's alone: the JSON API refuses it as any unknown field.
+      await request(t.http)
+        .post('/reset_password')
+        .send({ token, new_password: 'a brand new password', confirm_password: 'a brand new password' })
+        .expect(400);
+      const done = await formPost('/reset_password', {
+        token,
+        new_password: 'a brand new password',
+        confirm_password: 'a brand new password',
+      }).expect(303);
+      expect(done.headers.location).toBe('/reset_password_page?notice=done');
+      await login(t.http, { email: user.email, password: 'a brand new password' });
+      const spent = await formPost('/reset_password', {
+        token,
+        new_password: 'a brand new password',
+        confirm_password: 'a brand new password',
+      }).expect(400);
+      expect(spent.text).toContain('>This link is invalid, has already been used or has expired.</p>');
+      expect(spent.text).toMatch(/<form id="account-form" [^>]* hidden>/);
+      expect(spent.text).toContain('<p class="alt" id="new-link"><a href="/forgot_password_page">Forgot password?</a>');
+
+      const other = await signup(t.http);
+      const verifyToken = await mailedToken(t, other.email, '/verify_email_page');
+      const verified = await formPost('/verify_email', { token: verifyToken }).expect(303);
+      expect(verified.headers.location).toBe('/verify_email_page?notice=done');
+      expect((await t.dataSource.getRepository(User).findOneByOrFail({ id: other.id })).emailVerified).toBe(true);
+      const again = await formPost('/verify_email', { token: verifyToken }).expect(400);
+      expect(again.text).toContain('>This link is invalid, has already been used or has expired.</p>');
+
+      const resent = await formPost('/resend_verification', { email: user.email }).expect(303);
+      expect(resent.headers.location).toBe('/login_page?notice=verification_sent');
+    });
+
+    it('with REQUIRE_VERIFIED_EMAIL, the sign-in page refuses an unverified account and offers the link again', async () => {
+      const strict = await createTestApp({ REQUIRE_VERIFIED_EMAIL: 'true' });
+      try {
+        const user = await signup(strict.http);
+        const refused = await request(strict.http)
+          .post('/login')
+          .set('Accept', BROWSER_ACCEPT)
+          .type('form')
+          .send(new URLSearchParams({ email: user.email, password: user.password }).toString())
+          .expect(403);
+        expect(refused.text).toContain(
+          '>Your e-mail address is not verified yet. Use the link we sent to it, or have it sent again.</p>',
+        );
+        expect(refused.text).toMatch(
+          /<form id="resend-form" class="resend" method="post" action="\/resend_verification"\s+data-refused="[^"]+" data-sent="[^"]+">/,
+        );
+        expect(refused.text).toContain(`<input type="hidden" name="email" value="${user.email}">`);
+        expect(refused.text).not.toContain(user.password);
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it('say what is wrong with a link that has no token or a malformed one, and where to get a new one', async () => {
+      for (const query of ['', '?token=', '?token=a&token=b', '?token=%3Cscript%3E', '?token[x]=1']) {
+        const reset = await request(t.http).get(`/reset_password_page${query}`).expect(200);
+        expect(reset.text).toMatch(
+          /<p class="form-error" id="form-error" role="alert" data-invalid="[^"]*">This link is/,
+        );
+        expect(reset.text).toMatch(/<form id="account-form" [^>]* hidden>/);
+        expect(reset.text).toContain(
+          '<p class="alt" id="new-link"><a href="/forgot_password_page">Forgot password?</a>',
+        );
+        expect(reset.text).not.toContain('<script>');
+        const verify = await request(t.http).get(`/verify_email_page${query}`).expect(200);
+        expect(verify.text).toMatch(/<form id="account-form" [^>]* hidden>/);
+        expect(verify.text).toMatch(/<p class="alt" id="new-link">To get a new link, <a href="\/userpage">/);
+      }
+    });
+
+    it('show only their own fixed notice once done', async () => {
+      const sent = await request(t.http).get('/forgot_password_page?notice=sent').expect(200);
+      expect(sent.text).toContain('>If an account uses this address, we sent it a link');
+      const done = await request(t.http).get('/reset_password_page?notice=done').expect(200);
+      expect(done.text).toContain('>Your new password is set, and every session of your account has been signed out.');
+      expect(done.text).toContain('<a class="button primary" href="/login_page">Sign in</a>');
+      const verified = await request(t.http).get('/verify_email_page?notice=done').expect(200);
+      expect(verified.text).toContain('>Your e-mail address is verified.</p>');
+      const forged = await request(t.http).get('/forgot_password_page?notice=%3Cb%3Ex').expect(200);
+      expect(forged.text).toContain('<p class="notice" id="notice" role="status" tabindex="-1" data-sent="');
+      expect(forged.text).toMatch(/data-sent="[^"]+"><\/p>/);
+    });
+
+    it('the sign-in page links to "Forgot password?"', async () => {
+      const page = await request(t.http).get('/login_page').expect(200);
+      expect(page.text).toContain('<a class="field-link" href="/forgot_password_page">Forgot password?</a>');
     });
   });
 
@@ -257,6 +452,25 @@ describe('Browser pages', () => {
 
       const json = await request(t.http).get('/userpage').set('Cookie', cookie).expect(200);
       expect(json.body).toEqual({ user: expect.objectContaining({ name: user.name }), active_sessions: 1 });
+    });
+
+    it('shows the "not verified" banner while the address is not verified, and the e-mail change form', async () => {
+      const user = await signup(t.http);
+      const { cookie } = await login(t.http, user);
+      const dashboard = () =>
+        request(t.http).get('/userpage').set('Accept', BROWSER_ACCEPT).set('Cookie', cookie).expect(200);
+      const unverified = await dashboard();
+      expect(unverified.text).toContain('<div class="verify-banner" id="verify-banner">');
+      expect(unverified.text).toContain('>Resend verification e-mail</button>');
+      expect(unverified.text).toContain(
+        '<form id="email-form" class="stack" method="post" action="/change_email" novalidate>',
+      );
+      expect(unverified.text).toMatch(
+        /<input id="new_email" name="new_email" type="email" autocomplete="email" required/,
+      );
+      await t.dataSource.getRepository(User).update({ id: user.id }, { emailVerified: true });
+      const verified = await dashboard();
+      expect(verified.text).toContain('<div class="verify-banner" id="verify-banner" hidden>');
     });
   });
 

@@ -1,6 +1,7 @@
 import {
   applyDecorators,
   ArgumentsHost,
+  BadRequestException,
   Catch,
   Inject,
   type CallHandler,
@@ -16,19 +17,33 @@ import { AllExceptionsFilter } from '../common/all-exceptions.filter';
 import { prefersHtml } from '../common/content-negotiation';
 import type { ErrorBody } from '../common/http-error';
 
-/** The form fields of each page, in the API's names. The password is never echoed back. */
+/**
+ * The form fields of each page, in the API's names (and `confirm_password`, which only the reset
+ * page's plain form sends: see ConfirmPasswordInterceptor). Passwords are never echoed back.
+ */
 export const FORM_FIELDS = {
   login: ['email', 'password'],
   signup: ['name', 'phone', 'email', 'password'],
+  forgot_password: ['email'],
+  reset_password: ['token', 'new_password', 'confirm_password'],
+  verify_email: ['token'],
 } as const;
 export type FormPage = keyof typeof FORM_FIELDS;
 
-/** What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for the form, one per field. */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'new_password', 'confirm_password']);
+
+/**
+ * What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for
+ * the form, one per field; on the pages a mailed link opens, that the link's token was refused
+ * (`linkProblem`); on the sign-in page, the offer to send the verification link again.
+ */
 export interface FormState {
   values?: Partial<Record<string, string>>;
   error?: string;
   fieldErrors?: Partial<Record<string, string>>;
   notice?: string;
+  linkProblem?: 'missing' | 'invalid';
+  offerResend?: boolean;
 }
 
 /**
@@ -75,6 +90,10 @@ class FormRedirectInterceptor implements NestInterceptor {
   }
 }
 
+/** The sign-in page's words for a login refused until the address is verified (REQUIRE_VERIFIED_EMAIL). */
+export const UNVERIFIED_SIGN_IN =
+  'Your e-mail address is not verified yet. Use the link we sent to it, or have it sent again.';
+
 function seconds(header: unknown): number | undefined {
   const n = Number(header);
   return Number.isInteger(n) && n > 0 ? n : undefined;
@@ -86,16 +105,23 @@ function waitText(total: number): string {
   return `${minutes} minutes`;
 }
 
+/** A validation message for a person: "new_password must be ..." → "New password must be ...". */
+function fieldSentence(field: string, message: string): string {
+  const name = field.replace(/_/g, ' ');
+  return `${name[0].toUpperCase()}${name.slice(1)}${message.slice(field.length)}.`;
+}
+
 /**
  * What the form page shows for an error the JSON API would have sent: validation messages beside
- * their fields (each starts with the field's name), anything else above the form.
+ * their fields (each starts with the field's name), anything else above the form. On a page a
+ * mailed link opened, a 400 about anything but the typed fields is the link's token refused.
  */
 export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknown, submitted: unknown): FormState {
   const fields: readonly string[] = FORM_FIELDS[page];
   const values: Record<string, string> = {};
   const sent = typeof submitted === 'object' && submitted !== null ? (submitted as Record<string, unknown>) : {};
   for (const field of fields) {
-    if (field !== 'password' && typeof sent[field] === 'string') values[field] = sent[field];
+    if (!SECRET_FIELDS.has(field) && typeof sent[field] === 'string') values[field] = sent[field];
   }
   // A ticked "Keep me signed in" stays ticked (the page posts remember_me=false&remember_me=true;
   // a hand-made form may send "true" or "on" alone): the last value counts, as for the login.
@@ -108,14 +134,18 @@ export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknow
     const other: string[] = [];
     for (const message of messages) {
       const field = /^(\w+) /.exec(message)?.[1];
-      if (field && fields.includes(field) && !fieldErrors[field])
-        fieldErrors[field] = `${message[0].toUpperCase()}${message.slice(1)}.`;
+      if (field && fields.includes(field) && !fieldErrors[field]) fieldErrors[field] = fieldSentence(field, message);
       else other.push(message);
     }
+    const typed = Object.keys(fieldErrors).filter((field) => field !== 'token');
+    if (fields.includes('token') && typed.length === 0) return { values, linkProblem: 'invalid' };
     const error = other.length > 0 ? other.join('. ') : 'Please correct the fields marked below.';
     return { values, fieldErrors, error };
   }
-  if (body.statusCode === 409) return { values, fieldErrors: { email: `${messages.join(' ')}.` } };
+  if (body.statusCode === 403 && body.reason === 'email_not_verified')
+    return { values, error: UNVERIFIED_SIGN_IN, offerResend: true };
+  if (body.statusCode === 409 && fields.includes('email'))
+    return { values, fieldErrors: { email: `${messages.join(' ')}.` } };
   if (body.statusCode === 429) return { values, error: `Too many attempts. Try again in ${waitText(wait ?? 60)}.` };
   if (body.statusCode === 503) return { values, error: `The server is busy. Try again in ${waitText(wait ?? 5)}.` };
   return { values, error: messages.join(' ') };
@@ -155,10 +185,59 @@ class SignupFormFilter extends FormPageFilter {
   protected readonly page = 'signup';
 }
 
+@Catch()
+class ForgotPasswordFormFilter extends FormPageFilter {
+  protected readonly page = 'forgot_password';
+}
+
+@Catch()
+class ResetPasswordFormFilter extends FormPageFilter {
+  protected readonly page = 'reset_password';
+}
+
+@Catch()
+class VerifyEmailFormFilter extends FormPageFilter {
+  protected readonly page = 'verify_email';
+}
+
 const FORM_FILTERS: Record<FormPage, new (pages: FormPages) => FormPageFilter> = {
   login: LoginFormFilter,
   signup: SignupFormFilter,
+  forgot_password: ForgotPasswordFormFilter,
+  reset_password: ResetPasswordFormFilter,
+  verify_email: VerifyEmailFormFilter,
 };
+
+/** A form's "type it again" field and the field it repeats. */
+const CONFIRMATIONS: Partial<Record<FormPage, { field: string; of: string; message: string }>> = {
+  reset_password: {
+    field: 'confirm_password',
+    of: 'new_password',
+    message: 'confirm_password must be the same as the new password',
+  },
+};
+
+/**
+ * A page's script checks that a new password was typed the same twice before it posts JSON; a
+ * plain form can only post both, so for a browser's form post the server compares them, and
+ * takes the repeat out of the body before it is validated (the JSON API has no such field and
+ * refuses it, as any unknown field). Interceptors run before pipes, and their errors reach the
+ * route's form filter, which shows the page again.
+ */
+class ConfirmFieldInterceptor implements NestInterceptor {
+  constructor(private readonly confirm: { field: string; of: string; message: string }) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    const body = req.body as Record<string, unknown> | undefined;
+    if (isBrowserFormPost(req) && typeof body === 'object' && body !== null && this.confirm.field in body) {
+      const { [this.confirm.field]: repeat, ...rest } = body;
+      if (repeat !== body[this.confirm.of]) throw new BadRequestException([this.confirm.message]);
+      req.body = rest;
+    }
+    return next.handle();
+  }
+}
 
 /**
  * Lets a JSON route also serve a plain HTML form (no JavaScript needed): a browser's form post is
@@ -168,8 +247,10 @@ export function BrowserForm(options: { redirectTo: string; page?: FormPage }) {
   const onError = options.page
     ? ` On an error it gets the ${options.page} page again (text/html) with the message, under the same status.`
     : '';
+  const confirm = options.page ? CONFIRMATIONS[options.page] : undefined;
   return applyDecorators(
     UseInterceptors(new FormRedirectInterceptor(options.redirectTo)),
+    ...(confirm ? [UseInterceptors(new ConfirmFieldInterceptor(confirm))] : []),
     ...(options.page ? [UseFilters(FORM_FILTERS[options.page])] : []),
     ApiResponse({
       status: 303,

@@ -1,7 +1,16 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Auth } from '../common/access/auth.decorator';
+import { AcceptsFormPosts } from '../common/access/route-traits';
 import { ApiErrors, ErrorDto, errorExample } from '../common/api-docs';
 import { EMAIL_TAKEN } from '../users/users.service';
 import { RevokedCountDto } from '../sessions/dto/session.dto';
@@ -16,6 +25,7 @@ import type { Session } from '../sessions/session.entity';
 import type { ClientInfo } from '../sessions/sessions.service';
 import { toUserDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
+import { BrowserForm } from './browser-form';
 import { ChangeEmailDto } from './dto/change-email.dto';
 import { ForgotPasswordDto } from './dto/forgot-password.dto';
 import { MessageDto } from './dto/login.dto';
@@ -53,6 +63,9 @@ const ApiInvalidLink = () =>
     example: errorExample(400, INVALID_LINK),
   });
 
+/** The public pages' routes also take a plain HTML form (the pages work without JavaScript; see BrowserForm). */
+const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
 const PER_ADDRESS =
   'These routes, /login and /signup share the AUTH_RATE_LIMIT budget of requests a minute per client address (an IPv6 /64 counts as one): past it, 429 with Retry-After.';
 
@@ -68,9 +81,11 @@ export class RecoveryController {
   constructor(private readonly recovery: RecoveryService) {}
 
   @Auth({ mode: 'public' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('forgot_password')
   @HttpCode(202)
+  @BrowserForm({ page: 'forgot_password', redirectTo: '/forgot_password_page?notice=sent' })
   @ApiOperation({
     summary: 'Mails a password-reset link, if an active account uses the address. Always the same 202.',
     description:
@@ -80,6 +95,7 @@ export class RecoveryController {
       'At most 3 reset links are mailed per account per hour (the answer stays 202). ' +
       PER_ADDRESS,
   })
+  @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: ForgotPasswordDto })
   @ApiAcceptedResponse({ type: MessageDto, example: { message: RESET_REQUESTED } })
   @ApiErrors(400, 403, 413, 415, 429)
@@ -89,9 +105,11 @@ export class RecoveryController {
   }
 
   @Auth({ mode: 'public' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('reset_password')
   @HttpCode(200)
+  @BrowserForm({ page: 'reset_password', redirectTo: '/reset_password_page?notice=done' })
   @ApiOperation({
     summary:
       'Sets a new password with the token of a reset link, and ends every session of the account (reason `password_reset`). Does not sign in.',
@@ -102,6 +120,7 @@ export class RecoveryController {
       'An unknown, used, expired or superseded token gives 400 and changes nothing. ' +
       PER_ADDRESS,
   })
+  @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: ResetPasswordDto })
   @ApiOkResponse({ type: RevokedCountDto })
   @ApiInvalidLink()
@@ -111,9 +130,11 @@ export class RecoveryController {
   }
 
   @Auth({ mode: 'optional' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('verify_email')
   @HttpCode(200)
+  @BrowserForm({ page: 'verify_email', redirectTo: '/verify_email_page?notice=done' })
   @ApiOperation({
     summary:
       "Confirms the address a verification link was sent to: the account's own (at signup, or resent), or a new one (POST /change_email).",
@@ -125,6 +146,7 @@ export class RecoveryController {
       "the session that sends this request, if it is the account's, stays signed in with its token unchanged. Unused links of the old address become invalid. " +
       PER_ADDRESS,
   })
+  @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: VerifyEmailDto })
   @ApiOkResponse({ type: VerifyEmailResponseDto })
   @ApiInvalidLink()
@@ -140,9 +162,11 @@ export class RecoveryController {
   }
 
   @Auth({ mode: 'optional' })
+  @AcceptsFormPosts()
   @UseGuards(ThrottlerGuard)
   @Post('resend_verification')
   @HttpCode(202)
+  @BrowserForm({ page: 'login', redirectTo: '/login_page?notice=verification_sent' })
   @ApiOperation({
     summary:
       "Mails a new link to confirm an address. Signed in: the caller's; signed out: the `email` given (always the same 202).",
@@ -153,6 +177,7 @@ export class RecoveryController {
       'Each link is valid for EMAIL_VERIFICATION_TIMEOUT seconds (default 3 days), once, and makes the older ones invalid; at most 3 are mailed per account per hour. ' +
       PER_ADDRESS,
   })
+  @ApiConsumes(...FORM_TYPES)
   @ApiBody({ type: ResendVerificationDto })
   @ApiAcceptedResponse({
     type: MessageDto,

@@ -8,7 +8,7 @@ import { CurrentAuth, CurrentUser, type RequestAuth } from '../sessions/request-
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
-import { endedNotice, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
+import { endedNotice, LINK_PAGES, linkPageState, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
 
 /** See prefersHtml: a browser gets the dashboard page, every other client JSON. */
 const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
@@ -16,6 +16,24 @@ const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
 );
 
 const HTML_PAGE = { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } };
+
+/** The query of a mailed link's page: the link's token, kept out of logs and referrers. */
+const TOKEN_QUERY = {
+  name: 'token',
+  required: false,
+  description:
+    'The token from the mailed link. The page only puts it in its form (a GET spends nothing: mail scanners fetch links) and, with JavaScript, takes it out of the address bar; the page is sent no-store, with Referrer-Policy: no-referrer, and loads nothing from another site.',
+  schema: { type: 'string' },
+};
+
+function doneQuery(page: keyof typeof LINK_PAGES) {
+  return {
+    name: 'notice',
+    required: false,
+    enum: [LINK_PAGES[page].notice],
+    description: 'Shows the page done (where its plain form post is sent on success); anything else is ignored.',
+  };
+}
 
 /**
  * The browser pages. Each is plain HTML from `views/`, with its styles and scripts under /assets
@@ -59,6 +77,53 @@ export class PagesController {
       ? `You are signed in as ${auth.user.name}. Signing in again ends that session first.`
       : '';
     return renderFormPage('login', { notice: noticeFor(notice) || signedIn || endedNotice(auth.failure) });
+  }
+
+  @Auth({ mode: 'public' })
+  @Get('forgot_password_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary:
+      'The "Forgot password?" page: a form that posts an address to /forgot_password, with or without JavaScript.',
+    description: 'Afterwards it says the same words whatever the address: whether an account uses it is not told.',
+  })
+  @ApiQuery(doneQuery('forgot_password'))
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  forgotPasswordPage(@Query('notice') notice: unknown): string {
+    return renderFormPage('forgot_password', linkPageState('forgot_password', { notice }));
+  }
+
+  @Auth({ mode: 'public' })
+  @Get('reset_password_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary: 'The page a password-reset link opens: a new password, posted with the token to /reset_password.',
+    description:
+      'Opening it changes nothing; the post does. A missing or malformed token shows what went wrong and links to the "Forgot password?" page.',
+  })
+  @ApiQuery(TOKEN_QUERY)
+  @ApiQuery(doneQuery('reset_password'))
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  resetPasswordPage(@Query('token') token: unknown, @Query('notice') notice: unknown): string {
+    return renderFormPage('reset_password', linkPageState('reset_password', { token, notice }));
+  }
+
+  @Auth({ mode: 'public' })
+  @Get('verify_email_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary: 'The page an e-mail verification link opens: a button that posts the token to /verify_email.',
+    description:
+      'Opening it changes nothing; the button does. A missing or malformed token shows what went wrong and how to get a new link.',
+  })
+  @ApiQuery(TOKEN_QUERY)
+  @ApiQuery(doneQuery('verify_email'))
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  verifyEmailPage(@Query('token') token: unknown, @Query('notice') notice: unknown): string {
+    return renderFormPage('verify_email', linkPageState('verify_email', { token, notice }));
   }
 
   @Auth({ redirectBrowsersTo: '/login_page' })

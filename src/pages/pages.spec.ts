@@ -1,6 +1,6 @@
 import { breakableEmail, escapeHtml, renderView, SafeHtml } from './html';
 import { formStateFor } from '../auth/browser-form';
-import { endedNotice, noticeFor, renderFormPage } from './pages';
+import { endedNotice, LINK_PAGES, LINK_PROBLEMS, linkPageState, noticeFor, renderFormPage } from './pages';
 import { errorBody } from '../common/http-error';
 
 describe('page views', () => {
@@ -20,6 +20,9 @@ describe('page views', () => {
       password_error: '',
       password_invalid: 'false',
       remember_me_checked: '',
+      resend_hidden: ' hidden',
+      refused_text: '',
+      sent_text: '',
     });
     expect(body).toBeInstanceOf(SafeHtml);
     expect(body.text).toContain('&lt;b&gt;no&lt;/b&gt;');
@@ -45,9 +48,52 @@ describe('page views', () => {
     );
   });
 
-  it('renders both form pages with no state', () => {
+  it('renders every form page with no state', () => {
     expect(renderFormPage('login')).toContain('action="/login"');
     expect(renderFormPage('signup')).toContain('action="/signup"');
+    expect(renderFormPage('forgot_password')).toContain('action="/forgot_password"');
+    expect(renderFormPage('login')).toContain(
+      '<a class="field-link" href="/forgot_password_page">Forgot password?</a>',
+    );
+    expect(renderFormPage('login')).toMatch(/<form id="resend-form"[^>]* hidden>/);
+  });
+
+  it("shows a mailed link's page as its form with the token, done, or what is wrong with the link", () => {
+    const token = 'A'.repeat(43);
+    for (const page of ['reset_password', 'verify_email'] as const) {
+      const form = renderFormPage(page, linkPageState(page, { token }));
+      expect(form).toContain(`<input type="hidden" name="token" value="${token}">`);
+      expect(form).toMatch(/<form id="account-form" [^>]*data-kind="[a-z_]+">/);
+      expect(form).toMatch(/<p class="form-error" id="form-error" role="alert" data-invalid="[^"]+"><\/p>/);
+      expect(form).toMatch(/id="new-link" hidden>/);
+
+      const done = renderFormPage(page, linkPageState(page, { token, notice: LINK_PAGES[page].notice }));
+      expect(done).toContain(`tabindex="-1" data-done="${LINK_PAGES[page].text}">${LINK_PAGES[page].text}</p>`);
+      expect(done).toMatch(/<form id="account-form" [^>]* hidden>/);
+      expect(done).not.toContain(token);
+
+      for (const [query, problem] of [
+        [{}, 'missing'],
+        [{ token: ['a', 'b'] }, 'missing'],
+        [{ token: '<script>' }, 'invalid'],
+        [{ token: 'short' }, 'invalid'],
+        [{ token, notice: 'other' }, undefined],
+      ] as const) {
+        const html = renderFormPage(page, linkPageState(page, query));
+        if (problem === undefined) {
+          expect(html).toContain(`value="${token}"`);
+          continue;
+        }
+        expect(html).toContain(`>${LINK_PROBLEMS[problem]}</p>`);
+        expect(html).toMatch(/<form id="account-form" [^>]* hidden>/);
+        expect(html).toMatch(/id="new-link">/);
+        expect(html).toContain('<input type="hidden" name="token" value="">');
+        expect(html).not.toContain('<script>');
+      }
+    }
+    const sent = renderFormPage('forgot_password', linkPageState('forgot_password', { notice: 'sent' }));
+    expect(sent).toContain(`>${LINK_PAGES.forgot_password.text}</p>`);
+    expect(sent).toMatch(/<form id="account-form" [^>]* hidden>/);
   });
 
   it('shows fixed words only: known notices and end reasons', () => {
@@ -72,6 +118,36 @@ describe('page views', () => {
       password: 'Password must be between 8 and 72 bytes (UTF-8).',
     });
     expect(state.error).toBe('property id should not exist');
+  });
+
+  it('shows a refused token as a link problem, and new-password messages beside their fields without the passwords', () => {
+    const submitted = { token: 'A'.repeat(43), new_password: 'short', confirm_password: 'short' };
+    const bad = formStateFor('reset_password', errorBody(400, 'Invalid or expired token'), undefined, submitted);
+    expect(bad).toEqual({ values: { token: submitted.token }, linkProblem: 'invalid' });
+    const field = formStateFor(
+      'reset_password',
+      errorBody(400, ['new_password must be between 8 and 72 bytes (UTF-8)']),
+      undefined,
+      submitted,
+    );
+    expect(field.fieldErrors).toEqual({ new_password: 'New password must be between 8 and 72 bytes (UTF-8).' });
+    const page = renderFormPage('reset_password', field);
+    expect(page).not.toContain('short');
+    expect(page).toContain(`value="${submitted.token}"`);
+    expect(page).toMatch(/id="new_password"[^>]*aria-invalid="true"/);
+    expect(formStateFor('verify_email', errorBody(400, ['token must be a string']), undefined, {}).linkProblem).toBe(
+      'invalid',
+    );
+  });
+
+  it('offers a new verification link when the sign-in is refused until the address is verified', () => {
+    const body = errorBody(403, 'Email address not verified', { reason: 'email_not_verified' });
+    const state = formStateFor('login', body, undefined, { email: 'a@b.example', password: 'x' });
+    expect(state.offerResend).toBe(true);
+    const page = renderFormPage('login', state);
+    expect(page).toMatch(/<form id="resend-form"[^>]*data-sent="[^"]+">/);
+    expect(page).toContain('<input type="hidden" name="email" value="a@b.example">');
+    expect(formStateFor('login', errorBody(403, 'Account disabled'), undefined, {}).offerResend).toBeUndefined();
   });
 
   it('keeps "Keep me signed in" ticked when the sign-in form comes back with an error', () => {

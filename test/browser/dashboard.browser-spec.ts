@@ -128,12 +128,12 @@ describe('The dashboard', () => {
     await page.goto('/userpage');
     await expectText(page.locator('#session-count'), '2');
 
-    await page.getByLabel('Current password').fill('not my password');
+    await page.locator('#password-form').getByLabel('Current password').fill('not my password');
     await page.getByLabel('New password').fill('a brand new secret');
     await page.getByRole('button', { name: 'Change password' }).click();
     await expectText(page.locator('#current_password-error'), 'That is not your current password.');
 
-    await page.getByLabel('Current password').fill(user.password);
+    await page.locator('#password-form').getByLabel('Current password').fill(user.password);
     await page.getByRole('button', { name: 'Change password' }).click();
     await expectText(page.locator('#password-notice'), 'Password changed. 1 other session signed out.');
     await expectText(page.locator('#session-count'), '1');
@@ -370,7 +370,7 @@ describe('The dashboard', () => {
       await message.getByRole('button', { name: `Message ${HOSTILE_NAME} privately` }).click();
       await expectText(page.locator('#conversation-title'), `With ${HOSTILE_NAME}`);
       await page.getByLabel(`Private message to ${HOSTILE_NAME}`).fill('<u>hi</u> Eve');
-      await page.getByRole('button', { name: 'Send' }).nth(1).click();
+      await page.getByRole('button', { name: 'Send', exact: true }).nth(1).click();
       await expectText(page.locator('#private-messages .message.mine .message-text'), '<u>hi</u> Eve');
       await expectText(page.locator('#conversation-list .who'), HOSTILE_NAME);
 

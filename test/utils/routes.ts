@@ -116,6 +116,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     path: '/forgot_password',
     kind: 'api',
     access: 'public',
+    form: true,
     success: 202,
     body: (ctx) => ({ email: ctx.caller.email }),
   },
@@ -124,6 +125,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     path: '/reset_password',
     kind: 'api',
     access: 'public',
+    form: true,
     success: 200,
     // No link was mailed with this token: the sample changes nothing.
     body: () => ({ token: UNKNOWN_MAIL_TOKEN, new_password: 'another good password' }),
@@ -134,6 +136,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     path: '/verify_email',
     kind: 'api',
     access: 'optional',
+    form: true,
     success: 200,
     body: () => ({ token: UNKNOWN_MAIL_TOKEN }),
     sampleAnswer: 400,
@@ -143,6 +146,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     path: '/resend_verification',
     kind: 'api',
     access: 'optional',
+    form: true,
     success: 202,
     body: (ctx) => ({ email: ctx.caller.email }),
   },
@@ -238,6 +242,9 @@ export const ROUTES: readonly CatalogueRoute[] = [
   { method: 'get', path: '/health/live', kind: 'api', access: 'public', success: 200 },
   { method: 'get', path: '/signup_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/login_page', kind: 'page', access: 'optional', success: 200 },
+  { method: 'get', path: '/forgot_password_page', kind: 'page', access: 'public', success: 200 },
+  { method: 'get', path: '/reset_password_page', kind: 'page', access: 'public', success: 200 },
+  { method: 'get', path: '/verify_email_page', kind: 'page', access: 'public', success: 200 },
 ];
 
 /**

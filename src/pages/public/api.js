@@ -60,6 +60,12 @@ export function fieldOf(message, fields) {
   return name && fields.includes(name) ? name : undefined;
 }
 
+/** A validation message for a person: "new_password must be ..." → "New password must be ...". */
+export function fieldSentence(message) {
+  const name = /^(\w+) /.exec(message)?.[1];
+  return name ? sentence(name.replace(/_/g, ' ') + message.slice(name.length)) : sentence(message);
+}
+
 export function sentence(message) {
   const text = message.charAt(0).toUpperCase() + message.slice(1);
   return /[.!?]$/.test(text) ? text : `${text}.`;

@@ -26,11 +26,37 @@ function showError(message) {
   formError.textContent = message;
 }
 
+/* The sign-in page's offer, when the address is not verified yet: the verification link again. */
+const resendForm = document.getElementById('resend-form');
+let resendBlockedUntil = 0;
+
+resendForm?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (Date.now() < resendBlockedUntil) return;
+  const button = resendForm.querySelector('button[type="submit"]');
+  button.disabled = true;
+  const answer = await api('POST', '/resend_verification', { email: resendForm.elements.namedItem('email').value });
+  button.disabled = false;
+  if (answer.ok) {
+    resendForm.hidden = true;
+    showError('');
+    notice.textContent = resendForm.dataset.sent;
+    return;
+  }
+  if (answer.status === 429 && answer.retryAfter) {
+    resendBlockedUntil = Date.now() + answer.retryAfter * 1000;
+    button.disabled = true;
+    setTimeout(() => (button.disabled = false), answer.retryAfter * 1000);
+  }
+  showError(answer.message);
+});
+
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   if (Date.now() < blockedUntil) return;
   showError('');
   if (notice) notice.textContent = '';
+  if (resendForm) resendForm.hidden = true;
   if (!checkAll()) return;
 
   const values = Object.fromEntries(fields.map((name) => [name, form.elements.namedItem(name).value]));
@@ -55,6 +81,13 @@ form.addEventListener('submit', async (event) => {
     }
     showError(rest.length ? rest.map(sentence).join(' ') : 'Please correct the fields marked below.');
     form.querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  if (answer.status === 403 && answer.body?.reason === 'email_not_verified') {
+    // The same words as the page without JavaScript, with the offer of a new link to that address.
+    showError(resendForm.dataset.refused);
+    resendForm.elements.namedItem('email').value = values.email.trim();
+    resendForm.hidden = false;
     return;
   }
   if (answer.status === 409) {

@@ -1,4 +1,4 @@
-import { api, fieldOf, sentence, sessionEnded } from './api.js';
+import { api, fieldOf, fieldSentence, sentence, sessionEnded } from './api.js';
 import {
   countryName,
   describeDevice,
@@ -326,6 +326,102 @@ passwordForm.addEventListener('submit', async (event) => {
   $('password-form-error').textContent = answer.message;
 });
 
+/* ---- E-mail address ---- */
+
+/**
+ * The address as the server's page writes it (breakableEmail in pages.ts): wrapping before its "@"
+ * first, then before a ".".
+ */
+function showEmail(address) {
+  const slot = document.querySelector('.details .email');
+  if (slot.textContent === address) return;
+  const at = address.lastIndexOf('@');
+  const parts = at > 0 ? [address.slice(0, at), address.slice(at)] : [address];
+  const spans = parts.map((part) => {
+    const span = document.createElement('span');
+    part.split(/(?=\.)/).forEach((piece, i) => {
+      if (i > 0) span.append(document.createElement('wbr'));
+      span.append(piece);
+    });
+    return span;
+  });
+  slot.replaceChildren(...spans.flatMap((span, i) => (i > 0 ? [document.createElement('wbr'), span] : [span])));
+  for (const input of document.querySelectorAll('input[autocomplete="username"]')) input.value = address;
+}
+
+/** The account as /session_status gives it: its address, and whether it is verified yet (the banner). */
+function showAccount(user) {
+  showEmail(user.email);
+  $('verify-banner').hidden = user.email_verified;
+}
+
+let resendBlockedUntil = 0;
+
+$('resend-verification').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  if (Date.now() < resendBlockedUntil) return;
+  button.disabled = true;
+  const answer = await call('POST', '/resend_verification');
+  button.disabled = false;
+  if (answer.ok) {
+    $('verify-status').textContent = `We sent a new link to ${me.email}. The links sent before no longer work.`;
+    return;
+  }
+  if (answer.status === 429 && answer.retryAfter) {
+    resendBlockedUntil = Date.now() + answer.retryAfter * 1000;
+    button.disabled = true;
+    setTimeout(() => (button.disabled = false), answer.retryAfter * 1000);
+  }
+  $('verify-status').textContent = answer.message;
+});
+
+const emailForm = $('email-form');
+const emailRules = { new_email: RULES.email, password: RULES.password };
+const checkEmailForm = liveValidation(emailForm, emailRules);
+
+emailForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('email-notice').textContent = '';
+  $('email-form-error').textContent = '';
+  if (!checkEmailForm()) return;
+  const newEmail = emailForm.elements.namedItem('new_email');
+  const password = emailForm.elements.namedItem('password');
+  const address = newEmail.value.trim();
+  const submit = emailForm.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const answer = await call('POST', '/change_email', { password: password.value, new_email: address });
+  submit.disabled = false;
+  if (answer.ok) {
+    emailForm.reset();
+    $('email-notice').textContent =
+      `We sent a link to ${address}. Your address changes when you use it; until then it stays ${me.email}.`;
+    await loadSessions();
+    return;
+  }
+  if (answer.status === 401) {
+    setFieldError(password, 'That is not your current password.');
+    password.select();
+    return;
+  }
+  if (answer.status === 409) {
+    setFieldError(newEmail, sentence(answer.message));
+    newEmail.focus();
+    return;
+  }
+  if (answer.status === 400 && answer.body) {
+    const rest = [];
+    for (const message of [].concat(answer.body.message ?? [])) {
+      const field = fieldOf(message, Object.keys(emailRules));
+      if (field) setFieldError(emailForm.elements.namedItem(field), fieldSentence(message));
+      else rest.push(sentence(message));
+    }
+    $('email-form-error').textContent = rest.join(' ');
+    emailForm.querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  $('email-form-error').textContent = answer.message;
+});
+
 /* ---- Messages (shared by both chats) ---- */
 
 function messageRow(message, { author, authorId, onReply }) {
@@ -635,6 +731,8 @@ $('stay-signed-in').addEventListener('click', () => refresh({ force: true }));
 let idleTimeoutSet = false;
 
 function noteStatus(status) {
+  me = status.user;
+  showAccount(status.user);
   idleTimeoutSet = Boolean(status.idle_expires_at);
   expiry = readExpiry(status);
   showExpiry();
@@ -689,7 +787,6 @@ async function start() {
     if (!leaving) say(status.message);
     return;
   }
-  me = status.body.user;
   noteStatus(status.body);
   for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
   await Promise.all([loadSessions(), loadActivity(), globalChat.reset(), loadConversations()]);
