@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { LoginAttempt } from '../src/auth/login-attempt.entity';
+import { CleanupService } from '../src/cleanup/cleanup.service';
 import { Passkey } from '../src/factors/passkey.entity';
 import { WebauthnChallenge } from '../src/factors/webauthn-challenge.entity';
 import { PASSKEY_REFUSED } from '../src/factors/passkeys.service';
@@ -299,7 +300,7 @@ describe('Passkeys', () => {
         current: true,
         user_agent: 'Passkey browser',
       });
-      const cookies = [res.headers['set-cookie']].flat() as string[];
+      const cookies = [res.headers['set-cookie'] as string[] | string].flat();
       const cookie = sessionSetCookie(cookies);
       expect(cookie).toMatch(
         /^session_token=[A-Za-z0-9_-]{43}; Max-Age=\d+; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/,
@@ -603,6 +604,18 @@ describe('Passkeys', () => {
         .send({ response: { ...created, response: { ...(created.response as Json), attestationObject: 'oWNmbXQ' } } });
       expect(res.status).toBe(401);
     });
+  });
+
+  it('the cleanup job deletes challenges past their 2 minutes, and only those', async () => {
+    await signInOptions();
+    t.clock.advance(121);
+    const fresh = await signInOptions();
+    const report = await t.app.get(CleanupService).run();
+    expect(report.webauthn_challenges_deleted).toBeGreaterThan(0);
+    const left = await t.dataSource.getRepository(WebauthnChallenge).find();
+    expect(left.every((c) => c.expiresAt > t.clock.now())).toBe(true);
+    expect(left.length).toBeGreaterThan(0);
+    expect(fresh.challenge).toBeDefined();
   });
 
   it('keeps each challenge as its hash, spent once', async () => {
