@@ -58,7 +58,7 @@ export class PasskeySignInController {
       'Counts against the AUTH_RATE_LIMIT of /login.',
   })
   @ApiOkResponse({ type: RequestOptionsDto })
-  @ApiErrors(413, 415, 429)
+  @ApiErrors(403, 413, 415, 429)
   options(): Promise<RequestOptionsDto> {
     return this.passkeys.signInOptions() as Promise<RequestOptionsDto>;
   }
@@ -116,7 +116,7 @@ export class PasskeySignInController {
     description: `${CHALLENGE} It is bound to this session.`,
   })
   @ApiOkResponse({ type: RequestOptionsDto })
-  @ApiErrors(413, 415)
+  @ApiErrors(403, 413, 415)
   reauthenticateOptions(@CurrentUser() user: User, @CurrentSession() session: Session): Promise<RequestOptionsDto> {
     return this.passkeys.reauthenticationOptions({ user, session }) as Promise<RequestOptionsDto>;
   }

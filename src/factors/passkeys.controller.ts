@@ -107,7 +107,7 @@ export class PasskeysController {
   @ApiOperation({ summary: "Renames one of the caller's passkeys." })
   @ApiBody({ type: RenamePasskeyDto })
   @ApiOkResponse({ type: PasskeyResponseDto })
-  @ApiErrors(400, 413, 415)
+  @ApiErrors(400, 403, 413, 415)
   @ApiResponse(NOT_FOUND)
   async rename(
     @CurrentUser() user: User,
