@@ -19,16 +19,6 @@ CREATE INDEX "ix_login_attempts_time" ON "login_attempts" ("attempted_at");
 
 CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
 
-CREATE TABLE "sessions" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "token_hash" varchar(64) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "login_time" datetime NOT NULL, "last_activity" datetime NOT NULL, "logout_time" datetime, "is_active" boolean NOT NULL DEFAULT (1), "expires_at" datetime NOT NULL, "end_reason" varchar(20), "remember_me" boolean, "device_browser" varchar(50), "device_os" varchar(50), "device_type" varchar(20), "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), "auth_time" datetime NOT NULL, "credential_version" integer NOT NULL DEFAULT (0), CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
-
-CREATE INDEX "ix_sessions_active_expires" ON "sessions" ("is_active", "expires_at");
-
-CREATE INDEX "ix_sessions_user_active" ON "sessions" ("user_id", "is_active");
-
-CREATE UNIQUE INDEX "uq_sessions_token_hash" ON "sessions" ("token_hash");
-
-CREATE INDEX "ix_sessions_ended" ON "sessions" ("is_active", "logout_time");
-
 CREATE INDEX "ix_login_attempts_user_success" ON "login_attempts" ("user_id", "success", "id");
 
 CREATE TABLE "outbox" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "kind" varchar(30) NOT NULL, "payload" text NOT NULL, "created_at" datetime NOT NULL, "available_at" datetime NOT NULL, "attempts" integer NOT NULL DEFAULT (0), "last_error" varchar(200), "sent_at" datetime, "failed_at" datetime, "locked_until" datetime, "locked_by" varchar(64));
@@ -50,3 +40,13 @@ CREATE UNIQUE INDEX "uq_email_tokens_token_hash" ON "email_tokens" ("token_hash"
 CREATE INDEX "ix_email_tokens_user" ON "email_tokens" ("user_id", "purpose", "created_at");
 
 CREATE INDEX "ix_email_tokens_expires" ON "email_tokens" ("expires_at");
+
+CREATE TABLE "sessions" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "token_hash" varchar(64) NOT NULL, "ip_address" varchar(45), "user_agent" varchar(512), "login_time" datetime NOT NULL, "last_activity" datetime NOT NULL, "logout_time" datetime, "is_active" boolean NOT NULL DEFAULT (1), "expires_at" datetime NOT NULL, "end_reason" varchar(20), "remember_me" boolean, "device_browser" varchar(50), "device_os" varchar(50), "device_type" varchar(20), "country" varchar(2), "new_device" boolean NOT NULL DEFAULT (0), "auth_time" datetime NOT NULL, "credential_version" integer NOT NULL DEFAULT (0), "auth_methods" varchar(64) NOT NULL DEFAULT ('pwd'), CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION);
+
+CREATE INDEX "ix_sessions_active_expires" ON "sessions" ("is_active", "expires_at");
+
+CREATE INDEX "ix_sessions_user_active" ON "sessions" ("user_id", "is_active");
+
+CREATE UNIQUE INDEX "uq_sessions_token_hash" ON "sessions" ("token_hash");
+
+CREATE INDEX "ix_sessions_ended" ON "sessions" ("is_active", "logout_time");

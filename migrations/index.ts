@@ -8,6 +8,7 @@ import { EmailNfc1764700000000 } from './1764700000000-EmailNfc';
 import { Outbox1764800000000 } from './1764800000000-Outbox';
 import { OutboxRetention1764820000000 } from './1764820000000-OutboxRetention';
 import { EmailTokens1764900000000 } from './1764900000000-EmailTokens';
+import { AuthMethods1765000000000 } from './1765000000000-AuthMethods';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Outbox1764800000000,
   OutboxRetention1764820000000,
   EmailTokens1764900000000,
+  AuthMethods1765000000000,
 ];

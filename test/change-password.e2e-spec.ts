@@ -53,6 +53,22 @@ describe('POST /change_password', () => {
     await login(t.http, { email: user.email, password: 'a brand new password' });
   });
 
+  it('gives the replacement the methods its predecessor was made with (amr)', async () => {
+    const user = await signup(t.http);
+    const laptop = await login(t.http, user, 'Laptop');
+    expect(laptop.body.session.amr).toEqual(['pwd']);
+    // As a sign-in with a second factor leaves it.
+    await t.dataSource.getRepository(Session).update(laptop.body.session.id, { authMethods: 'pwd otp mfa' });
+    const res = await request(t.http)
+      .post('/change_password')
+      .set('Cookie', laptop.cookie)
+      .send({ current_password: user.password, new_password: 'a brand new password' })
+      .expect(200);
+    const cookie = sessionSetCookie(res.headers['set-cookie']).split(';')[0];
+    const status = await request(t.http).get('/session_status').set('Cookie', cookie).expect(200);
+    expect(status.body.session.amr).toEqual(['pwd', 'otp', 'mfa']);
+  });
+
   it('refuses a wrong current password with 401 and changes nothing', async () => {
     const user = await signup(t.http);
     const laptop = await login(t.http, user);

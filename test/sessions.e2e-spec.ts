@@ -26,8 +26,11 @@ describe('Sessions on several devices', () => {
     const res = await request(t.http).get('/active_sessions').set('Cookie', phone.cookie).expect(200);
     expect(res.body.sessions.map((s: { user_agent: string }) => s.user_agent)).toEqual(['Tablet', 'Phone', 'Laptop']);
     expect(res.body.sessions.map((s: { current: boolean }) => s.current)).toEqual([false, true, false]);
+    // Each was made with a password.
+    expect(res.body.sessions.map((s: { amr: string[] }) => s.amr)).toEqual([['pwd'], ['pwd'], ['pwd']]);
     expect(Object.keys(res.body.sessions[0]).sort()).toEqual(
       [
+        'amr',
         'auth_time',
         'current',
         'device',

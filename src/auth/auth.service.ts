@@ -5,9 +5,10 @@ import type { RequestAuth } from '../sessions/request-auth.decorators';
 import { Transactions, type Transaction } from '../common/database/transactions';
 import { HttpErrorWithHeaders } from '../common/http-error';
 import { appConfig, type AppConfig } from '../config/app.config';
-import type { EndReason, Session } from '../sessions/session.entity';
+import type { AuthMethod, EndReason, Session } from '../sessions/session.entity';
 import { parseDevice } from '../sessions/device';
 import { GeoIp } from '../sessions/geoip.service';
+import { authMethodsOf } from '../sessions/dto/session.dto';
 import { SessionsService, type ClientInfo, type ClientOrigin } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -105,14 +106,40 @@ export class AuthService {
       throw emailNotVerified();
     }
 
+    const result = await this.completeSignIn(found, ['pwd'], dto.remember_me ?? null, client, previous, attempt);
+    if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);
+    // After the commit, so the login's own transaction never sees its hash move under it.
+    await this.rehashIfStale(found, dto.password, check);
+    return result;
+  }
+
+  /**
+   * What every sign-in does once the account has proved who it is (a password, a passkey, a second
+   * factor), in one transaction: records the login, ends the session the request already carried
+   * (no fixation, no orphans), starts a new one under the credential version `found` was read at,
+   * within the per-user cap, flags (and mails) a new device, and records the successful attempt.
+   * Returns undefined, having written nothing, when the account changed since `found` was read (its
+   * credential version moved on, or it was disabled): the caller answers that (AuthService.login
+   * refuseRacedLogin; others 409). `found` must come with its credential_version from the same read
+   * as the proof was checked against.
+   */
+  async completeSignIn(
+    found: User,
+    methods: readonly AuthMethod[],
+    rememberMe: boolean | null,
+    client: ClientInfo,
+    previous: RequestAuth,
+    attempt: (reason: LoginAttempt['reason'], tx?: Transaction, newDevice?: boolean) => Promise<unknown>,
+  ): Promise<LoginResult | undefined> {
     const { passwordHash: _hash, ...user } = found;
-    // The credential version read with the hash just checked: the session is born under it.
+    // The credential version read with the proof just checked: the session is born under it.
     const version = found.credentialVersion;
+    const origin = this.originOf(client);
     let capped = 0;
     const result = await this.transactions.run(async (tx) => {
       const now = this.clock.now();
       // Written first, and only if the account is still active at `version` (else nothing is
-      // written and the login fails below). Race-free against every credential change, which moves
+      // written and the sign-in fails). Race-free against every credential change, which moves
       // the version on in one statement (UsersService.changeCredentials):
       // - a change that commits before this statement: on PostgreSQL (READ COMMITTED) the statement
       //   either starts after it or waits for its row lock and re-checks the row, and on SQLite
@@ -132,7 +159,7 @@ export class AuthService {
       const { session, token } = await this.sessions.start(
         found,
         client,
-        { rememberMe: dto.remember_me ?? null, origin, newDevice, credentialVersion: version },
+        { rememberMe, origin, newDevice, credentialVersion: version, authMethods: methods },
         tx,
       );
       capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, tx);
@@ -141,13 +168,11 @@ export class AuthService {
       await attempt('ok', tx, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
-    if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);
+    if (!result) return undefined;
     if (previous.session) this.events.logout(previous.session.userId, previous.session.id);
     if (capped > 0) this.events.sessionRevoked(user.id, 'session_cap', { count: capped });
     this.events.loginSucceeded(user.id, result.session.id, client.ipAddress);
     if (result.session.newDevice) this.events.newDeviceLogin(user.id, result.session.id, origin);
-    // After the commit, so the login's own transaction never sees its hash move under it.
-    await this.rehashIfStale(found, dto.password, check);
     return result;
   }
 
@@ -231,6 +256,8 @@ export class AuthService {
           newDevice: false,
           expiresAt: auth.session.expiresAt,
           credentialVersion: version + 1,
+          // The replacement was made the way its predecessor was (a password change proves the password only).
+          authMethods: authMethodsOf(auth.session),
         },
         tx,
       );

@@ -13,6 +13,14 @@ export const END_REASONS = [
 ] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
+/**
+ * How a session's owner proved who they are, as RFC 8176 names them (the `amr` of the API): `pwd`
+ * a password, `otp` a one-time code (an authenticator app, or a recovery code), `hwk` / `swk` a
+ * passkey bound to one device / synced between devices, `mfa` two or more independent factors.
+ */
+export const AUTH_METHODS = ['pwd', 'otp', 'hwk', 'swk', 'mfa'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
 @Entity({ name: 'sessions' })
 @Index('ix_sessions_user_active', ['userId', 'isActive'])
 @Index('ix_sessions_active_expires', ['isActive', 'expiresAt'])
@@ -95,4 +103,12 @@ export class Session {
    */
   @Column({ name: 'credential_version', type: 'integer', default: 0 })
   credentialVersion: number;
+
+  /**
+   * How the session was made (AuthMethod values, space-separated, in the order proved): "pwd" for a
+   * password login, "pwd otp mfa" with an authenticator app's code, "hwk" for a passkey. Fixed at
+   * the start; a later re-authentication does not change it.
+   */
+  @Column({ name: 'auth_methods', type: 'varchar', length: 64, default: 'pwd' })
+  authMethods: string;
 }

@@ -10,7 +10,7 @@ import type { Device } from './device';
 import { activityWriteInterval, credentialsChangedSince, judgeSession, type TimeoutReason } from './session-rules';
 import { reauthenticationRequired } from './recent-auth';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
-import type { EndReason, Session } from './session.entity';
+import type { AuthMethod, EndReason, Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 
 export type AuthFailureReason = EndReason | 'invalid';
@@ -42,6 +42,8 @@ export interface SessionOptions {
    * hash it checked (not a fresh read); for a password change's replacement, the version it moved to.
    */
   credentialVersion: number;
+  /** How the owner proved who they are; a password alone when not given. */
+  authMethods?: readonly AuthMethod[];
 }
 
 @Injectable()
@@ -135,9 +137,10 @@ export class SessionsService {
         deviceType: device.type,
         country,
         newDevice: options.newDevice,
-        // Every session starts with its owner's password just proved (a login or a password change).
+        // Every session starts with its owner's identity just proved (a sign-in or a password change).
         authTime: now,
         credentialVersion: options.credentialVersion,
+        authMethods: (options.authMethods ?? ['pwd']).join(' '),
       },
       tx,
     );
