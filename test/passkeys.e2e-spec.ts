@@ -556,6 +556,13 @@ describe('Passkeys', () => {
         { response: good, remember_me: 'yes' },
         { response: good, unknown: true },
       ];
+      // The type is checked before length or format, so the message says what is wrong.
+      const typed = await request(t.http)
+        .post('/login/passkey')
+        .send({ response: { ...good, id: 42, response: { ...goodResponse, signature: ['x'] } } });
+      expect(typed.body.message).toEqual(
+        expect.arrayContaining(['response.id must be a string', 'response.response.signature must be a string']),
+      );
       for (const body of bodies) {
         const res = await request(t.http)
           .post('/login/passkey')

@@ -8,9 +8,9 @@ const RESPONSE_DESCRIPTION =
 
 export class PasskeySignInDto {
   @ApiProperty({ type: AuthenticationResponseDto, description: RESPONSE_DESCRIPTION })
-  @IsObject()
   @ValidateNested()
   @Type(() => AuthenticationResponseDto)
+  @IsObject()
   response: AuthenticationResponseDto;
 
   @ApiProperty({ required: false, type: Boolean, description: 'As for POST /login.' })
@@ -30,8 +30,8 @@ export class PasskeySignInDto {
 
 export class PasskeyReauthenticateDto {
   @ApiProperty({ type: AuthenticationResponseDto, description: RESPONSE_DESCRIPTION })
-  @IsObject()
   @ValidateNested()
   @Type(() => AuthenticationResponseDto)
+  @IsObject()
   response: AuthenticationResponseDto;
 }

@@ -80,9 +80,9 @@ export class RegisterPasskeyDto {
     type: RegistrationResponseDto,
     description: 'PublicKeyCredential.toJSON() of the credential navigator.credentials.create() made.',
   })
-  @IsObject()
   @ValidateNested()
   @Type(() => RegistrationResponseDto)
+  @IsObject()
   response: RegistrationResponseDto;
 
   @ApiProperty({
@@ -92,15 +92,15 @@ export class RegisterPasskeyDto {
   })
   @IsOptional()
   @Trim()
-  @IsString()
   @CodePointLength(1, 100, { message: NAME_RULE })
+  @IsString()
   name?: string;
 }
 
 export class RenamePasskeyDto {
   @ApiProperty({ example: 'Work laptop' })
   @Trim()
-  @IsString()
   @CodePointLength(1, 100, { message: NAME_RULE })
+  @IsString()
   name: string;
 }

@@ -29,17 +29,17 @@ const CREDENTIAL_ID_MAX = 1364;
 
 class CredentialBase {
   @ApiProperty({ description: 'The credential id, base64url.', example: 'l1Vb2a8mT0eJ5y0Wq9Qm2w' })
-  @IsString()
   @MinLength(1)
   @MaxLength(CREDENTIAL_ID_MAX)
   @base64url('id')
+  @IsString()
   id: string;
 
   @ApiProperty({ description: 'The same credential id, base64url.', example: 'l1Vb2a8mT0eJ5y0Wq9Qm2w' })
-  @IsString()
   @MinLength(1)
   @MaxLength(CREDENTIAL_ID_MAX)
   @base64url('rawId')
+  @IsString()
   rawId: string;
 
   @ApiProperty({ enum: ['public-key'] })
@@ -63,34 +63,34 @@ class CredentialBase {
 
 export class AttestationResponseDto {
   @ApiProperty({ description: 'base64url' })
-  @IsString()
   @MinLength(1)
   @MaxLength(8192)
   @base64url('clientDataJSON')
+  @IsString()
   clientDataJSON: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
   @MinLength(1)
   @MaxLength(32768)
   @base64url('attestationObject')
+  @IsString()
   attestationObject: string;
 
   @ApiProperty({ required: false, description: 'base64url' })
   @IsOptional()
-  @IsString()
   @MaxLength(32768)
   @base64url('authenticatorData')
+  @IsString()
   authenticatorData?: string;
 
   @ApiProperty({ required: false, type: [String], example: ['internal', 'hybrid'] })
   @IsOptional()
-  @IsArray()
   @ArrayMaxSize(10)
   @Matches(/^[a-z-]{1,20}$/, {
     each: true,
     message: 'transports must be transport names (usb, nfc, ble, internal, hybrid, ...)',
   })
+  @IsArray()
   transports?: string[];
 
   @ApiProperty({ required: false, example: -7 })
@@ -103,41 +103,41 @@ export class AttestationResponseDto {
     description: 'base64url (SubjectPublicKeyInfo); not used: the key is read from attestationObject.',
   })
   @IsOptional()
-  @IsString()
   @MaxLength(8192)
   @base64url('publicKey')
+  @IsString()
   publicKey?: string;
 }
 
 /** RegistrationResponseJSON: what navigator.credentials.create() gave, as JSON. */
 export class RegistrationResponseDto extends CredentialBase {
   @ApiProperty({ type: AttestationResponseDto })
-  @IsObject()
   @ValidateNested()
   @Type(() => AttestationResponseDto)
+  @IsObject()
   response: AttestationResponseDto;
 }
 
 export class AssertionResponseDto {
   @ApiProperty({ description: 'base64url' })
-  @IsString()
   @MinLength(1)
   @MaxLength(8192)
   @base64url('clientDataJSON')
+  @IsString()
   clientDataJSON: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
   @MinLength(1)
   @MaxLength(8192)
   @base64url('authenticatorData')
+  @IsString()
   authenticatorData: string;
 
   @ApiProperty({ description: 'base64url' })
-  @IsString()
   @MinLength(1)
   @MaxLength(8192)
   @base64url('signature')
+  @IsString()
   signature: string;
 
   @ApiProperty({
@@ -147,17 +147,17 @@ export class AssertionResponseDto {
     description: 'base64url: the user handle a discoverable credential holds.',
   })
   @IsOptional()
-  @IsString()
   @MaxLength(128)
   @base64url('userHandle')
+  @IsString()
   userHandle?: string | null;
 }
 
 /** AuthenticationResponseJSON: what navigator.credentials.get() gave, as JSON. */
 export class AuthenticationResponseDto extends CredentialBase {
   @ApiProperty({ type: AssertionResponseDto })
-  @IsObject()
   @ValidateNested()
   @Type(() => AssertionResponseDto)
+  @IsObject()
   response: AssertionResponseDto;
 }
