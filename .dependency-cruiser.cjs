@@ -62,6 +62,15 @@ module.exports = {
       },
     },
     {
+      name: 'factors-imports-nothing-above',
+      severity: 'error',
+      comment:
+        'src/factors/ (passkeys, the authenticator app) stands on users, sessions, mail, common and config. Signing in ' +
+        "with a factor ends in a session, which is auth's: auth imports factors, never the other way.",
+      from: { path: '^src/factors/' },
+      to: { path: outside('factors', 'users', 'sessions', 'mail', 'common', 'config') },
+    },
+    {
       name: 'no-feature-imports-pages',
       severity: 'error',
       comment:

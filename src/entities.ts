@@ -2,6 +2,8 @@ import { EmailToken } from './auth/email-token.entity';
 import { LoginAttempt } from './auth/login-attempt.entity';
 import { Chat } from './chat/chat.entity';
 import { GlobalChat } from './chat/global-chat.entity';
+import { Passkey } from './factors/passkey.entity';
+import { WebauthnChallenge } from './factors/webauthn-challenge.entity';
 import { OutboxEntry } from './mail/outbox.entity';
 import { Session } from './sessions/session.entity';
 import { User } from './users/user.entity';
@@ -12,4 +14,14 @@ import { User } from './users/user.entity';
  * `autoLoadEntities`), so config knows no feature; test/migrations.e2e-spec.ts checks that the app
  * loads exactly this list.
  */
-export const entities = [User, Session, Chat, GlobalChat, LoginAttempt, OutboxEntry, EmailToken];
+export const entities = [
+  User,
+  Session,
+  Chat,
+  GlobalChat,
+  LoginAttempt,
+  OutboxEntry,
+  EmailToken,
+  Passkey,
+  WebauthnChallenge,
+];

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
 import { AUTH_FAILURE_REASONS } from '../src/auth/auth-failure';
 import { mailedToken } from './utils/mail-folder';
+import { SoftAuthenticator } from './utils/soft-authenticator';
 import { checkAgainstSchema, type OpenApiDocument, type Schema } from './utils/openapi-check';
 import { API_ROUTES, openApiPath, PAGE_ROUTES, signedOutStatus } from './utils/routes';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
@@ -286,6 +287,49 @@ describe('OpenAPI document', () => {
     check('post', '/logout', await as(request(t.http).post('/logout')));
     check('get', '/logout', await request(t.http).get('/logout'));
     check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
+
+    // Passkeys, with a software authenticator answering as a browser would.
+    const keyOwner = await login(t.http, await signup(t.http));
+    const asOwner = (r: request.Test) => r.set('Cookie', keyOwner.cookie);
+    const authenticator = new SoftAuthenticator(t.config.publicUrl);
+    const creation = await asOwner(request(t.http).post('/passkeys/registration_options'));
+    check('post', '/passkeys/registration_options', creation);
+    check('post', '/passkeys/registration_options', await request(t.http).post('/passkeys/registration_options'));
+    const created = authenticator.create(creation.body as Record<string, unknown>);
+    const added = await asOwner(request(t.http).post('/passkeys')).send({ response: created });
+    check('post', '/passkeys', added);
+    check('post', '/passkeys', await asOwner(request(t.http).post('/passkeys')).send({ response: created }));
+    check('post', '/passkeys', await asOwner(request(t.http).post('/passkeys')).send({ response: 'x' }));
+    check('get', '/passkeys', await asOwner(request(t.http).get('/passkeys')));
+    const passkeyPath = `/passkeys/${(added.body as { passkey: { id: number } }).passkey.id}`;
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch(passkeyPath)).send({ name: 'Laptop' }));
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch('/passkeys/999999')).send({ name: 'x' }));
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch(passkeyPath)).send({ name: '' }));
+    const signInOptions = await request(t.http).post('/login/passkey_options');
+    check('post', '/login/passkey_options', signInOptions);
+    const assertion = authenticator.get(signInOptions.body as Record<string, unknown>);
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({ response: assertion }));
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({ response: assertion }));
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({}));
+    const reauthOptions = await asOwner(request(t.http).post('/reauthenticate/passkey_options'));
+    check('post', '/reauthenticate/passkey_options', reauthOptions);
+    const reauth = authenticator.get(reauthOptions.body as Record<string, unknown>);
+    check(
+      'post',
+      '/reauthenticate/passkey',
+      await asOwner(request(t.http).post('/reauthenticate/passkey')).send({ response: reauth }),
+    );
+    check(
+      'post',
+      '/reauthenticate/passkey',
+      await asOwner(request(t.http).post('/reauthenticate/passkey')).send({ response: reauth }),
+    );
+    check('post', '/reauthenticate/passkey', await asOwner(request(t.http).post('/reauthenticate/passkey')).send({}));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete(passkeyPath)));
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete('/passkeys/999999')));
+    await asOwner(request(t.http).post('/reauthenticate')).send({ password: 'correct horse battery' }).expect(200);
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete(passkeyPath)));
 
     // The admin routes, as an administrator (and as anyone else: 404).
     const root = await signup(t.http, { email: 'root@example.com' });

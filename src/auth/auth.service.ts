@@ -95,22 +95,35 @@ export class AuthService {
       this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    if (!found.isActive) {
-      await attempt('account_disabled');
-      this.events.loginFailed('account_disabled', found.id, client.ipAddress);
-      throw new ForbiddenException('This account is disabled');
-    }
-    if (this.config.requireVerifiedEmail && !found.emailVerified) {
-      await attempt('email_not_verified');
-      this.events.loginFailed('email_not_verified', found.id, client.ipAddress);
-      throw emailNotVerified();
-    }
+    await this.assertMaySignIn(found, attempt, client.ipAddress);
 
     const result = await this.completeSignIn(found, ['pwd'], dto.remember_me ?? null, client, previous, attempt);
     if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);
     // After the commit, so the login's own transaction never sees its hash move under it.
     await this.rehashIfStale(found, dto.password, check);
     return result;
+  }
+
+  /**
+   * The refusals every sign-in shares once the proof (a password, a passkey) checked out: a
+   * disabled account (403), and with REQUIRE_VERIFIED_EMAIL an unconfirmed address (403
+   * `email_not_verified`); each recorded and logged.
+   */
+  async assertMaySignIn(
+    found: User,
+    attempt: (reason: LoginAttempt['reason']) => Promise<unknown>,
+    ip: string | null,
+  ): Promise<void> {
+    if (!found.isActive) {
+      await attempt('account_disabled');
+      this.events.loginFailed('account_disabled', found.id, ip);
+      throw new ForbiddenException('This account is disabled');
+    }
+    if (this.config.requireVerifiedEmail && !found.emailVerified) {
+      await attempt('email_not_verified');
+      this.events.loginFailed('email_not_verified', found.id, ip);
+      throw emailNotVerified();
+    }
   }
 
   /**
