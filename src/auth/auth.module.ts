@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { Transactions } from '../common/database/transactions';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { FactorsModule } from '../factors/factors.module';
 import { MailModule } from '../mail/mail.module';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
@@ -30,6 +31,9 @@ import { RecoveryController } from './recovery.controller';
 import { RecoveryMails } from './recovery-mails';
 import { RecoveryService } from './recovery.service';
 import { RedisLoginFailureStore } from './redis-login-failure-store';
+import { SecondFactorCookie } from './second-factor-cookie';
+import { SecondFactorController } from './second-factor.controller';
+import { SecondFactorService } from './second-factor.service';
 import { SessionGuard } from './session.guard';
 
 @Module({
@@ -38,6 +42,7 @@ import { SessionGuard } from './session.guard';
     SessionsModule,
     RedisModule,
     MailModule,
+    FactorsModule,
     TypeOrmModule.forFeature([LoginAttempt, EmailToken]),
     // A coarse request-rate limit per client address on /login, /signup and the recovery routes
     // (failed-login limits are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
@@ -62,7 +67,7 @@ import { SessionGuard } from './session.guard';
       }),
     }),
   ],
-  controllers: [AuthController, RecoveryController],
+  controllers: [AuthController, RecoveryController, SecondFactorController],
   providers: [
     AuthService,
     DeviceCookie,
@@ -78,6 +83,8 @@ import { SessionGuard } from './session.guard';
     RecoveryService,
     AfterResponse,
     Transactions,
+    SecondFactorService,
+    SecondFactorCookie,
     // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
     {
       provide: LOGIN_FAILURE_STORE,

@@ -2,7 +2,17 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { User } from '../users/user.entity';
 
 /** What happened to a sign-in attempt; the values /login_activity reports. */
-export const ATTEMPT_REASONS = ['ok', 'bad_password', 'throttled', 'account_disabled', 'email_not_verified'] as const;
+export const ATTEMPT_REASONS = [
+  'ok',
+  'bad_password',
+  'throttled',
+  'account_disabled',
+  'email_not_verified',
+  // The password was right; the second factor was asked for (POST /login/second_factor).
+  'second_factor',
+  // A wrong code or recovery code at the second step.
+  'bad_code',
+] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 /**
