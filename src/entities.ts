@@ -15,4 +15,15 @@ import { User } from './users/user.entity';
  * `autoLoadEntities`), so config knows no feature; test/migrations.e2e-spec.ts checks that the app
  * loads exactly this list.
  */
-export const entities = [User, Session, Chat, GlobalChat, LoginAttempt, OutboxEntry, EmailToken, TotpFactor, RecoveryCode, PendingSignIn];
+export const entities = [
+  User,
+  Session,
+  Chat,
+  GlobalChat,
+  LoginAttempt,
+  OutboxEntry,
+  EmailToken,
+  TotpFactor,
+  RecoveryCode,
+  PendingSignIn,
+];

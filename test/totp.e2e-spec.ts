@@ -4,7 +4,7 @@ import { PendingSignIn } from '../src/factors/pending-sign-in.entity';
 import { RecoveryCode } from '../src/factors/recovery-code.entity';
 import { TotpFactor } from '../src/factors/totp-factor.entity';
 import { TOTP_PERIOD_SECONDS, totpOf } from '../src/factors/totp-secret';
-import { WRONG_CODE } from '../src/factors/totp.service';
+import { NO_PENDING_SETUP, WRONG_CODE } from '../src/factors/totp.service';
 import { mailsInFolder } from './utils/mail-folder';
 import { ROUTES, type CatalogueRoute } from './utils/routes';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp, type TestUser } from './utils/test-app';
@@ -85,13 +85,14 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
     return pendingCookie(res);
   }
 
-  const secondStep = (pending: string, body: object) =>
-    post('/login/second_factor', body, `second_factor=${pending}`);
+  const secondStep = (pending: string, body: object) => post('/login/second_factor', body, `second_factor=${pending}`);
 
   const activity = async (cookie: string) =>
-    ((await request(t.http).get('/login_activity').set('Cookie', cookie).expect(200)).body.attempts as Array<{
-      reason: string;
-    }>).map((a) => a.reason);
+    (
+      (await request(t.http).get('/login_activity').set('Cookie', cookie).expect(200)).body.attempts as Array<{
+        reason: string;
+      }>
+    ).map((a) => a.reason);
 
   describe('setting up', () => {
     beforeEach(async () => {
@@ -150,7 +151,9 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
       for (const code of codes) expect(hashes).not.toContain(code.replace(/-/g, ''));
 
       // Shown once: nothing reads them again, and a second setup is refused while the app is on.
-      await post('/totp/confirm', { code: codeAt(t, secret) }, cookie).expect(404);
+      expect((await post('/totp/confirm', { code: codeAt(t, secret) }, cookie).expect(400)).body.message).toBe(
+        NO_PENDING_SETUP,
+      );
       await post('/totp/setup', {}, cookie).expect(409);
 
       const mails = (await mailsInFolder(t)).filter((m) => m.to === user.email);
@@ -160,10 +163,10 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
       for (const code of codes) expect(notice?.text).not.toContain(code);
     });
 
-    it('refuses a wrong code at confirmation (400) and leaves the app off; confirming needs a setup first (404)', async () => {
+    it('refuses a wrong code at confirmation (400) and leaves the app off; confirming needs a setup first (400)', async () => {
       const user = await signup(t.http);
       const { cookie } = await login(t.http, user);
-      await post('/totp/confirm', { code: '123456' }, cookie).expect(404);
+      expect((await post('/totp/confirm', { code: '123456' }, cookie).expect(400)).body.message).toBe(NO_PENDING_SETUP);
       startOfNextStep(t);
       const { secret } = (await post('/totp/setup', {}, cookie).expect(200)).body as { secret: string };
       const res = await post('/totp/confirm', { code: wrongCode(codeAt(t, secret)) }, cookie).expect(400);

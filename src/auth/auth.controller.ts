@@ -117,7 +117,8 @@ export class AuthController {
       'its token is set as the `second_factor` cookie (HttpOnly, SameSite=Lax, Path=/login) and, with `"return_token": true`, answered as `pending_token`.',
     headers: {
       'Set-Cookie': {
-        description: 'The session token and the known-device cookie; or, pending a second factor, the `second_factor` cookie only.',
+        description:
+          'The session token and the known-device cookie; or, pending a second factor, the `second_factor` cookie only.',
         schema: { type: 'string' },
       },
     },

@@ -69,7 +69,9 @@ export class SecondFactorController {
     example: errorExample(401, SIGN_IN_AGAIN),
   })
   @ApiErrors(400, 403, 413, 415, 429, 503)
-  @ApiCredentialsChanged('the account\'s sessions were ended (an "end all") while this sign-in finished. No session; sign in again.')
+  @ApiCredentialsChanged(
+    'the account\'s sessions were ended (an "end all") while this sign-in finished. No session; sign in again.',
+  )
   async complete(
     @Body() dto: SecondFactorDto,
     @SecondFactorToken() pendingCookie: string | undefined,

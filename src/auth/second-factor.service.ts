@@ -19,7 +19,8 @@ import { LoginThrottle } from './login-throttle';
 export const SIGN_IN_AGAIN =
   'This sign-in has expired, was finished or had too many wrong codes; sign in with your password again';
 export const WRONG_SECOND_FACTOR = 'The code is not correct (or was already used)';
-export const LAST_WRONG_SECOND_FACTOR = 'The code is not correct, and that was the last try; sign in with your password again';
+export const LAST_WRONG_SECOND_FACTOR =
+  'The code is not correct, and that was the last try; sign in with your password again';
 export const ONE_OF_CODE = 'Send either code or recovery_code';
 
 /**
@@ -110,7 +111,12 @@ export class SecondFactorService {
       async (reason, tx, newDevice) => {
         await attempt(reason, tx, newDevice);
         if (method === 'recovery_code' && reason === 'ok' && tx)
-          await this.notices.recoveryCodeUsed(user, this.clock.now(), await this.totp.recoveryCodesLeft(user.id, tx), tx);
+          await this.notices.recoveryCodeUsed(
+            user,
+            this.clock.now(),
+            await this.totp.recoveryCodesLeft(user.id, tx),
+            tx,
+          );
       },
     );
     if (!result) throw credentialsChanged();

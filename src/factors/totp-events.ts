@@ -27,10 +27,7 @@ export class TotpEvents {
 
   /** A wrong code or recovery code at the second step; `spent`: that was the last try of this pending sign-in. */
   secondFactorFailed(userId: number, method: 'otp' | 'recovery_code', spent: boolean, ip: string | null): void {
-    this.logger.warn(
-      { event: 'second_factor_failed', user_id: userId, method, spent, ip },
-      'second_factor_failed',
-    );
+    this.logger.warn({ event: 'second_factor_failed', user_id: userId, method, spent, ip }, 'second_factor_failed');
   }
 
   /** A sign-in finished with a recovery code (the session's own login_succeeded line follows). */

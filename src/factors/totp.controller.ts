@@ -29,7 +29,8 @@ export class TotpController {
   @Post('totp/setup')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Starts setting up an authenticator app: a new secret, its otpauth:// URI and QR code. Not on until confirmed.',
+    summary:
+      'Starts setting up an authenticator app: a new secret, its otpauth:// URI and QR code. Not on until confirmed.',
     description:
       'The secret is pending until POST /totp/confirm gets a code made from it; a new setup replaces a pending one. ' +
       'TOTP as RFC 6238 with the settings every app reads: HMAC-SHA-1, 6 digits, 30 seconds. ' +
@@ -47,7 +48,8 @@ export class TotpController {
   @Post('totp/confirm')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Turns the authenticator app on with a first code from it, and answers ten recovery codes (shown this once).',
+    summary:
+      'Turns the authenticator app on with a first code from it, and answers ten recovery codes (shown this once).',
     description:
       'From now on a sign-in with the password asks for a code (POST /login answers `second_factor_required`). ' +
       `A code is accepted within one 30-second step either side of now, and only once. ${NOTICE} ` +
@@ -57,11 +59,10 @@ export class TotpController {
   @ApiOkResponse({ type: TotpConfirmResponseDto })
   @ApiResponse({
     status: 400,
-    description: 'Invalid input, or a code that is not the current one (nothing changed; try the next one).',
+    description: `Invalid input, a code that is not the current one (nothing changed; try the next one), or no setup to confirm: "${NO_PENDING_SETUP}".`,
     type: ErrorDto,
     example: errorExample(400, WRONG_CODE),
   })
-  @ApiNotOn(NO_PENDING_SETUP)
   @ApiErrors(413, 415)
   async confirm(
     @CurrentUser() user: User,

@@ -61,12 +61,12 @@ export class TotpRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Deletes the account's factor (pending or on) and its recovery codes; whether a confirmed one was there. */
-  async deleteAll(userId: number, tx: Transaction = this.factors.manager): Promise<boolean> {
-    const confirmed = await this.isConfirmed(userId, tx);
+  /** Deletes the account's confirmed factor and its recovery codes; whether there was one. */
+  async deleteConfirmed(userId: number, tx: Transaction = this.factors.manager): Promise<boolean> {
+    const result = await tx.delete(TotpFactor, { userId, confirmedAt: Not(IsNull()) });
+    if ((result.affected ?? 0) === 0) return false;
     await tx.delete(RecoveryCode, { userId });
-    await tx.delete(TotpFactor, { userId });
-    return confirmed;
+    return true;
   }
 
   /** Replaces every recovery code of the account by these hashes. */

@@ -83,7 +83,11 @@ export class TotpService {
     if (!placed) throw new ConflictException(ALREADY_ON);
     this.events.changed('totp_setup', user.id, session.id);
     const otpauthUri = totpOf(secret, user.email).toString();
-    return { secret, otpauthUri, qrSvg: await qrSvg(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) };
+    return {
+      secret,
+      otpauthUri,
+      qrSvg: await qrSvg(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    };
   }
 
   /**
@@ -93,7 +97,8 @@ export class TotpService {
    */
   async confirm({ user, session }: Caller, code: string): Promise<{ recoveryCodes: string[]; otherSessions: number }> {
     const factor = await this.factors.findWithSecret(user.id);
-    if (!factor || factor.confirmedAt !== null) throw new NotFoundException(NO_PENDING_SETUP);
+    // A 400 like a wrong code: the request is the same, only the account's state tells them apart.
+    if (!factor || factor.confirmedAt !== null) throw new BadRequestException(NO_PENDING_SETUP);
     const now = this.clock.now();
     const step = this.stepOf(factor.secretEncrypted, user, code, now);
     if (step === null) throw new BadRequestException(WRONG_CODE);
@@ -109,11 +114,11 @@ export class TotpService {
     return { recoveryCodes, otherSessions: await this.otherSessions(session) };
   }
 
-  /** DELETE /totp: the app and its recovery codes gone (a pending setup too); 404 if there was none. */
+  /** DELETE /totp: the app and its recovery codes gone; 404 (nothing changed) when it was not on. */
   async turnOff({ user, session }: Caller): Promise<{ otherSessions: number }> {
     this.sessions.assertRecentAuth(session);
     const wasOn = await this.transactions.run(async (tx) => {
-      const confirmed = await this.factors.deleteAll(user.id, tx);
+      const confirmed = await this.factors.deleteConfirmed(user.id, tx);
       if (confirmed) await this.notices.turnedOff(user, this.clock.now(), tx);
       return confirmed;
     });

@@ -36,7 +36,8 @@ export class TotpSetupResponseDto {
 
   @ApiProperty({
     example: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 37 37" shape-rendering="crispEdges">…</svg>',
-    description: 'The otpauth_uri as a QR code, an SVG document (no script, no external reference) to show as an image.',
+    description:
+      'The otpauth_uri as a QR code, an SVG document (no script, no external reference) to show as an image.',
   })
   qr_svg: string;
 }
@@ -68,7 +69,8 @@ export class OtherSessionsDto {
 export class TotpConfirmResponseDto extends RecoveryCodesDto {
   @ApiProperty({
     example: 2,
-    description: "The account's other active sessions, for the dashboard's offer to end them (DELETE /active_sessions).",
+    description:
+      "The account's other active sessions, for the dashboard's offer to end them (DELETE /active_sessions).",
   })
   other_sessions: number;
 }
