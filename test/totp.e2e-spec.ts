@@ -5,7 +5,7 @@ import { RecoveryCode } from '../src/factors/recovery-code.entity';
 import { TotpFactor } from '../src/factors/totp-factor.entity';
 import { TOTP_PERIOD_SECONDS, totpOf } from '../src/factors/totp-secret';
 import { NO_PENDING_SETUP, WRONG_CODE } from '../src/factors/totp.service';
-import { mailsInFolder } from './utils/mail-folder';
+import { mailedToken, mailsInFolder } from './utils/mail-folder';
 import { ROUTES, type CatalogueRoute } from './utils/routes';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp, type TestUser } from './utils/test-app';
 
@@ -399,6 +399,19 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
       // A sign-in started after the change works.
       pending = await pendingLogin(user);
       await secondStep(pending, { code: codeAt(t, secret) }).expect(200);
+    });
+
+    it('a password reset signs no one in and leaves the app on: the next sign-in still asks for a code', async () => {
+      const { user, secret } = await enrol();
+      const pending = await pendingLogin(user);
+      await post('/forgot_password', { email: user.email }).expect(202);
+      const token = await mailedToken(t, user.email, '/reset_password_page');
+      const reset = await post('/reset_password', { token, new_password: PASSWORD_CHANGED }).expect(200);
+      expect(sessionSetCookie(reset.headers['set-cookie'])).toBe('');
+      // The reset is a credential change: the pending sign-in of the old password is void.
+      expect((await secondStep(pending, { code: codeAt(t, secret) }).expect(401)).body.message).toBe(SIGN_IN_AGAIN);
+      const next = await pendingLogin({ ...user, password: PASSWORD_CHANGED });
+      await secondStep(next, { code: codeAt(t, secret) }).expect(200);
     });
 
     it('turning the app off needs a recent password; then a login is one step again', async () => {
