@@ -28,7 +28,8 @@ describe('TOTP secrets and codes', () => {
     const [v, nonce, tag, body] = stored.split('.');
     const flipped = body.slice(0, -2) + (body.at(-2) === 'A' ? 'B' : 'A') + body.at(-1);
     expect(decryptTotpSecret([v, nonce, tag, flipped].join('.'), 7, key)).toBeNull();
-    for (const bad of ['', 'v1', 'v2.a.b.c', `${stored}.x`, 'v1.!.!.!']) expect(decryptTotpSecret(bad, 7, key)).toBeNull();
+    for (const bad of ['', 'v1', 'v2.a.b.c', `${stored}.x`, 'v1.!.!.!'])
+      expect(decryptTotpSecret(bad, 7, key)).toBeNull();
   });
 
   it('derives its key from SECRET_KEY for this use only', () => {
