@@ -63,7 +63,7 @@ export class TotpController {
     type: ErrorDto,
     example: errorExample(400, WRONG_CODE),
   })
-  @ApiErrors(413, 415)
+  @ApiErrors(403, 413, 415)
   async confirm(
     @CurrentUser() user: User,
     @CurrentSession() session: Session,
