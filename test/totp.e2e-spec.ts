@@ -275,6 +275,8 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
       expect(again.body.message).toBe(SIGN_IN_AGAIN);
       // A client without cookies: pending_token in the body, the session token back.
       const res2 = await post('/login', { email: user.email, password: user.password, return_token: true }).expect(200);
+      // The finished row went as the new one came.
+      expect(await t.dataSource.getRepository(PendingSignIn).count()).toBe(1);
       const bearer = await post('/login/second_factor', {
         pending_token: res2.body.pending_token,
         code: codeAt(t, secret),
@@ -348,6 +350,48 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
         'bad_code',
         'second_factor',
       ]);
+    });
+
+    it('lets exactly one of racing requests win: one pending sign-in finished twice, one code on two sign-ins', async () => {
+      const { user, cookie, secret } = await enrol();
+      const pending = await pendingLogin(user);
+      const code = codeAt(t, secret);
+      const twice = await Promise.all([secondStep(pending, { code }), secondStep(pending, { code })]);
+      expect(twice.map((r) => r.status).sort()).toEqual([200, 401]);
+      t.clock.advance(TOTP_PERIOD_SECONDS);
+      const [a, b] = [await pendingLogin(user), await pendingLogin(user)];
+      const next = codeAt(t, secret);
+      const both = await Promise.all([secondStep(a, { code: next }), secondStep(b, { code: next })]);
+      expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
+      const recoveryCodes = (await post('/recovery_codes', {}, cookie).expect(200)).body.recovery_codes as string[];
+      const [c, d] = [await pendingLogin(user), await pendingLogin(user)];
+      const recovery = await Promise.all([
+        secondStep(c, { recovery_code: recoveryCodes[0] }),
+        secondStep(d, { recovery_code: recoveryCodes[0] }),
+      ]);
+      expect(recovery.map((r) => r.status).sort()).toEqual([200, 401]);
+    });
+
+    it('takes a plain form post (the page without JavaScript), and sets the cookie Secure with SESSION_COOKIE_SECURE', async () => {
+      await t.close();
+      t = await createTestApp({ SESSION_COOKIE_SECURE: 'true' });
+      const user = await signup(t.http);
+      const signedIn = await post('/login', { email: user.email, password: user.password }).expect(200);
+      const cookie = /^(__Host-session_token=[^;]+)/.exec(setCookieLine(signedIn, '__Host-session_token')!)![1];
+      startOfNextStep(t);
+      const { secret } = (await post('/totp/setup', {}, cookie).expect(200)).body as { secret: string };
+      await post('/totp/confirm', { code: codeAt(t, secret) }, cookie).expect(200);
+      startOfNextStep(t);
+      const res = await post('/login', { email: user.email, password: user.password }).expect(200);
+      expect(setCookieLine(res, 'second_factor')).toMatch(/; Secure/);
+      const done = await request(t.http)
+        .post('/login/second_factor')
+        .set('Cookie', `second_factor=${pendingCookie(res)}`)
+        .type('form')
+        .send(`code=${codeAt(t, secret).replace(/^(...)/, '$1 ')}`)
+        .expect(200);
+      expect(done.body.session.amr).toEqual(['pwd', 'otp', 'mfa']);
+      expect(setCookieLine(done, '__Host-session_token')).toMatch(/; Secure/);
     });
 
     it('takes a recovery code once (any case, spaces or hyphens) and mails a notice', async () => {

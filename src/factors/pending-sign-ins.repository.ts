@@ -47,6 +47,16 @@ export class PendingSignInsRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /** Deletes the user's rows that can never be used again (finished, spent, or expired by `now`). */
+  async deleteDoneOf(userId: number, now: Date, tx: Transaction = this.rows.manager): Promise<void> {
+    await tx
+      .createQueryBuilder()
+      .delete()
+      .from(PendingSignIn)
+      .where('user_id = :userId AND (used_at IS NOT NULL OR expires_at <= :now)', { userId, now })
+      .execute();
+  }
+
   /** Deletes rows that expired before `cutoff`, a batch per statement; how many. */
   deleteExpiredBefore(cutoff: Date): Promise<number> {
     return deleteInBatches(this.rows, (t) => `${t}expiresAt < :cutoff`, { cutoff });

@@ -57,6 +57,8 @@ export class PendingSignIns {
     if (!(await this.totp.isOn(found.id))) return null;
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
+    // The account's finished and expired rows go as a new one comes: the table holds what can still be used.
+    await this.rows.deleteDoneOf(found.id, now);
     await this.rows.insert({
       tokenHash: this.hash(token),
       userId: found.id,
@@ -93,7 +95,7 @@ export class PendingSignIns {
     return this.rows.markUsed(row.id, this.clock.now());
   }
 
-  /** The cleanup job's deletion: rows that expired before `cutoff`. */
+  /** For the cleanup job: rows that expired before `cutoff` (those of accounts that never signed in again). */
   deleteExpiredBefore(cutoff: Date): Promise<number> {
     return this.rows.deleteExpiredBefore(cutoff);
   }
