@@ -500,6 +500,12 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
           /code|recovery_code|pending_token|return_token|remember_me/,
         );
       }
+      // The type is checked first, so the message says what is wrong.
+      for (const field of ['code', 'recovery_code', 'pending_token'])
+        for (const value of [['123456'], { a: 'b' }]) {
+          const res = await secondStep(pending, { [field]: value });
+          expect(res.body.message).toEqual([`${field} must be a string`]);
+        }
       for (const body of [{}, { code: 'abcdef' }, { code: 1 }, { code: '1234567' }]) {
         const res = await post('/totp/confirm', body, cookie);
         expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), 400]);

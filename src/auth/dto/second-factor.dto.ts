@@ -14,8 +14,8 @@ export class SecondFactorDto {
       'One of the recovery codes instead of `code` (case, spaces and hyphens ignored). Single use; the account is mailed a notice.',
   })
   @ValidateIf((_dto: object, value: unknown) => value !== undefined)
-  @IsString()
   @MaxLength(64)
+  @IsString()
   recovery_code?: string;
 
   @ApiProperty({
@@ -25,8 +25,8 @@ export class SecondFactorDto {
       'The `pending_token` POST /login answered (with `"return_token": true`), for a client without a cookie jar; a browser sends the `second_factor` cookie instead. When both are there, this one counts.',
   })
   @ValidateIf((_dto: object, value: unknown) => value !== undefined)
-  @IsString()
   @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'pending_token must be the pending_token POST /login answered' })
+  @IsString()
   pending_token?: string;
 
   @ApiProperty({
