@@ -16,9 +16,9 @@ export const ATTEMPT_REASONS = [
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 /**
- * One row per POST /login that passed validation: the audit trail behind /login_activity. Never
- * the password. `user_id` is null when the email names no account (the email is kept as typed,
- * normalised, so an operator can see what was tried).
+ * One row per POST /login (and POST /login/second_factor) that passed validation: the audit trail
+ * behind /login_activity. Never the password or a code. `user_id` is null when the email names no
+ * account (the email is kept as typed, normalised, so an operator can see what was tried).
  */
 @Entity({ name: 'login_attempts' })
 @Index('ix_login_attempts_user', ['userId', 'id'])
