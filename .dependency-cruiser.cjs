@@ -65,8 +65,8 @@ module.exports = {
       name: 'factors-imports-nothing-above',
       severity: 'error',
       comment:
-        'src/factors/ (passkeys, the authenticator app) stands on users, sessions, mail, common and config. Signing in ' +
-        "with a factor ends in a session, which is auth's: auth imports factors, never the other way.",
+        'src/factors/ (passkeys, the authenticator app, recovery codes, pending sign-ins) stands on users, sessions, ' +
+        'mail, common and config; auth imports it for the sign-in routes, never the other way.',
       from: { path: '^src/factors/' },
       to: { path: outside('factors', 'users', 'sessions', 'mail', 'common', 'config') },
     },

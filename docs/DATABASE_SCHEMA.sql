@@ -62,3 +62,15 @@ CREATE TABLE "webauthn_challenges" ("id" integer PRIMARY KEY AUTOINCREMENT NOT N
 CREATE UNIQUE INDEX "uq_webauthn_challenges_hash" ON "webauthn_challenges" ("challenge_hash");
 
 CREATE INDEX "ix_webauthn_challenges_expires" ON "webauthn_challenges" ("expires_at");
+
+CREATE TABLE "totp_factors" ("user_id" integer PRIMARY KEY NOT NULL, "secret_encrypted" varchar(200) NOT NULL, "created_at" datetime NOT NULL, "confirmed_at" datetime, "last_used_step" integer, "last_used_at" datetime, CONSTRAINT "FK_eded11141800ddff9dfbd017fd2" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE TABLE "recovery_codes" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "code_hash" varchar(64) NOT NULL, "created_at" datetime NOT NULL, "used_at" datetime, CONSTRAINT "FK_fb82b2ac740ca095b617afad031" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE INDEX "ix_recovery_codes_user" ON "recovery_codes" ("user_id", "code_hash");
+
+CREATE TABLE "pending_sign_ins" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "token_hash" varchar(64) NOT NULL, "user_id" integer NOT NULL, "credential_version" integer NOT NULL, "remember_me" boolean, "created_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "attempts" integer NOT NULL DEFAULT (0), "used_at" datetime, CONSTRAINT "FK_1e6caeba83d32430b911c244add" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE UNIQUE INDEX "uq_pending_sign_ins_token_hash" ON "pending_sign_ins" ("token_hash");
+
+CREATE INDEX "ix_pending_sign_ins_expires" ON "pending_sign_ins" ("expires_at");

@@ -1,6 +1,9 @@
 import { EmailToken } from './auth/email-token.entity';
 import { LoginAttempt } from './auth/login-attempt.entity';
 import { Chat } from './chat/chat.entity';
+import { PendingSignIn } from './factors/pending-sign-in.entity';
+import { RecoveryCode } from './factors/recovery-code.entity';
+import { TotpFactor } from './factors/totp-factor.entity';
 import { GlobalChat } from './chat/global-chat.entity';
 import { Passkey } from './factors/passkey.entity';
 import { WebauthnChallenge } from './factors/webauthn-challenge.entity';
@@ -24,4 +27,7 @@ export const entities = [
   EmailToken,
   Passkey,
   WebauthnChallenge,
+  TotpFactor,
+  RecoveryCode,
+  PendingSignIn,
 ];

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
 import { AUTH_FAILURE_REASONS } from '../src/auth/auth-failure';
+import { TOTP_PERIOD_SECONDS, totpOf } from '../src/factors/totp-secret';
 import { mailedToken } from './utils/mail-folder';
 import { SoftAuthenticator } from './utils/soft-authenticator';
 import { checkAgainstSchema, type OpenApiDocument, type Schema } from './utils/openapi-check';
@@ -356,6 +357,43 @@ describe('OpenAPI document', () => {
       '/admin/users/{id}/sessions',
       await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
     );
+
+    // The authenticator app and the second step at login.
+    const tess = await signup(t.http, { email: 'tess@example.com' });
+    const tessSession = await login(t.http, tess);
+    const asTess = (r: request.Test) => r.set('Cookie', tessSession.cookie);
+    const code = (secret: string, steps = 0) =>
+      totpOf(secret, 'x').generate({ timestamp: t.clock.now().getTime() + steps * TOTP_PERIOD_SECONDS * 1000 });
+    check('post', '/totp/confirm', await asTess(request(t.http).post('/totp/confirm')).send({ code: '123456' }));
+    const setup = await asTess(request(t.http).post('/totp/setup'));
+    check('post', '/totp/setup', setup);
+    const secret = setup.body.secret as string;
+    check('post', '/totp/confirm', await asTess(request(t.http).post('/totp/confirm')).send({ code: 'abc' }));
+    check(
+      'post',
+      '/totp/confirm',
+      await asTess(request(t.http).post('/totp/confirm')).send({ code: code(secret, -1) }),
+    );
+    check('post', '/totp/setup', await asTess(request(t.http).post('/totp/setup')));
+    check('post', '/recovery_codes', await asTess(request(t.http).post('/recovery_codes')));
+    const tessLogin = { email: tess.email, password: tess.password };
+    const pending = await request(t.http)
+      .post('/login')
+      .send({ ...tessLogin, return_token: true });
+    check('post', '/login', pending);
+    const pendingToken = pending.body.pending_token as string;
+    const step = (body: object) => send('/login/second_factor', { pending_token: pendingToken, ...body });
+    check('post', '/login/second_factor', await step({ code: '000000' }));
+    check('post', '/login/second_factor', await step({}));
+    check('post', '/login/second_factor', await step({ code: code(secret, 1) }));
+    check('post', '/login/second_factor', await step({ code: code(secret, 1) }));
+    check('delete', '/totp', await request(t.http).delete('/totp'));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
+    await asTess(request(t.http).post('/reauthenticate')).send({ password: tess.password }).expect(200);
+    check('post', '/recovery_codes', await asTess(request(t.http).post('/recovery_codes')));
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
 
     expect(problems).toEqual([]);
     // Every route of the catalogue was called.

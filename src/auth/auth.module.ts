@@ -33,6 +33,9 @@ import { RecoveryController } from './recovery.controller';
 import { RecoveryMails } from './recovery-mails';
 import { RecoveryService } from './recovery.service';
 import { RedisLoginFailureStore } from './redis-login-failure-store';
+import { SecondFactorCookie } from './second-factor-cookie';
+import { SecondFactorController } from './second-factor.controller';
+import { SecondFactorService } from './second-factor.service';
 import { SessionGuard } from './session.guard';
 
 @Module({
@@ -66,7 +69,7 @@ import { SessionGuard } from './session.guard';
       }),
     }),
   ],
-  controllers: [AuthController, RecoveryController, PasskeySignInController],
+  controllers: [AuthController, RecoveryController, PasskeySignInController, SecondFactorController],
   providers: [
     AuthService,
     PasskeySignIn,
@@ -83,6 +86,8 @@ import { SessionGuard } from './session.guard';
     RecoveryService,
     AfterResponse,
     Transactions,
+    SecondFactorService,
+    SecondFactorCookie,
     // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
     {
       provide: LOGIN_FAILURE_STORE,

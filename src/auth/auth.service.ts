@@ -25,6 +25,8 @@ import { PasswordPolicy } from './password-policy';
 import { Notices } from './notices';
 import { emailNotVerified, unauthorized } from './auth-failure';
 import { RecoveryMails } from './recovery-mails';
+import { PendingSignIns, type PendingSignInStarted } from '../factors/pending-sign-ins.service';
+import { TotpEvents } from '../factors/totp-events';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -32,6 +34,11 @@ export interface LoginResult {
   user: User;
   session: Session;
   token: string;
+}
+
+/** A right password on an account with a second factor: no session yet (POST /login/second_factor). */
+export interface SecondFactorRequired {
+  secondFactor: PendingSignInStarted;
 }
 
 @Injectable()
@@ -50,6 +57,8 @@ export class AuthService {
     private readonly geoip: GeoIp,
     private readonly notices: Notices,
     private readonly mails: RecoveryMails,
+    private readonly pendingSignIns: PendingSignIns,
+    private readonly totpEvents: TotpEvents,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -72,7 +81,12 @@ export class AuthService {
    * per-user cap, and records the login time. The session remembers the login's remember_me, its
    * device and country, and whether that device family and country are new for the account.
    */
-  async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth, devices?: KnownDevices): Promise<LoginResult> {
+  async login(
+    dto: LoginDto,
+    client: ClientInfo,
+    previous: RequestAuth,
+    devices?: KnownDevices,
+  ): Promise<LoginResult | SecondFactorRequired> {
     const found = await this.users.findWithPasswordHash(dto.email);
     const origin = this.originOf(client);
     const { country } = origin;
@@ -96,6 +110,14 @@ export class AuthService {
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     await this.assertMaySignIn(found, attempt, client.ipAddress);
+    // The authenticator app on: a pending sign-in instead of a session, recorded as such.
+    const pending = await this.pendingSignIns.beginIfRequired(found, dto.remember_me ?? null);
+    if (pending) {
+      await attempt('second_factor');
+      this.totpEvents.secondFactorRequired(found.id, client.ipAddress);
+      await this.rehashIfStale(found, dto.password, check);
+      return { secondFactor: pending };
+    }
 
     const result = await this.completeSignIn(found, ['pwd'], dto.remember_me ?? null, client, previous, attempt);
     if (!result) return this.refuseRacedLogin(found, attempt, client.ipAddress);

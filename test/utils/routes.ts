@@ -132,6 +132,32 @@ export const ROUTES: readonly CatalogueRoute[] = [
   { method: 'get', path: '/login_activity', kind: 'api', access: 'session', success: 200 },
   {
     method: 'post',
+    path: '/login/second_factor',
+    kind: 'api',
+    access: 'optional',
+    form: true,
+    success: 200,
+    // No sign-in is pending for the request: the sample starts nothing.
+    body: () => ({ code: '123456' }),
+    sampleAnswer: 401,
+  },
+  // The caller's app is set up (pending) by the sample: it changes nothing a sign-in depends on.
+  { method: 'post', path: '/totp/setup', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'post',
+    path: '/totp/confirm',
+    kind: 'api',
+    access: 'session',
+    success: 200,
+    // A code no app shows (a one-in-a-million guess aside): 400 with or without a pending setup.
+    body: () => ({ code: '000000' }),
+    sampleAnswer: 400,
+  },
+  // Never confirmed by a sample, so never on: 404 and nothing changes.
+  { method: 'delete', path: '/totp', kind: 'api', access: 'session', success: 200, sampleAnswer: 404 },
+  { method: 'post', path: '/recovery_codes', kind: 'api', access: 'session', success: 200, sampleAnswer: 404 },
+  {
+    method: 'post',
     path: '/forgot_password',
     kind: 'api',
     access: 'public',
