@@ -109,6 +109,7 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     outbox_deleted: 0,
     email_tokens_deleted: 0,
     webauthn_challenges_deleted: 0,
+    pending_sign_ins_deleted: 0,
     sessions_ip_blanked: 0,
     login_attempts_ip_blanked: 0,
   });
@@ -171,6 +172,7 @@ describe('The cleanup job', () => {
         outbox_deleted: 0,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -228,6 +230,7 @@ describe('The cleanup job', () => {
         outbox_deleted: oldMail,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -251,6 +254,7 @@ describe('The cleanup job', () => {
         outbox_deleted: oldMail,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
         retention_days: 30,
@@ -335,6 +339,7 @@ describe('The cleanup job', () => {
         outbox_deleted: 0,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -422,6 +427,7 @@ describe('The cleanup job', () => {
         outbox_deleted: 0,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -481,6 +487,7 @@ describe('The cleanup job', () => {
           outbox_deleted: 0,
           email_tokens_deleted: 0,
           webauthn_challenges_deleted: 0,
+          pending_sign_ins_deleted: 0,
           sessions_ip_blanked: 0,
           login_attempts_ip_blanked: 0,
         });

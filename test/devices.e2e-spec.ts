@@ -194,6 +194,7 @@ describe('Devices, places and new sign-ins', () => {
         outbox_deleted: 0,
         email_tokens_deleted: 0,
         webauthn_challenges_deleted: 0,
+        pending_sign_ins_deleted: 0,
         sessions_ip_blanked: 1,
         login_attempts_ip_blanked: 2,
       });

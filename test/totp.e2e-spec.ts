@@ -1,11 +1,13 @@
 import request from 'supertest';
 import { LAST_WRONG_SECOND_FACTOR, SIGN_IN_AGAIN, WRONG_SECOND_FACTOR } from '../src/auth/second-factor.service';
+import { CleanupService } from '../src/cleanup/cleanup.service';
 import { PendingSignIn } from '../src/factors/pending-sign-in.entity';
 import { RecoveryCode } from '../src/factors/recovery-code.entity';
 import { TotpFactor } from '../src/factors/totp-factor.entity';
 import { TOTP_PERIOD_SECONDS, totpOf } from '../src/factors/totp-secret';
 import { NO_PENDING_SETUP, WRONG_CODE } from '../src/factors/totp.service';
 import { mailedToken, mailsInFolder } from './utils/mail-folder';
+import { SoftAuthenticator } from './utils/soft-authenticator';
 import { ROUTES, type CatalogueRoute } from './utils/routes';
 import { createTestApp, login, sessionSetCookie, signup, type TestApp, type TestUser } from './utils/test-app';
 
@@ -215,6 +217,30 @@ describe('Authenticator app (TOTP) and the second step at login', () => {
   describe('the second step at login', () => {
     beforeEach(async () => {
       t = await createTestApp();
+    });
+
+    it('offers a passkey as the other way through when the account has one, and a passkey sign-in needs no code', async () => {
+      const { user, cookie } = await enrol();
+      const authenticator = new SoftAuthenticator(t.config.publicUrl);
+      const options = await post('/passkeys/registration_options', {}, cookie).expect(200);
+      await post('/passkeys', { response: authenticator.create(options.body) }, cookie).expect(201);
+
+      const res = await post('/login', { email: user.email, password: user.password }).expect(200);
+      expect(res.body.methods).toEqual(['otp', 'recovery_code', 'passkey']);
+      const signInOptions = await post('/login/passkey_options').expect(200);
+      const signedIn = await post('/login/passkey', { response: authenticator.get(signInOptions.body) }).expect(200);
+      expect(signedIn.body.session.amr).toEqual(['swk', 'mfa']);
+    });
+
+    it('leaves the cleanup job to delete a pending sign-in once its five minutes are over, and only then', async () => {
+      const { user } = await enrol();
+      await pendingLogin(user);
+      const pendingRows = () => t.dataSource.getRepository(PendingSignIn).countBy({ userId: user.id });
+      expect((await t.app.get(CleanupService).run()).pending_sign_ins_deleted).toBe(0);
+      expect(await pendingRows()).toBe(1);
+      t.clock.advance(301);
+      expect((await t.app.get(CleanupService).run()).pending_sign_ins_deleted).toBe(1);
+      expect(await pendingRows()).toBe(0);
     });
 
     it('answers second_factor_required with no session, and the pending token opens no guarded route', async () => {

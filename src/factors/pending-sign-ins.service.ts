@@ -5,6 +5,7 @@ import { appConfig, type AppConfig } from '../config/app.config';
 import type { User } from '../users/user.entity';
 import type { PendingSignIn } from './pending-sign-in.entity';
 import { PendingSignInsRepository } from './pending-sign-ins.repository';
+import { PasskeysRepository } from './passkeys.repository';
 import { TotpService } from './totp.service';
 
 /** Seconds a right password waits for the second factor. */
@@ -40,6 +41,7 @@ export class PendingSignIns {
   constructor(
     private readonly rows: PendingSignInsRepository,
     private readonly totp: TotpService,
+    private readonly passkeys: PasskeysRepository,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
@@ -69,7 +71,10 @@ export class PendingSignIns {
       attempts: 0,
       usedAt: null,
     });
-    return { token, expiresIn: PENDING_SIGN_IN_SECONDS, methods: ['otp', 'recovery_code'] };
+    // A passkey is the other way through (POST /login/passkey): offered when the account has one.
+    const methods: SecondFactorMethod[] = ['otp', 'recovery_code'];
+    if ((await this.passkeys.countOf(found.id)) > 0) methods.push('passkey');
+    return { token, expiresIn: PENDING_SIGN_IN_SECONDS, methods };
   }
 
   /** The token's pending sign-in if it can still take a code now (unused, unexpired, tries left); else null. */
