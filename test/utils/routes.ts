@@ -242,6 +242,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
   { method: 'get', path: '/health/live', kind: 'api', access: 'public', success: 200 },
   { method: 'get', path: '/signup_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/login_page', kind: 'page', access: 'optional', success: 200 },
+  { method: 'get', path: '/login_second_factor_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/forgot_password_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/reset_password_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/verify_email_page', kind: 'page', access: 'public', success: 200 },
