@@ -462,9 +462,14 @@ function showTotpState(on) {
   $('totp-on-actions').hidden = !on;
 }
 
-/** Whether the account has the app turned on, as the server says (the account's `totp_enabled`). */
-function readTotp(user) {
-  showTotpState(user.totp_enabled === true);
+/** Whether the account has the app turned on, as the server says (GET /totp). */
+async function loadTotp() {
+  const answer = await call('GET', '/totp');
+  if (!answer.ok) {
+    $('totp-error').textContent = answer.message;
+    return;
+  }
+  showTotpState(answer.body.enabled === true);
 }
 
 /** The ten codes, shown once: listed, and offered to copy or download as text. */
@@ -1102,7 +1107,6 @@ let idleTimeoutSet = false;
 function noteStatus(status) {
   me = status.user;
   showAccount(status.user);
-  readTotp(status.user);
   idleTimeoutSet = Boolean(status.idle_expires_at);
   expiry = readExpiry(status);
   showExpiry();
@@ -1137,6 +1141,7 @@ async function refresh({ force = false } = {}) {
         loadSessions(),
         loadActivity(),
         loadPasskeys(),
+        loadTotp(),
         globalChat.refresh(),
         loadConversations(),
         partner ? privateChat.refresh() : null,
@@ -1162,7 +1167,14 @@ async function start() {
   for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
   $('add-passkey').hidden = !passkeysSupported;
   $('passkeys-unsupported').hidden = passkeysSupported;
-  await Promise.all([loadSessions(), loadActivity(), loadPasskeys(), globalChat.reset(), loadConversations()]);
+  await Promise.all([
+    loadSessions(),
+    loadActivity(),
+    loadPasskeys(),
+    loadTotp(),
+    globalChat.reset(),
+    loadConversations(),
+  ]);
   setInterval(refresh, POLL_MS);
   window.addEventListener('focus', () => refresh({ force: true }));
   document.addEventListener('visibilitychange', () => {
