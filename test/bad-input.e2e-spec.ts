@@ -385,6 +385,36 @@ describe('Hostile input on every route', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     });
 
+    // The type is checked before any length or format rule, so the message says what is wrong.
+    it.each([
+      ['/signup', 'email'],
+      ['/signup', 'password'],
+      ['/login', 'email'],
+      ['/login', 'password'],
+      ['/forgot_password', 'email'],
+      ['/resend_verification', 'email'],
+    ])('POST %s: %s given as an array or an object → 400 "%s must be a string"', async (path, field) => {
+      const valid: Record<string, unknown> = {
+        name: 'Ada',
+        phone: '+44 20 7946 0958',
+        email: 'ada@example.com',
+        password: 'correct horse battery',
+      };
+      const body =
+        path === '/signup'
+          ? valid
+          : path === '/login'
+            ? { email: valid.email, password: valid.password }
+            : { email: valid.email };
+      for (const value of [['ada@example.com'], { a: 'b' }]) {
+        const res = await request(t.http)
+          .post(path)
+          .send({ ...body, [field]: value });
+        expectError(res, 400);
+        expect(res.body.message).toEqual([`${field} must be a string`]);
+      }
+    });
+
     it.each(BODY_ROUTES.map((r) => [label(r), r] as const))(
       '%s: duplicate keys, prototype keys and piles of unknown keys never cause a 5xx',
       async (_l, route) => {

@@ -4,9 +4,9 @@ import { EmailLook, NormalizeEmail } from '../../common/validators';
 
 export class ChangeEmailDto {
   @ApiProperty({ format: 'password', example: 'correct horse battery', description: 'The current password.' })
-  @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @IsString()
   password: string;
 
   @ApiProperty({
@@ -15,9 +15,9 @@ export class ChangeEmailDto {
     maxLength: 254,
   })
   @NormalizeEmail()
-  @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'new_email must be an email address' })
   @EmailLook()
+  @IsString()
   new_email: string;
 }

@@ -7,9 +7,9 @@ import { PASSWORD_RULE } from './signup.dto';
 
 export class ChangePasswordDto {
   @ApiProperty({ format: 'password', example: 'correct horse battery' })
-  @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @IsString()
   current_password: string;
 
   @ApiProperty({
@@ -17,8 +17,8 @@ export class ChangePasswordDto {
     example: 'battery staple horse',
     description: 'The signup rule: 8–72 bytes in UTF-8, counted on its NFC form.',
   })
-  @IsString()
   @NfcByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
+  @IsString()
   new_password: string;
 }
 

@@ -9,8 +9,8 @@ export class ForgotPasswordDto {
     maxLength: 254,
   })
   @NormalizeEmail()
-  @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @IsString()
   email: string;
 }

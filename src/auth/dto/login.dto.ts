@@ -12,15 +12,15 @@ export class LoginDto {
       "Matched after the signup normalisation (trimmed, fullwidth letters made plain, NFC, lower-cased). Not refused for the signup's look-alike rules, so an account created before them still signs in.",
   })
   @NormalizeEmail()
-  @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @IsString()
   email: string;
 
   @ApiProperty({ example: 'correct horse battery', format: 'password' })
-  @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @IsString()
   password: string;
 
   @ApiProperty({

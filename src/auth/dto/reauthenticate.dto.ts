@@ -3,9 +3,9 @@ import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class ReauthenticateDto {
   @ApiProperty({ format: 'password', example: 'correct horse battery' })
-  @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @IsString()
   password: string;
 }
 

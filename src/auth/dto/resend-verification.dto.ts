@@ -14,8 +14,8 @@ export class ResendVerificationDto {
   // Absent, or an address: null is refused, not read as absent (which would mean the caller's own).
   @ValidateIf((_dto: object, value: unknown) => value !== undefined)
   @NormalizeEmail()
-  @IsString()
   @MinLength(1)
   @MaxLength(254)
+  @IsString()
   email?: string;
 }

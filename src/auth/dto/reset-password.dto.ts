@@ -13,7 +13,7 @@ export class ResetPasswordDto {
     example: 'battery staple horse',
     description: 'The signup rule: 8–72 bytes in UTF-8, counted on its NFC form.',
   })
-  @IsString()
   @NfcByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
+  @IsString()
   new_password: string;
 }

@@ -14,8 +14,8 @@ export class SignupDto {
     maxLength: 100,
   })
   @Trim()
-  @IsString()
   @CodePointLength(1, 100)
+  @IsString()
   name: string;
 
   @ApiProperty({
@@ -38,10 +38,10 @@ export class SignupDto {
     maxLength: 254,
   })
   @NormalizeEmail()
-  @IsString()
   @MaxLength(254)
   @IsEmail({}, { message: 'email must be an email address' })
   @EmailLook()
+  @IsString()
   email: string;
 
   @ApiProperty({
@@ -50,8 +50,8 @@ export class SignupDto {
       '8–72 bytes in UTF-8, counted on its NFC form (bcrypt reads 72 bytes; longer is refused, never cut). Hashed and checked in NFC, so the same text typed composed or decomposed is the same password.',
     format: 'password',
   })
-  @IsString()
   @NfcByteLength(PASSWORD_RULE.minBytes, PASSWORD_RULE.maxBytes)
+  @IsString()
   password: string;
 }
 

@@ -29,8 +29,8 @@ export class SendChatDto {
     maxLength: 2000,
   })
   @Trim()
-  @IsString()
   @CodePointLength(1, 2000)
+  @IsString()
   message: string;
 }
 
@@ -42,8 +42,8 @@ export class PostGlobalChatDto {
     maxLength: 2000,
   })
   @Trim()
-  @IsString()
   @CodePointLength(1, 2000)
+  @IsString()
   message: string;
 }
 
