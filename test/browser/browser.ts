@@ -49,7 +49,7 @@ async function freePort(): Promise<number> {
  */
 export async function openSite(
   env: Record<string, string> = {},
-  options: { host?: '127.0.0.1' | 'localhost' } = {},
+  options: { host?: '127.0.0.1' | 'localhost'; captureLogs?: boolean } = {},
 ): Promise<Site> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -58,7 +58,9 @@ export async function openSite(
   }
   const host = options.host ?? '127.0.0.1';
   const wanted = host === 'localhost' ? await freePort() : 0;
-  const t = await createTestApp(host === 'localhost' ? { PUBLIC_URL: `http://localhost:${wanted}`, ...env } : env);
+  const t = await createTestApp(host === 'localhost' ? { PUBLIC_URL: `http://localhost:${wanted}`, ...env } : env, {
+    captureLogs: options.captureLogs,
+  });
   await t.app.listen(wanted, '127.0.0.1');
   const { port } = t.app.getHttpServer().address() as AddressInfo;
   const browser = await chromium.launch({
@@ -282,6 +284,7 @@ export async function addAuthenticator(
  */
 export async function withoutPasskeyAutofill(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
-    if (typeof PublicKeyCredential === 'function') PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    if (typeof PublicKeyCredential === 'function')
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
   });
 }
