@@ -522,7 +522,11 @@ $('totp-setup').addEventListener('click', async (event) => {
   if (answer === null) return button.focus();
   if (!answer.ok) return totpMessage('', answer.message);
   // The server's SVG as an image (data: URL): shown, never run or parsed into the page.
-  $('totp-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(answer.body.qr_svg)}`;
+  const qr = new Image(200, 200);
+  qr.className = 'qr';
+  qr.alt = 'QR code to add this account to an authenticator app';
+  qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(answer.body.qr_svg)}`;
+  $('totp-qr-slot').replaceChildren(qr);
   $('totp-secret').textContent = answer.body.secret.replace(/(.{4})(?=.)/g, '$1 ');
   $('totp-uri').href = answer.body.otpauth_uri;
   $('totp-confirm-form').reset();
@@ -534,7 +538,7 @@ $('totp-setup').addEventListener('click', async (event) => {
 
 function closeEnrolment() {
   $('totp-enrol').hidden = true;
-  $('totp-qr').removeAttribute('src');
+  $('totp-qr-slot').replaceChildren();
   $('totp-secret').textContent = '';
   $('totp-uri').href = '#';
   showTotpState(totpOn);
