@@ -285,6 +285,6 @@ export async function addAuthenticator(
 export async function withoutPasskeyAutofill(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     if (typeof PublicKeyCredential === 'function')
-      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+      PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
   });
 }
