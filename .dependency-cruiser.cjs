@@ -62,6 +62,15 @@ module.exports = {
       },
     },
     {
+      name: 'factors-imports-nothing-above',
+      severity: 'error',
+      comment:
+        'src/factors/ (passkeys, the authenticator app, recovery codes, pending sign-ins) stands on users, sessions, ' +
+        'mail, common and config; auth imports it for the sign-in routes, never the other way.',
+      from: { path: '^src/factors/' },
+      to: { path: outside('factors', 'users', 'sessions', 'mail', 'common', 'config') },
+    },
+    {
       name: 'no-feature-imports-pages',
       severity: 'error',
       comment:

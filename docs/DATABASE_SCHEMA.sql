@@ -50,3 +50,27 @@ CREATE INDEX "ix_sessions_user_active" ON "sessions" ("user_id", "is_active");
 CREATE UNIQUE INDEX "uq_sessions_token_hash" ON "sessions" ("token_hash");
 
 CREATE INDEX "ix_sessions_ended" ON "sessions" ("is_active", "logout_time");
+
+CREATE TABLE "passkeys" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "credential_id" varchar(1364) NOT NULL, "public_key" text NOT NULL, "counter" bigint NOT NULL DEFAULT (0), "user_handle" varchar(128) NOT NULL, "name" varchar(100) NOT NULL, "transports" varchar(200) NOT NULL DEFAULT (''), "backup_eligible" boolean NOT NULL DEFAULT (0), "backed_up" boolean NOT NULL DEFAULT (0), "aaguid" varchar(36), "device_browser" varchar(50), "device_os" varchar(50), "device_type" varchar(20), "created_at" datetime NOT NULL, "last_used_at" datetime, CONSTRAINT "FK_02227b9a8a34a808e3e23800b00" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE UNIQUE INDEX "uq_passkeys_credential_id" ON "passkeys" ("credential_id");
+
+CREATE INDEX "ix_passkeys_user" ON "passkeys" ("user_id");
+
+CREATE TABLE "webauthn_challenges" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "challenge_hash" varchar(64) NOT NULL, "purpose" varchar(20) NOT NULL, "user_id" integer, "session_id" integer, "created_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "used_at" datetime, CONSTRAINT "FK_0dcc679b1d27e0a3927a37798a9" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE UNIQUE INDEX "uq_webauthn_challenges_hash" ON "webauthn_challenges" ("challenge_hash");
+
+CREATE INDEX "ix_webauthn_challenges_expires" ON "webauthn_challenges" ("expires_at");
+
+CREATE TABLE "totp_factors" ("user_id" integer PRIMARY KEY NOT NULL, "secret_encrypted" varchar(200) NOT NULL, "created_at" datetime NOT NULL, "confirmed_at" datetime, "last_used_step" integer, "last_used_at" datetime, CONSTRAINT "FK_eded11141800ddff9dfbd017fd2" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE TABLE "recovery_codes" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "code_hash" varchar(64) NOT NULL, "created_at" datetime NOT NULL, "used_at" datetime, CONSTRAINT "FK_fb82b2ac740ca095b617afad031" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE INDEX "ix_recovery_codes_user" ON "recovery_codes" ("user_id", "code_hash");
+
+CREATE TABLE "pending_sign_ins" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "token_hash" varchar(64) NOT NULL, "user_id" integer NOT NULL, "credential_version" integer NOT NULL, "remember_me" boolean, "created_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "attempts" integer NOT NULL DEFAULT (0), "used_at" datetime, CONSTRAINT "FK_1e6caeba83d32430b911c244add" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+
+CREATE UNIQUE INDEX "uq_pending_sign_ins_token_hash" ON "pending_sign_ins" ("token_hash");
+
+CREATE INDEX "ix_pending_sign_ins_expires" ON "pending_sign_ins" ("expires_at");

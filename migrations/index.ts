@@ -9,6 +9,8 @@ import { Outbox1764800000000 } from './1764800000000-Outbox';
 import { OutboxRetention1764820000000 } from './1764820000000-OutboxRetention';
 import { EmailTokens1764900000000 } from './1764900000000-EmailTokens';
 import { AuthMethods1765000000000 } from './1765000000000-AuthMethods';
+import { Passkeys1765100000000 } from './1765100000000-Passkeys';
+import { Totp1765200000000 } from './1765200000000-Totp';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -23,4 +25,6 @@ export const migrations = [
   OutboxRetention1764820000000,
   EmailTokens1764900000000,
   AuthMethods1765000000000,
+  Passkeys1765100000000,
+  Totp1765200000000,
 ];

@@ -108,6 +108,7 @@ async function expectConcurrentRunsToDoTheWorkOnce(t: TestApp, userId: number, n
     login_attempts_deleted: 0,
     outbox_deleted: 0,
     email_tokens_deleted: 0,
+    webauthn_challenges_deleted: 0,
     sessions_ip_blanked: 0,
     login_attempts_ip_blanked: 0,
   });
@@ -169,6 +170,7 @@ describe('The cleanup job', () => {
         login_attempts_deleted: 0,
         outbox_deleted: 0,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -225,6 +227,7 @@ describe('The cleanup job', () => {
         login_attempts_deleted: 3,
         outbox_deleted: oldMail,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -247,6 +250,7 @@ describe('The cleanup job', () => {
         login_attempts_deleted: 3,
         outbox_deleted: oldMail,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
         retention_days: 30,
@@ -330,6 +334,7 @@ describe('The cleanup job', () => {
         login_attempts_deleted: n,
         outbox_deleted: 0,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -416,6 +421,7 @@ describe('The cleanup job', () => {
         login_attempts_deleted: 0,
         outbox_deleted: 0,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 0,
         login_attempts_ip_blanked: 0,
       });
@@ -474,6 +480,7 @@ describe('The cleanup job', () => {
           login_attempts_deleted: 2,
           outbox_deleted: 0,
           email_tokens_deleted: 0,
+          webauthn_challenges_deleted: 0,
           sessions_ip_blanked: 0,
           login_attempts_ip_blanked: 0,
         });

@@ -193,6 +193,7 @@ describe('Devices, places and new sign-ins', () => {
         login_attempts_deleted: 0,
         outbox_deleted: 0,
         email_tokens_deleted: 0,
+        webauthn_challenges_deleted: 0,
         sessions_ip_blanked: 1,
         login_attempts_ip_blanked: 2,
       });

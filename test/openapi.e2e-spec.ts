@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import request, { type Response } from 'supertest';
 import { AUTH_FAILURE_REASONS } from '../src/auth/auth-failure';
+import { TOTP_PERIOD_SECONDS, totpOf } from '../src/factors/totp-secret';
 import { mailedToken } from './utils/mail-folder';
+import { SoftAuthenticator } from './utils/soft-authenticator';
 import { checkAgainstSchema, type OpenApiDocument, type Schema } from './utils/openapi-check';
 import { API_ROUTES, openApiPath, PAGE_ROUTES, signedOutStatus } from './utils/routes';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
@@ -287,6 +289,49 @@ describe('OpenAPI document', () => {
     check('get', '/logout', await request(t.http).get('/logout'));
     check('get', '/active_sessions', await as(request(t.http).get('/active_sessions')));
 
+    // Passkeys, with a software authenticator answering as a browser would.
+    const keyOwner = await login(t.http, await signup(t.http));
+    const asOwner = (r: request.Test) => r.set('Cookie', keyOwner.cookie);
+    const authenticator = new SoftAuthenticator(t.config.publicUrl);
+    const creation = await asOwner(request(t.http).post('/passkeys/registration_options'));
+    check('post', '/passkeys/registration_options', creation);
+    check('post', '/passkeys/registration_options', await request(t.http).post('/passkeys/registration_options'));
+    const created = authenticator.create(creation.body as Record<string, unknown>);
+    const added = await asOwner(request(t.http).post('/passkeys')).send({ response: created });
+    check('post', '/passkeys', added);
+    check('post', '/passkeys', await asOwner(request(t.http).post('/passkeys')).send({ response: created }));
+    check('post', '/passkeys', await asOwner(request(t.http).post('/passkeys')).send({ response: 'x' }));
+    check('get', '/passkeys', await asOwner(request(t.http).get('/passkeys')));
+    const passkeyPath = `/passkeys/${(added.body as { passkey: { id: number } }).passkey.id}`;
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch(passkeyPath)).send({ name: 'Laptop' }));
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch('/passkeys/999999')).send({ name: 'x' }));
+    check('patch', '/passkeys/{id}', await asOwner(request(t.http).patch(passkeyPath)).send({ name: '' }));
+    const signInOptions = await request(t.http).post('/login/passkey_options');
+    check('post', '/login/passkey_options', signInOptions);
+    const assertion = authenticator.get(signInOptions.body as Record<string, unknown>);
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({ response: assertion }));
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({ response: assertion }));
+    check('post', '/login/passkey', await request(t.http).post('/login/passkey').send({}));
+    const reauthOptions = await asOwner(request(t.http).post('/reauthenticate/passkey_options'));
+    check('post', '/reauthenticate/passkey_options', reauthOptions);
+    const reauth = authenticator.get(reauthOptions.body as Record<string, unknown>);
+    check(
+      'post',
+      '/reauthenticate/passkey',
+      await asOwner(request(t.http).post('/reauthenticate/passkey')).send({ response: reauth }),
+    );
+    check(
+      'post',
+      '/reauthenticate/passkey',
+      await asOwner(request(t.http).post('/reauthenticate/passkey')).send({ response: reauth }),
+    );
+    check('post', '/reauthenticate/passkey', await asOwner(request(t.http).post('/reauthenticate/passkey')).send({}));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete(passkeyPath)));
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete('/passkeys/999999')));
+    await asOwner(request(t.http).post('/reauthenticate')).send({ password: 'correct horse battery' }).expect(200);
+    check('delete', '/passkeys/{id}', await asOwner(request(t.http).delete(passkeyPath)));
+
     // The admin routes, as an administrator (and as anyone else: 404).
     const root = await signup(t.http, { email: 'root@example.com' });
     const rootSession = await login(t.http, root);
@@ -312,6 +357,43 @@ describe('OpenAPI document', () => {
       '/admin/users/{id}/sessions',
       await asRoot(request(t.http).delete(`/admin/users/${grace.id}/sessions`)),
     );
+
+    // The authenticator app and the second step at login.
+    const tess = await signup(t.http, { email: 'tess@example.com' });
+    const tessSession = await login(t.http, tess);
+    const asTess = (r: request.Test) => r.set('Cookie', tessSession.cookie);
+    const code = (secret: string, steps = 0) =>
+      totpOf(secret, 'x').generate({ timestamp: t.clock.now().getTime() + steps * TOTP_PERIOD_SECONDS * 1000 });
+    check('post', '/totp/confirm', await asTess(request(t.http).post('/totp/confirm')).send({ code: '123456' }));
+    const setup = await asTess(request(t.http).post('/totp/setup'));
+    check('post', '/totp/setup', setup);
+    const secret = setup.body.secret as string;
+    check('post', '/totp/confirm', await asTess(request(t.http).post('/totp/confirm')).send({ code: 'abc' }));
+    check(
+      'post',
+      '/totp/confirm',
+      await asTess(request(t.http).post('/totp/confirm')).send({ code: code(secret, -1) }),
+    );
+    check('post', '/totp/setup', await asTess(request(t.http).post('/totp/setup')));
+    check('post', '/recovery_codes', await asTess(request(t.http).post('/recovery_codes')));
+    const tessLogin = { email: tess.email, password: tess.password };
+    const pending = await request(t.http)
+      .post('/login')
+      .send({ ...tessLogin, return_token: true });
+    check('post', '/login', pending);
+    const pendingToken = pending.body.pending_token as string;
+    const step = (body: object) => send('/login/second_factor', { pending_token: pendingToken, ...body });
+    check('post', '/login/second_factor', await step({ code: '000000' }));
+    check('post', '/login/second_factor', await step({}));
+    check('post', '/login/second_factor', await step({ code: code(secret, 1) }));
+    check('post', '/login/second_factor', await step({ code: code(secret, 1) }));
+    check('delete', '/totp', await request(t.http).delete('/totp'));
+    t.clock.advance(t.config.reauthMaxAge + 1);
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
+    await asTess(request(t.http).post('/reauthenticate')).send({ password: tess.password }).expect(200);
+    check('post', '/recovery_codes', await asTess(request(t.http).post('/recovery_codes')));
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
+    check('delete', '/totp', await asTess(request(t.http).delete('/totp')));
 
     expect(problems).toEqual([]);
     // Every route of the catalogue was called.

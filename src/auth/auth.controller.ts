@@ -9,6 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCredentialsChanged, ApiErrors } from '../common/api-docs';
@@ -36,17 +37,20 @@ import { LoginActivityDto, toLoginAttemptDto } from './dto/login-activity.dto';
 import { LoginDto, LoginResponseDto, MessageDto, SessionStatusDto, TOKEN_EXAMPLE } from './dto/login.dto';
 import { ReauthenticateDto, ReauthenticateResponseDto } from './dto/reauthenticate.dto';
 import { SignupDto, SignupResponseDto } from './dto/signup.dto';
+import { SecondFactorRequiredDto } from './dto/second-factor.dto';
+import { SecondFactorCookie } from './second-factor-cookie';
 
 const FORM_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
 @ApiTags('auth')
-@ApiExtraModels(UnauthorizedDto)
+@ApiExtraModels(UnauthorizedDto, LoginResponseDto, SecondFactorRequiredDto)
 @Controller()
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly cookie: SessionCookie,
     private readonly deviceCookie: DeviceCookie,
+    private readonly secondFactorCookie: SecondFactorCookie,
   ) {}
 
   @Auth({ mode: 'public' })
@@ -106,10 +110,17 @@ export class AuthController {
     },
   })
   @ApiOkResponse({
-    type: LoginResponseDto,
-    description: 'Signed in. `token` only with `"return_token": true`.',
+    schema: { oneOf: [{ $ref: getSchemaPath(LoginResponseDto) }, { $ref: getSchemaPath(SecondFactorRequiredDto) }] },
+    description:
+      'Signed in (`{user, session}`; `token` only with `"return_token": true`). Or, for an account with an authenticator app on, ' +
+      '`{"second_factor_required": true, "methods", "expires_in"}` and no session: a pending sign-in, finished by POST /login/second_factor within `expires_in` seconds; ' +
+      'its token is set as the `second_factor` cookie (HttpOnly, SameSite=Lax, Path=/login) and, with `"return_token": true`, answered as `pending_token`.',
     headers: {
-      'Set-Cookie': { description: 'The session token, and the known-device cookie.', schema: { type: 'string' } },
+      'Set-Cookie': {
+        description:
+          'The session token and the known-device cookie; or, pending a second factor, the `second_factor` cookie only.',
+        schema: { type: 'string' },
+      },
     },
   })
   @ApiErrors(400, 401, 403, 413, 415, 429, 503)
@@ -122,9 +133,20 @@ export class AuthController {
     @CurrentAuth() previous: RequestAuth,
     @CookieHeader() cookieHeader: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
-  ): Promise<LoginResponseDto> {
+  ): Promise<LoginResponseDto | SecondFactorRequiredDto> {
     const devices = this.deviceCookie.read(cookieHeader);
-    const { user, session, token } = await this.auth.login(dto, client, previous, devices);
+    const result = await this.auth.login(dto, client, previous, devices);
+    if ('secondFactor' in result) {
+      const { token: pending, expiresIn, methods } = result.secondFactor;
+      this.secondFactorCookie.set(res, pending, expiresIn);
+      return {
+        second_factor_required: true,
+        methods,
+        expires_in: expiresIn,
+        ...(dto.return_token === true ? { pending_token: pending } : {}),
+      };
+    }
+    const { user, session, token } = result;
     this.cookie.set(res, session, token);
     this.deviceCookie.remember(res, devices, user.id);
     // The raw token leaves in a body only when asked for, and only a JSON body can ask (LoginDto).

@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { Transactions } from '../common/database/transactions';
 import { appConfig, type AppConfig } from '../config/app.config';
+import { FactorsModule } from '../factors/factors.module';
 import { MailModule } from '../mail/mail.module';
 import { RedisModule } from '../redis/redis.module';
 import { RedisService } from '../redis/redis.service';
@@ -24,12 +25,17 @@ import { LoginAttemptsRepository } from './login-attempts.repository';
 import { LoginAttemptsService } from './login-attempts.service';
 import { InMemoryLoginFailureStore, LOGIN_FAILURE_STORE, LoginThrottle } from './login-throttle';
 import { Notices } from './notices';
+import { PasskeySignInController } from './passkey-sign-in.controller';
+import { PasskeySignIn } from './passkey-sign-in.service';
 import { PasswordHasher } from './password-hasher.service';
 import { PasswordPolicy } from './password-policy';
 import { RecoveryController } from './recovery.controller';
 import { RecoveryMails } from './recovery-mails';
 import { RecoveryService } from './recovery.service';
 import { RedisLoginFailureStore } from './redis-login-failure-store';
+import { SecondFactorCookie } from './second-factor-cookie';
+import { SecondFactorController } from './second-factor.controller';
+import { SecondFactorService } from './second-factor.service';
 import { SessionGuard } from './session.guard';
 
 @Module({
@@ -38,6 +44,7 @@ import { SessionGuard } from './session.guard';
     SessionsModule,
     RedisModule,
     MailModule,
+    FactorsModule,
     TypeOrmModule.forFeature([LoginAttempt, EmailToken]),
     // A coarse request-rate limit per client address on /login, /signup and the recovery routes
     // (failed-login limits are LoginThrottle's). Used per route with @UseGuards(ThrottlerGuard), not as a global guard.
@@ -62,9 +69,10 @@ import { SessionGuard } from './session.guard';
       }),
     }),
   ],
-  controllers: [AuthController, RecoveryController],
+  controllers: [AuthController, RecoveryController, PasskeySignInController, SecondFactorController],
   providers: [
     AuthService,
+    PasskeySignIn,
     DeviceCookie,
     Notices,
     PasswordHasher,
@@ -78,6 +86,8 @@ import { SessionGuard } from './session.guard';
     RecoveryService,
     AfterResponse,
     Transactions,
+    SecondFactorService,
+    SecondFactorCookie,
     // Failed-login counts: in Redis, shared by every instance, when REDIS_URL is set; else in this process.
     {
       provide: LOGIN_FAILURE_STORE,

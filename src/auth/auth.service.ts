@@ -25,6 +25,8 @@ import { PasswordPolicy } from './password-policy';
 import { Notices } from './notices';
 import { emailNotVerified, unauthorized } from './auth-failure';
 import { RecoveryMails } from './recovery-mails';
+import { PendingSignIns, type PendingSignInStarted } from '../factors/pending-sign-ins.service';
+import { TotpEvents } from '../factors/totp-events';
 
 export const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -32,6 +34,11 @@ export interface LoginResult {
   user: User;
   session: Session;
   token: string;
+}
+
+/** A right password on an account with a second factor: no session yet (POST /login/second_factor). */
+export interface SecondFactorRequired {
+  secondFactor: PendingSignInStarted;
 }
 
 @Injectable()
@@ -50,6 +57,8 @@ export class AuthService {
     private readonly geoip: GeoIp,
     private readonly notices: Notices,
     private readonly mails: RecoveryMails,
+    private readonly pendingSignIns: PendingSignIns,
+    private readonly totpEvents: TotpEvents,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -72,7 +81,12 @@ export class AuthService {
    * per-user cap, and records the login time. The session remembers the login's remember_me, its
    * device and country, and whether that device family and country are new for the account.
    */
-  async login(dto: LoginDto, client: ClientInfo, previous: RequestAuth, devices?: KnownDevices): Promise<LoginResult> {
+  async login(
+    dto: LoginDto,
+    client: ClientInfo,
+    previous: RequestAuth,
+    devices?: KnownDevices,
+  ): Promise<LoginResult | SecondFactorRequired> {
     const found = await this.users.findWithPasswordHash(dto.email);
     const origin = this.originOf(client);
     const { country } = origin;
@@ -95,15 +109,14 @@ export class AuthService {
       this.events.loginFailed('bad_password', found?.id ?? null, client.ipAddress);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    if (!found.isActive) {
-      await attempt('account_disabled');
-      this.events.loginFailed('account_disabled', found.id, client.ipAddress);
-      throw new ForbiddenException('This account is disabled');
-    }
-    if (this.config.requireVerifiedEmail && !found.emailVerified) {
-      await attempt('email_not_verified');
-      this.events.loginFailed('email_not_verified', found.id, client.ipAddress);
-      throw emailNotVerified();
+    await this.assertMaySignIn(found, attempt, client.ipAddress);
+    // The authenticator app on: a pending sign-in instead of a session, recorded as such.
+    const pending = await this.pendingSignIns.beginIfRequired(found, dto.remember_me ?? null);
+    if (pending) {
+      await attempt('second_factor');
+      this.totpEvents.secondFactorRequired(found.id, client.ipAddress);
+      await this.rehashIfStale(found, dto.password, check);
+      return { secondFactor: pending };
     }
 
     const result = await this.completeSignIn(found, ['pwd'], dto.remember_me ?? null, client, previous, attempt);
@@ -111,6 +124,28 @@ export class AuthService {
     // After the commit, so the login's own transaction never sees its hash move under it.
     await this.rehashIfStale(found, dto.password, check);
     return result;
+  }
+
+  /**
+   * The refusals every sign-in shares once the proof (a password, a passkey) checked out: a
+   * disabled account (403), and with REQUIRE_VERIFIED_EMAIL an unconfirmed address (403
+   * `email_not_verified`); each recorded and logged.
+   */
+  async assertMaySignIn(
+    found: User,
+    attempt: (reason: LoginAttempt['reason']) => Promise<unknown>,
+    ip: string | null,
+  ): Promise<void> {
+    if (!found.isActive) {
+      await attempt('account_disabled');
+      this.events.loginFailed('account_disabled', found.id, ip);
+      throw new ForbiddenException('This account is disabled');
+    }
+    if (this.config.requireVerifiedEmail && !found.emailVerified) {
+      await attempt('email_not_verified');
+      this.events.loginFailed('email_not_verified', found.id, ip);
+      throw emailNotVerified();
+    }
   }
 
   /**

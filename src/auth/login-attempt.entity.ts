@@ -2,13 +2,23 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { User } from '../users/user.entity';
 
 /** What happened to a sign-in attempt; the values /login_activity reports. */
-export const ATTEMPT_REASONS = ['ok', 'bad_password', 'throttled', 'account_disabled', 'email_not_verified'] as const;
+export const ATTEMPT_REASONS = [
+  'ok',
+  'bad_password',
+  'throttled',
+  'account_disabled',
+  'email_not_verified',
+  // The password was right; the second factor was asked for (POST /login/second_factor).
+  'second_factor',
+  // A wrong code or recovery code at the second step.
+  'bad_code',
+] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 /**
- * One row per POST /login that passed validation: the audit trail behind /login_activity. Never
- * the password. `user_id` is null when the email names no account (the email is kept as typed,
- * normalised, so an operator can see what was tried).
+ * One row per POST /login (and POST /login/second_factor) that passed validation: the audit trail
+ * behind /login_activity. Never the password or a code. `user_id` is null when the email names no
+ * account (the email is kept as typed, normalised, so an operator can see what was tried).
  */
 @Entity({ name: 'login_attempts' })
 @Index('ix_login_attempts_user', ['userId', 'id'])

@@ -4,6 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { EmailTokens } from '../auth/email-tokens.service';
 import { LoginAttemptsService } from '../auth/login-attempts.service';
 import { Clock } from '../common/clock';
+import { WebauthnChallenges } from '../factors/webauthn-challenges.service';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { Outbox } from '../mail/outbox.service';
 import { SessionsService } from '../sessions/sessions.service';
@@ -17,6 +18,8 @@ export interface CleanupReport {
   outbox_deleted: number;
   /** Mailed links (reset, verification) that expired more than RETENTION_DAYS ago, used or not. */
   email_tokens_deleted: number;
+  /** Passkey challenges past their 2 minutes, used or not (worthless then, so no retention). */
+  webauthn_challenges_deleted: number;
   /** IP_RETENTION_DAYS: ended sessions and login attempts whose ip_address was blanked (0 when off). */
   sessions_ip_blanked: number;
   login_attempts_ip_blanked: number;
@@ -27,7 +30,7 @@ const DAY_MS = 86_400_000;
 /**
  * The scheduled cleanup: ends sessions whose time is up (the guard also ends them, but only when
  * one is presented again), then deletes ended sessions, login attempts, outbox rows sent or given
- * up and mailed links (expired) longer than RETENTION_DAYS ago, and with IP_RETENTION_DAYS blanks
+ * up and mailed links (expired) longer than RETENTION_DAYS ago, expired passkey challenges, and with IP_RETENTION_DAYS blanks
  * the addresses of older ended sessions and attempts. It lives in a module of its own, above auth,
  * sessions and mail, so that each table's owner keeps its SQL and dependencies still point one way.
  *
@@ -44,6 +47,7 @@ export class CleanupService implements OnApplicationBootstrap {
     private readonly attempts: LoginAttemptsService,
     private readonly outbox: Outbox,
     private readonly emailTokens: EmailTokens,
+    private readonly challenges: WebauthnChallenges,
     private readonly scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) private readonly config: AppConfig,
@@ -73,6 +77,7 @@ export class CleanupService implements OnApplicationBootstrap {
       login_attempts_deleted: await this.attempts.deleteOlderThan(cutoff),
       outbox_deleted: await this.outbox.deleteFinishedBefore(cutoff),
       email_tokens_deleted: await this.emailTokens.deleteExpiredBefore(cutoff),
+      webauthn_challenges_deleted: await this.challenges.deleteExpiredBefore(now),
       sessions_ip_blanked: 0,
       login_attempts_ip_blanked: 0,
     };

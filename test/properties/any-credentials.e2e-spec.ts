@@ -288,8 +288,9 @@ describe('Property tests (fast-check): any cookie, Authorization or header on th
           attempts?: Array<{ user_agent: string | null }>;
           message?: { user_id: number };
         };
+        // A number: WebAuthn creation options carry a `user` too, whose `id` is the (opaque) user handle.
         const who =
-          body.user?.id ??
+          (typeof body.user?.id === 'number' ? body.user.id : undefined) ??
           (route.path === '/global_chat' && route.method === 'post' ? body.message?.user_id : undefined);
         if (who !== undefined && !ownerIds.includes(who))
           fail(`${what}: answered as user ${who}, carried tokens of ${ownerIds.join(', ')}: ${show(res)}`);

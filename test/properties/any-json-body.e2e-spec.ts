@@ -10,6 +10,10 @@ import { login, signup, type LoggedIn } from '../utils/test-app';
  *
  * What every property spec shares is said once, in test/utils/property-checks.ts.
  */
+// One property walks every body-taking route (more with each feature): longer than the default
+// 20 s on a loaded 2-core machine, with no timing asserted.
+jest.setTimeout(90_000);
+
 describe('Property tests (fast-check): any JSON body on every POST route', () => {
   const { t, send, uniq } = usePropertyApp();
 

@@ -136,7 +136,7 @@ export async function createPropertyApp(): Promise<TestApp> {
  */
 export function usePropertyApp(): {
   t: TestApp;
-  send: (method: 'get' | 'post' | 'delete', path: string) => Test;
+  send: (method: 'get' | 'post' | 'patch' | 'delete', path: string) => Test;
   uniq: () => string;
 } {
   const t = {} as TestApp;

@@ -7,7 +7,7 @@ import type { TestUser } from './test-app';
  * that walks the catalogue covers it.
  */
 
-export type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /**
  * As the route's @Auth says: public (`mode: 'public'`): needs no session and ignores one.
@@ -65,6 +65,25 @@ export interface CatalogueRoute {
 /** A well-formed mail token that no link carries. */
 export const UNKNOWN_MAIL_TOKEN = 'A'.repeat(43);
 
+/**
+ * A WebAuthn response of the right shape (PublicKeyCredential.toJSON()) that answers no challenge
+ * the server issued: it passes validation and is refused (401) without changing anything.
+ */
+export const UNKNOWN_PASSKEY_ASSERTION = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  clientExtensionResults: {},
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+};
+const UNKNOWN_PASSKEY_CREDENTIAL = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  clientExtensionResults: {},
+  response: { clientDataJSON: 'e30', attestationObject: 'AAAA', transports: ['internal'] },
+};
+
 export const ROUTES: readonly CatalogueRoute[] = [
   {
     method: 'post',
@@ -113,6 +132,32 @@ export const ROUTES: readonly CatalogueRoute[] = [
   { method: 'get', path: '/login_activity', kind: 'api', access: 'session', success: 200 },
   {
     method: 'post',
+    path: '/login/second_factor',
+    kind: 'api',
+    access: 'optional',
+    form: true,
+    success: 200,
+    // No sign-in is pending for the request: the sample starts nothing.
+    body: () => ({ code: '123456' }),
+    sampleAnswer: 401,
+  },
+  // The caller's app is set up (pending) by the sample: it changes nothing a sign-in depends on.
+  { method: 'post', path: '/totp/setup', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'post',
+    path: '/totp/confirm',
+    kind: 'api',
+    access: 'session',
+    success: 200,
+    // A code no app shows (a one-in-a-million guess aside): 400 with or without a pending setup.
+    body: () => ({ code: '000000' }),
+    sampleAnswer: 400,
+  },
+  // Never confirmed by a sample, so never on: 404 and nothing changes.
+  { method: 'delete', path: '/totp', kind: 'api', access: 'session', success: 200, sampleAnswer: 404 },
+  { method: 'post', path: '/recovery_codes', kind: 'api', access: 'session', success: 200, sampleAnswer: 404 },
+  {
+    method: 'post',
     path: '/forgot_password',
     kind: 'api',
     access: 'public',
@@ -158,6 +203,58 @@ export const ROUTES: readonly CatalogueRoute[] = [
     success: 202,
     body: (ctx) => ({ password: ctx.caller.password, new_email: `route-change-${ctx.unique()}@example.com` }),
     limitedPerAccount: true,
+  },
+  { method: 'post', path: '/login/passkey_options', kind: 'api', access: 'public', success: 200 },
+  {
+    method: 'post',
+    path: '/login/passkey',
+    kind: 'api',
+    access: 'optional',
+    endsSession: true,
+    success: 200,
+    body: () => ({ response: UNKNOWN_PASSKEY_ASSERTION }),
+    sampleAnswer: 401,
+  },
+  { method: 'post', path: '/reauthenticate/passkey_options', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'post',
+    path: '/reauthenticate/passkey',
+    kind: 'api',
+    access: 'session',
+    success: 200,
+    body: () => ({ response: UNKNOWN_PASSKEY_ASSERTION }),
+    sampleAnswer: 401,
+  },
+  { method: 'post', path: '/passkeys/registration_options', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'post',
+    path: '/passkeys',
+    kind: 'api',
+    access: 'session',
+    success: 201,
+    body: () => ({ response: UNKNOWN_PASSKEY_CREDENTIAL }),
+    sampleAnswer: 401,
+  },
+  { method: 'get', path: '/passkeys', kind: 'api', access: 'session', success: 200 },
+  {
+    method: 'patch',
+    path: '/passkeys/:id',
+    kind: 'api',
+    access: 'session',
+    success: 200,
+    body: () => ({ name: 'Renamed' }),
+    // No passkey has this id: the sample changes nothing.
+    sample: () => '/passkeys/999999',
+    sampleAnswer: 404,
+  },
+  {
+    method: 'delete',
+    path: '/passkeys/:id',
+    kind: 'api',
+    access: 'session',
+    success: 200,
+    sample: () => '/passkeys/999999',
+    sampleAnswer: 404,
   },
   { method: 'get', path: '/active_sessions', kind: 'api', access: 'session', success: 200 },
   { method: 'delete', path: '/active_sessions', kind: 'api', access: 'session', success: 200 },
