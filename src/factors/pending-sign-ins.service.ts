@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { appConfig, type AppConfig } from '../config/app.config';
 import type { User } from '../users/user.entity';
 import type { PendingSignIn } from './pending-sign-in.entity';
+import { PasskeysService } from './passkeys.service';
 import { PendingSignInsRepository } from './pending-sign-ins.repository';
 import { TotpService } from './totp.service';
 
@@ -40,6 +41,7 @@ export class PendingSignIns {
   constructor(
     private readonly rows: PendingSignInsRepository,
     private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
     private readonly clock: Clock,
     @Inject(appConfig.KEY) config: AppConfig,
   ) {
@@ -69,7 +71,13 @@ export class PendingSignIns {
       attempts: 0,
       usedAt: null,
     });
-    return { token, expiresIn: PENDING_SIGN_IN_SECONDS, methods: ['otp', 'recovery_code'] };
+    // A passkey is the other way through (POST /login/passkey): offered when the account has one.
+    const hasPasskey = (await this.passkeys.list(found.id)).length > 0;
+    return {
+      token,
+      expiresIn: PENDING_SIGN_IN_SECONDS,
+      methods: hasPasskey ? ['otp', 'recovery_code', 'passkey'] : ['otp', 'recovery_code'],
+    };
   }
 
   /** The token's pending sign-in if it can still take a code now (unused, unexpired, tries left); else null. */

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import type { BrowserContext, Page, Request } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 import { login, signup, type TestUser } from '../utils/test-app';
 import {
@@ -379,5 +380,31 @@ describe('Passkeys in Chromium', () => {
     await expectText(old.page.locator('#passkeys-unsupported'), /^This browser cannot create or use passkeys\./);
     expect(old.problems.errors).toEqual([]);
     await old.context.close();
+  });
+
+  it('offers the passkey at the second step of an account with an authenticator app too', async () => {
+    const user = await newUser();
+    const { context, page, problems } = await device();
+    await signIn(context, user);
+    await addPasskey(page);
+    const setup = await context.request.post('/totp/setup');
+    const { secret } = (await setup.json()) as { secret: string };
+    const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
+    const confirm = await context.request.post('/totp/confirm', {
+      data: { code: totp.generate({ timestamp: site.t.clock.now().getTime() }) },
+    });
+    expect(confirm.status()).toBe(200);
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL('/login_page?notice=signed_out');
+
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.locator('#second-step').waitFor();
+    await page.getByRole('button', { name: 'Sign in with a passkey', exact: true }).click();
+    await page.waitForURL('/userpage');
+    await expectText(page.locator('.session.current .method'), 'Passkey');
+    expect(problems.errors).toEqual([]);
+    await context.close();
   });
 });

@@ -141,6 +141,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     body: () => ({ code: '123456' }),
     sampleAnswer: 401,
   },
+  { method: 'get', path: '/totp', kind: 'api', access: 'session', success: 200 },
   // The caller's app is set up (pending) by the sample: it changes nothing a sign-in depends on.
   { method: 'post', path: '/totp/setup', kind: 'api', access: 'session', success: 200 },
   {
