@@ -29,7 +29,8 @@ export class TotpController {
   @Auth()
   @Get('totp')
   @ApiOperation({
-    summary: 'Whether the authenticator app is on for the account (the dashboard shows it, and offers to set it up or turn it off).',
+    summary:
+      'Whether the authenticator app is on for the account (the dashboard shows it, and offers to set it up or turn it off).',
   })
   @ApiOkResponse({ type: TotpStatusDto })
   async status(@CurrentUser() user: User): Promise<TotpStatusDto> {

@@ -78,7 +78,8 @@ export class TotpConfirmResponseDto extends RecoveryCodesDto {
 export class TotpStatusDto {
   @ApiProperty({
     example: true,
-    description: "Whether the account's sign-ins ask for a code from an authenticator app (confirmed; a setup not yet confirmed is not on).",
+    description:
+      "Whether the account's sign-ins ask for a code from an authenticator app (confirmed; a setup not yet confirmed is not on).",
   })
   enabled: boolean;
 }
