@@ -365,6 +365,7 @@ describe('OpenAPI document', () => {
     const code = (secret: string, steps = 0) =>
       totpOf(secret, 'x').generate({ timestamp: t.clock.now().getTime() + steps * TOTP_PERIOD_SECONDS * 1000 });
     check('post', '/totp/confirm', await asTess(request(t.http).post('/totp/confirm')).send({ code: '123456' }));
+    check('get', '/totp', await asTess(request(t.http).get('/totp')));
     const setup = await asTess(request(t.http).post('/totp/setup'));
     check('post', '/totp/setup', setup);
     const secret = setup.body.secret as string;

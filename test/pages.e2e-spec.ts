@@ -45,7 +45,8 @@ describe('Browser pages', () => {
         .expect(200)
         .expect('Content-Type', 'text/html; charset=utf-8');
       expect(loginPage.text).toContain('method="post" action="/login"');
-      expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="email"/);
+      // The account's name for password managers, and passkeys offered in its autofill.
+      expect(loginPage.text).toMatch(/name="email"[^>]*autocomplete="username webauthn"/);
       expect(loginPage.text).toMatch(/name="password"[^>]*autocomplete="current-password"/);
       // "Keep me signed in": a checkbox that posts remember_me=true when ticked, unticked by default,
       // after a hidden remember_me=false, so an unticked box says false (the last value counts).

@@ -27,10 +27,24 @@ export const FORM_FIELDS = {
   forgot_password: ['email'],
   reset_password: ['token', 'new_password', 'confirm_password'],
   verify_email: ['token'],
+  login_second_factor: ['code', 'recovery_code'],
 } as const;
 export type FormPage = keyof typeof FORM_FIELDS;
 
-const SECRET_FIELDS: ReadonlySet<string> = new Set(['password', 'new_password', 'confirm_password']);
+/** Never echoed back: passwords, and the second step's codes (one-time secrets). */
+const SECRET_FIELDS: ReadonlySet<string> = new Set([
+  'password',
+  'new_password',
+  'confirm_password',
+  'code',
+  'recovery_code',
+]);
+
+/** The second step's two ways: the authenticator app's code, or a recovery code. */
+export type SecondFactorUse = 'code' | 'recovery_code';
+
+/** Where a browser's plain sign-in form post goes when the password was right and a second step is due. */
+export const SECOND_FACTOR_PAGE = '/login_second_factor_page';
 
 /**
  * What a form page shows: the typed values (`remember_me: 'true'` for a ticked box), a message for
@@ -44,6 +58,8 @@ export interface FormState {
   notice?: string;
   linkProblem?: 'missing' | 'invalid';
   offerResend?: boolean;
+  /** On the second-factor page, which field the form shows (the one that was posted). */
+  use?: SecondFactorUse;
 }
 
 /**
@@ -69,7 +85,22 @@ export function isBrowserFormPost(req: FastifyRequest): boolean {
   );
 }
 
-/** On success, a browser's form post is sent on with 303 See Other (so a reload does not post again). */
+/**
+ * A sign-in that proved the password of an account with a second factor: no session yet, only the
+ * pending state (its cookie set by the handler), answered `{"second_factor_required": true, ...}`.
+ */
+function needsSecondStep(result: unknown): boolean {
+  return (
+    typeof result === 'object' &&
+    result !== null &&
+    (result as { second_factor_required?: unknown }).second_factor_required === true
+  );
+}
+
+/**
+ * On success, a browser's form post is sent on with 303 See Other (so a reload does not post
+ * again): to the route's page, or to the second-factor page when the sign-in still needs its second step.
+ */
 class FormRedirectInterceptor implements NestInterceptor {
   constructor(private readonly location: string) {}
 
@@ -77,12 +108,12 @@ class FormRedirectInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     if (!isBrowserFormPost(http.getRequest<FastifyRequest>())) return next.handle();
     return next.handle().pipe(
-      map(() => {
+      map((result) => {
         // The handler has set its cookies; the redirect keeps them. No body: browsers follow at once.
         void http
           .getResponse<FastifyReply>()
           .status(303)
-          .header('location', this.location)
+          .header('location', needsSecondStep(result) ? SECOND_FACTOR_PAGE : this.location)
           .type('text/html; charset=utf-8');
         return '';
       }),
@@ -117,6 +148,13 @@ function fieldSentence(field: string, message: string): string {
  * mailed link opened, a 400 about anything but the typed fields is the link's token refused.
  */
 export function formStateFor(page: FormPage, body: ErrorBody, retryAfter: unknown, submitted: unknown): FormState {
+  const state = formStateOf(page, body, retryAfter, submitted);
+  if (page !== 'login_second_factor') return state;
+  const sent = typeof submitted === 'object' && submitted !== null ? submitted : {};
+  return { ...state, use: 'recovery_code' in sent ? 'recovery_code' : 'code' };
+}
+
+function formStateOf(page: FormPage, body: ErrorBody, retryAfter: unknown, submitted: unknown): FormState {
   const fields: readonly string[] = FORM_FIELDS[page];
   const values: Record<string, string> = {};
   const sent = typeof submitted === 'object' && submitted !== null ? (submitted as Record<string, unknown>) : {};
@@ -200,12 +238,18 @@ class VerifyEmailFormFilter extends FormPageFilter {
   protected readonly page = 'verify_email';
 }
 
+@Catch()
+class SecondFactorFormFilter extends FormPageFilter {
+  protected readonly page = 'login_second_factor';
+}
+
 const FORM_FILTERS: Record<FormPage, new (pages: FormPages) => FormPageFilter> = {
   login: LoginFormFilter,
   signup: SignupFormFilter,
   forgot_password: ForgotPasswordFormFilter,
   reset_password: ResetPasswordFormFilter,
   verify_email: VerifyEmailFormFilter,
+  login_second_factor: SecondFactorFormFilter,
 };
 
 /** A form's "type it again" field and the field it repeats. */

@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiCredentialsChanged, ApiErrors, ErrorDto, errorExample } from '../common/api-docs';
 import { Auth } from '../common/access/auth.decorator';
 import { AcceptsFormPosts } from '../common/access/route-traits';
+import { BrowserForm } from './browser-form';
 import { toSessionDto } from '../sessions/dto/session.dto';
 import { CurrentAuth, RequestClient, type RequestAuth } from '../sessions/request-auth.decorators';
 import { SessionCookie } from '../sessions/session-cookie';
@@ -32,6 +33,7 @@ export class SecondFactorController {
   @UseGuards(ThrottlerGuard)
   @Post('login/second_factor')
   @HttpCode(200)
+  @BrowserForm({ page: 'login_second_factor', redirectTo: '/userpage' })
   @ApiOperation({
     summary:
       'Finishes a sign-in that POST /login left pending (`second_factor_required`) with a code from the authenticator app or a recovery code: the session, as POST /login gives it.',

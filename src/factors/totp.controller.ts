@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '../common/access/auth.decorator';
 import { ApiErrors, ErrorDto, errorExample } from '../common/api-docs';
@@ -11,6 +11,7 @@ import {
   TotpConfirmDto,
   TotpConfirmResponseDto,
   TotpSetupResponseDto,
+  TotpStatusDto,
 } from './dto/totp.dto';
 import { ALREADY_ON, NO_PENDING_SETUP, NOT_ON, TotpService, WRONG_CODE } from './totp.service';
 
@@ -24,6 +25,17 @@ const NOTICE = 'The account is mailed a notice.';
 @Controller()
 export class TotpController {
   constructor(private readonly totp: TotpService) {}
+
+  @Auth()
+  @Get('totp')
+  @ApiOperation({
+    summary:
+      'Whether the authenticator app is on for the account (the dashboard shows it, and offers to set it up or turn it off).',
+  })
+  @ApiOkResponse({ type: TotpStatusDto })
+  async status(@CurrentUser() user: User): Promise<TotpStatusDto> {
+    return { enabled: await this.totp.isOn(user.id) };
+  }
 
   @Auth({ recentAuth: true })
   @Post('totp/setup')

@@ -8,7 +8,16 @@ import { CurrentAuth, CurrentUser, type RequestAuth } from '../sessions/request-
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserDto, UserPageDto } from '../users/dto/user.dto';
 import type { User } from '../users/user.entity';
-import { endedNotice, LINK_PAGES, linkPageState, noticeFor, NOTICES, renderDashboard, renderFormPage } from './pages';
+import {
+  endedNotice,
+  LINK_PAGES,
+  linkPageState,
+  noticeFor,
+  NOTICES,
+  renderDashboard,
+  renderFormPage,
+  secondFactorUse,
+} from './pages';
 
 /** See prefersHtml: a browser gets the dashboard page, every other client JSON. */
 const PrefersHtml = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
@@ -77,6 +86,29 @@ export class PagesController {
       ? `You are signed in as ${auth.user.name}. Signing in again ends that session first.`
       : '';
     return renderFormPage('login', { notice: noticeFor(notice) || signedIn || endedNotice(auth.failure) });
+  }
+
+  @Auth({ mode: 'public' })
+  @Get('login_second_factor_page')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary:
+      "The sign-in's second step without JavaScript: a form that posts the authenticator app's code (or a recovery code) to /login/second_factor.",
+    description:
+      "A browser's plain form post of /login is sent here (303) when the password was right on an account with an authenticator app. " +
+      'The page itself holds nothing: the pending sign-in is the `second_factor` cookie (Path=/login), which only the form post carries. ' +
+      'With JavaScript the sign-in page shows the same form in place.',
+  })
+  @ApiQuery({
+    name: 'use',
+    required: false,
+    enum: ['recovery_code'],
+    description: 'Shows the recovery-code field instead of the code field; anything else is ignored.',
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse(HTML_PAGE)
+  secondFactorPage(@Query('use') use: unknown): string {
+    return renderFormPage('login_second_factor', { use: secondFactorUse(use) });
   }
 
   @Auth({ mode: 'public' })

@@ -1,6 +1,14 @@
 import { breakableEmail, escapeHtml, renderView, SafeHtml } from './html';
 import { formStateFor } from '../auth/browser-form';
-import { endedNotice, LINK_PAGES, LINK_PROBLEMS, linkPageState, noticeFor, renderFormPage } from './pages';
+import {
+  endedNotice,
+  LINK_PAGES,
+  LINK_PROBLEMS,
+  linkPageState,
+  noticeFor,
+  renderFormPage,
+  secondFactorUse,
+} from './pages';
 import { errorBody } from '../common/http-error';
 
 describe('page views', () => {
@@ -23,6 +31,7 @@ describe('page views', () => {
       resend_hidden: ' hidden',
       refused_text: '',
       sent_text: '',
+      second_factor: new SafeHtml(''),
     });
     expect(body).toBeInstanceOf(SafeHtml);
     expect(body.text).toContain('&lt;b&gt;no&lt;/b&gt;');
@@ -175,6 +184,41 @@ describe('page views', () => {
     );
     expect(formStateFor('login', errorBody(401, 'Invalid email or password'), undefined, {}).error).toBe(
       'Invalid email or password',
+    );
+  });
+
+  it("shows the second step's one field (the app's code or a recovery code), the other disabled, never a code typed", () => {
+    const code = renderFormPage('login_second_factor', { use: secondFactorUse(undefined) });
+    expect(code).toContain('<form id="second-factor-form" class="stack" method="post" action="/login/second_factor">');
+    expect(code).toMatch(/<div class="field" id="code-field">/);
+    expect(code).toMatch(/<div class="field" id="recovery_code-field" hidden>/);
+    expect(code).toMatch(/id="recovery_code" name="recovery_code"[^>]* disabled>/);
+    expect(code).toMatch(/id="code" name="code"[^>]*aria-describedby="code-hint code-error">/);
+    expect(code).toMatch(/<a id="use-recovery_code" href="\/login_second_factor_page\?use=recovery_code">/);
+    expect(code).toMatch(/<a id="use-code" href="\/login_second_factor_page" hidden>/);
+    const recovery = renderFormPage('login_second_factor', { use: secondFactorUse('recovery_code') });
+    expect(recovery).toMatch(/id="code" name="code"[^>]* disabled>/);
+    expect(recovery).toMatch(/<div class="field" id="recovery_code-field">/);
+    expect(secondFactorUse(['recovery_code'])).toBe('code');
+
+    const wrong = formStateFor('login_second_factor', errorBody(401, 'Wrong code'), undefined, {
+      recovery_code: 'abcd-efgh-ijkl',
+    });
+    expect(wrong).toEqual({ values: {}, error: 'Wrong code', use: 'recovery_code' });
+    const page = renderFormPage('login_second_factor', wrong);
+    expect(page).not.toContain('abcd-efgh-ijkl');
+    expect(page).toContain('<p class="form-error" id="form-error" role="alert">Wrong code</p>');
+    const invalid = formStateFor(
+      'login_second_factor',
+      errorBody(400, ['code must be the 6 digits the authenticator app shows']),
+      undefined,
+      { code: '12' },
+    );
+    expect(invalid.use).toBe('code');
+    expect(renderFormPage('login_second_factor', invalid)).toMatch(/id="code"[^>]*aria-invalid="true"/);
+    // The sign-in page holds the same form, hidden until the script shows it.
+    expect(renderFormPage('login')).toMatch(
+      /<div class="second-step stack" id="second-step" hidden>\s*<form id="second-factor-form"/,
     );
   });
 });

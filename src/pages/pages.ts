@@ -1,5 +1,11 @@
 import type { AuthFailure } from '../auth/auth-failure';
-import { UNVERIFIED_SIGN_IN, FORM_FIELDS, type FormPage, type FormState } from '../auth/browser-form';
+import {
+  UNVERIFIED_SIGN_IN,
+  FORM_FIELDS,
+  type FormPage,
+  type FormState,
+  type SecondFactorUse,
+} from '../auth/browser-form';
 import type { UserDto } from '../users/dto/user.dto';
 import { breakableEmail, renderView, type SafeHtml } from './html';
 
@@ -87,7 +93,7 @@ const hiddenUnless = (shown: unknown): string => (shown ? '' : ' hidden');
  * A mailed link's page: its form; once done, the notice instead (and where to go next); for a
  * token that is missing, malformed or was refused, what went wrong and how to get a new link.
  */
-function linkPageValues(page: LinkPage, state: FormState, values: Record<string, string>): void {
+function linkPageValues(page: LinkPage, state: FormState, values: Record<string, string | SafeHtml>): void {
   const done = state.notice ?? '';
   values.notice = done;
   if (page === 'forgot_password') {
@@ -111,8 +117,41 @@ function linkPageValues(page: LinkPage, state: FormState, values: Record<string,
 
 const FORM_TITLES: Record<'login' | 'signup', string> = { login: 'Sign in', signup: 'Create an account' };
 
+/** `?use=` of the second-factor page: the recovery code, or (anything else) the app's code. */
+export function secondFactorUse(query: unknown): SecondFactorUse {
+  return query === 'recovery_code' ? 'recovery_code' : 'code';
+}
+
+/**
+ * The second step's form: the authenticator app's code, or a recovery code, one field shown (the
+ * other hidden and disabled, so a plain post sends one). The page's script switches in place;
+ * without it, the link reloads the page with the other field (`?use=recovery_code`).
+ */
+function secondFactorForm(state: FormState): SafeHtml {
+  const use = state.use ?? 'code';
+  const values: Record<string, string> = {};
+  for (const field of FORM_FIELDS.login_second_factor) {
+    const error = state.fieldErrors?.[field] ?? '';
+    const shown = field === use;
+    values[`${field}_hidden`] = hiddenUnless(shown);
+    values[`${field}_link_hidden`] = hiddenUnless(!shown);
+    values[`${field}_disabled`] = shown ? '' : ' disabled';
+    values[`${field}_error`] = error;
+    values[`${field}_invalid`] = error ? 'true' : 'false';
+  }
+  return renderView('second_factor', values);
+}
+
 export function renderFormPage(page: FormPage, state: FormState = {}): string {
-  const values: Record<string, string> = { error: state.error ?? '' };
+  if (page === 'login_second_factor') {
+    const body = renderView('login_second_factor', {
+      notice: state.notice ?? '',
+      error: state.error ?? '',
+      second_factor: secondFactorForm(state),
+    });
+    return layout('page-login_second_factor', 'Two-step verification', body);
+  }
+  const values: Record<string, string | SafeHtml> = { error: state.error ?? '' };
   for (const field of FORM_FIELDS[page]) {
     if (field === 'token') continue;
     const error = state.fieldErrors?.[field] ?? '';
@@ -126,6 +165,7 @@ export function renderFormPage(page: FormPage, state: FormState = {}): string {
     values.resend_hidden = hiddenUnless(state.offerResend);
     values.refused_text = UNVERIFIED_SIGN_IN;
     values.sent_text = NOTICES.verification_sent;
+    values.second_factor = secondFactorForm({});
   }
   if (page === 'login' || page === 'signup') return layout(`page-${page}`, FORM_TITLES[page], renderView(page, values));
   linkPageValues(page, state, values);

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { source as axeSource } from 'axe-core';
 import {
@@ -9,8 +9,10 @@ import {
   type BrowserContext,
   type BrowserContextOptions,
   type Locator,
+  type CDPSession,
   type Page,
 } from 'playwright-core';
+import type { Protocol } from 'playwright-core/types/protocol';
 import { createTestApp, type TestApp } from '../utils/test-app';
 
 /** Debian's Chromium (apt-get install -y chromium); CHROMIUM_PATH points elsewhere. */
@@ -29,15 +31,37 @@ export interface Site {
   close(): Promise<void>;
 }
 
-/** The production app on a fresh database, listening on a loopback port, and a headless Chromium. */
-export async function openSite(env: Record<string, string> = {}): Promise<Site> {
+/** A loopback port free right now (the app listens on it next). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The production app on a fresh database, listening on a loopback port, and a headless Chromium.
+ * `host: 'localhost'` serves it as http://localhost:<port>, with PUBLIC_URL set to that address
+ * before the app starts: passkeys need a domain for their relying-party ID (an IP address is none),
+ * and the port must be known to the app's expected origin. Chromium resolves localhost (and any
+ * `*.localhost`) to the loopback address itself, and treats them as secure contexts.
+ */
+export async function openSite(
+  env: Record<string, string> = {},
+  options: { host?: '127.0.0.1' | 'localhost'; captureLogs?: boolean } = {},
+): Promise<Site> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH).`,
     );
   }
-  const t = await createTestApp(env);
-  await t.app.listen(0, '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  const wanted = host === 'localhost' ? await freePort() : 0;
+  const t = await createTestApp(host === 'localhost' ? { PUBLIC_URL: `http://localhost:${wanted}`, ...env } : env, {
+    captureLogs: options.captureLogs,
+  });
+  await t.app.listen(wanted, '127.0.0.1');
   const { port } = t.app.getHttpServer().address() as AddressInfo;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -52,7 +76,7 @@ export async function openSite(env: Record<string, string> = {}): Promise<Site> 
   });
   return {
     t,
-    base: `http://127.0.0.1:${port}`,
+    base: `http://${host}:${port}`,
     browser,
     close: async () => {
       await browser.close();
@@ -213,4 +237,54 @@ export async function tabToNextInput(page: Page): Promise<void> {
 export async function signIn(context: BrowserContext, user: { email: string; password: string }): Promise<void> {
   const res = await context.request.post('/login', { data: { email: user.email, password: user.password } });
   if (res.status() !== 200) throw new Error(`sign-in failed: ${res.status()} ${await res.text()}`);
+}
+
+/** A device's passkey store: Chromium's virtual authenticator on one page (DevTools' WebAuthn domain). */
+export interface Authenticator {
+  cdp: CDPSession;
+  authenticatorId: string;
+  credentials(): Promise<Protocol.WebAuthn.Credential[]>;
+}
+
+/**
+ * A platform authenticator with resident keys and user verification (a phone's or laptop's own
+ * passkeys, fingerprint checked), which answers at once (no touch to simulate). Chromium's virtual
+ * authenticator environment shows no passkey picker: a request, even a conditional one (autofill),
+ * is answered with the first matching passkey.
+ */
+export async function addAuthenticator(
+  context: BrowserContext,
+  page: Page,
+  options: Partial<Protocol.WebAuthn.VirtualAuthenticatorOptions> = {},
+): Promise<Authenticator> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+      ...options,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+  };
+}
+
+/**
+ * Makes the page's browser one without passkey autofill (isConditionalMediationAvailable() false),
+ * so the sign-in page starts no conditional request on load: with the virtual authenticator, that
+ * request would sign in at once, before a test can press anything.
+ */
+export async function withoutPasskeyAutofill(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    if (typeof PublicKeyCredential === 'function')
+      PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+  });
 }

@@ -41,7 +41,7 @@ describe('The browser flow of the original guide', () => {
 
     await page.getByLabel('Email').fill(address);
     await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('/userpage');
     await expectText(page.getByRole('heading', { level: 1 }), 'Ada Lovelace');
     await expectText(page.locator('.session.current .device-name'), /Chrome.* on Linux/);
@@ -183,7 +183,10 @@ describe('The browser flow of the original guide', () => {
       const box = page.getByRole('checkbox', { name: 'Keep me signed in' });
       expect(await box.isChecked()).toBe(false);
       if (tick) await box.check();
-      await Promise.all([page.waitForURL('/userpage'), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await Promise.all([
+        page.waitForURL('/userpage'),
+        page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      ]);
       const [cookie] = await context.cookies();
       const status = await context.request.get('/session_status');
       const { session } = (await status.json()) as { session: { remember_me: boolean | null; expires_at: string } };
@@ -217,7 +220,7 @@ describe('The browser flow of the original guide', () => {
     await page.goto('/login_page');
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('/userpage');
 
     const cookies = await context.cookies();

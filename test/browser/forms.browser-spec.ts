@@ -82,15 +82,15 @@ describe('Sign-in and sign-up forms with JavaScript', () => {
     await page.getByLabel('Email').fill(user.email);
     for (let i = 0; i < 2; i++) {
       await page.getByLabel('Password').fill('wrong password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expectText(page.locator('#form-error'), 'Invalid email or password');
       await page.locator('#form-error').evaluate((el) => (el.textContent = ''));
     }
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expectText(page.locator('#form-error'), /^Too many attempts\. Try again in \d+ minutes\.$/);
     // Sending again before the wait is over would only be refused again.
-    expect(await page.getByRole('button', { name: 'Sign in' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isDisabled()).toBe(true);
     expect(await stillSameDocument(page)).toBe(true);
     await context.close();
   });
@@ -114,7 +114,7 @@ describe('Sign-in and sign-up forms with JavaScript', () => {
     await markDocument(page);
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expectText(page.locator('#form-error'), 'The server is busy. Try again in 3 seconds.');
     expect(await stillSameDocument(page)).toBe(true);
     await context.close();

@@ -177,10 +177,10 @@ describe('Recovery by e-mail in Chromium', () => {
     await page.getByRole('link', { name: 'Forgot password?' }).click();
     await page.waitForURL('/forgot_password_page');
     await fillSignIn(page, user.email, user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expectText(page.locator('#form-error'), 'Invalid email or password');
     await page.getByLabel('Password').fill('a brand new password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('/userpage');
     // Resetting the password by the mailed link proved the address too.
     expect(await page.locator('#verify-banner').isHidden()).toBe(true);
@@ -438,7 +438,7 @@ describe('REQUIRE_VERIFIED_EMAIL=true in Chromium', () => {
   async function journey(context: BrowserContext, page: Page, problems: PageProblems, js: boolean): Promise<void> {
     const user = await signup(site.t.http, { email: `required${++n}${js ? '' : '-nojs'}-${Date.now()}@example.com` });
     await fillSignIn(page, user.email, user.password);
-    if (js) await page.getByRole('button', { name: 'Sign in' }).click();
+    if (js) await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     else expect(await submitAndWait(page, 'Sign in')).toBe(403);
     await expectText(
       page.locator('#form-error'),
@@ -467,7 +467,7 @@ describe('REQUIRE_VERIFIED_EMAIL=true in Chromium', () => {
     await expectText(page.locator('#notice'), 'Your e-mail address is verified.');
 
     await fillSignIn(page, user.email, user.password);
-    if (js) await page.getByRole('button', { name: 'Sign in' }).click();
+    if (js) await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     else expect(await submitAndWait(page, 'Sign in')).toBe(200);
     await page.waitForURL('/userpage');
     expect(await page.locator('#verify-banner').isHidden()).toBe(true);

@@ -141,6 +141,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
     body: () => ({ code: '123456' }),
     sampleAnswer: 401,
   },
+  { method: 'get', path: '/totp', kind: 'api', access: 'session', success: 200 },
   // The caller's app is set up (pending) by the sample: it changes nothing a sign-in depends on.
   { method: 'post', path: '/totp/setup', kind: 'api', access: 'session', success: 200 },
   {
@@ -339,6 +340,7 @@ export const ROUTES: readonly CatalogueRoute[] = [
   { method: 'get', path: '/health/live', kind: 'api', access: 'public', success: 200 },
   { method: 'get', path: '/signup_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/login_page', kind: 'page', access: 'optional', success: 200 },
+  { method: 'get', path: '/login_second_factor_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/forgot_password_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/reset_password_page', kind: 'page', access: 'public', success: 200 },
   { method: 'get', path: '/verify_email_page', kind: 'page', access: 'public', success: 200 },

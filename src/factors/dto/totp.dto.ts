@@ -74,3 +74,12 @@ export class TotpConfirmResponseDto extends RecoveryCodesDto {
   })
   other_sessions: number;
 }
+
+export class TotpStatusDto {
+  @ApiProperty({
+    example: true,
+    description:
+      "Whether the account's sign-ins ask for a code from an authenticator app (confirmed; a setup not yet confirmed is not on).",
+  })
+  enabled: boolean;
+}

@@ -8,6 +8,7 @@ import {
   setTime,
 } from './format.js';
 import { liveValidation, RULES, setFieldError } from './validation.js';
+import { createPasskey, passkeyErrorText, passkeysSupported, usePasskey } from './webauthn.js';
 
 /**
  * The dashboard: the caller's sessions (end one, end all others), recent sign-in attempts, a
@@ -15,7 +16,8 @@ import { liveValidation, RULES, setFieldError } from './validation.js';
  * with textContent, never as HTML. The page checks its own session every 30 seconds and whenever
  * it regains focus; once the session has ended (from another device, by expiry, ...) it goes to
  * the sign-in page, which tells the browser why (it reads the ended session's cookie). Shortly
- * before the session ends it says so; ending other sessions may first ask for the password again.
+ * before the session ends it says so; ending other sessions, and changing the ways to sign in
+ * (passkeys, the authenticator app), may first ask for the password (or a passkey) again.
  */
 const POLL_MS = 30_000;
 /** How long before the session ends the page warns. */
@@ -87,12 +89,26 @@ const ENDS = {
   true: ['kept signed in, ends ', ''],
 };
 
+/** RFC 8176's names for how a session was made, in words; `mfa` only says there were two. */
+const METHOD_WORDS = { pwd: 'Password', otp: 'authenticator app', hwk: 'Passkey', swk: 'Passkey' };
+
+/** "Password", "Password + authenticator app", "Passkey": a session's amr, in the order proved. */
+function methodsInWords(amr) {
+  const words = [...new Set((amr ?? []).map((method) => METHOD_WORDS[method]).filter(Boolean))];
+  const text = words.join(' + ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function sessionRow(session) {
   const item = row('session-row');
   const device = describeDevice(session.device);
   item.dataset.sessionId = String(session.id);
   item.querySelector('.device-name').textContent = device;
   item.querySelector('.new-device').hidden = !session.new_device;
+  const method = item.querySelector('.method');
+  method.textContent = methodsInWords(session.amr);
+  method.hidden = method.textContent === '';
+  method.title = 'How this session was signed in';
   showCountry(item.querySelector('.country'), session.location?.country);
   item.querySelector('.ip').textContent = session.ip_address ?? 'unknown address';
   setTime(item.querySelector('.login-time'), session.login_time);
@@ -190,6 +206,8 @@ function askPassword(why) {
   $('reauth-text').textContent = why;
   reauthForm.reset();
   setReauthError('');
+  // A passkey proves it as well as the password does, where the browser can use one and the account has one.
+  $('reauth-passkey').hidden = !(passkeysSupported && passkeyCount > 0);
   reauth.showModal();
   reauthPassword.focus();
   return new Promise((resolve) => {
@@ -233,6 +251,366 @@ reauthForm.addEventListener('submit', async (event) => {
     setTimeout(() => (submit.disabled = false), answer.retryAfter * 1000);
   }
   setReauthError(answer.message);
+});
+
+$('reauth-passkey-button').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  setReauthError('');
+  button.disabled = true;
+  try {
+    const options = await call('POST', '/reauthenticate/passkey_options');
+    if (!options.ok) {
+      setReauthError(options.message);
+      return;
+    }
+    let response;
+    try {
+      response = await usePasskey(options.body);
+    } catch (error) {
+      setReauthError(passkeyErrorText(error));
+      return;
+    }
+    const answer = await call('POST', '/reauthenticate/passkey', { response });
+    if (answer.ok) return closeReauth(true);
+    setReauthError(answer.status === 401 ? 'That passkey was not accepted.' : answer.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+/* ---- After a way to sign in was added or removed: the offer to end the other sessions ---- */
+
+/**
+ * The sessions signed in before the change stay signed in; the card offers to end them
+ * ("End the 2 other sessions"), asking for the password again if need be.
+ */
+function offerEndOthers(offer, otherSessions) {
+  offer.hidden = !(otherSessions > 0);
+  if (offer.hidden) return;
+  const button = offer.querySelector('button');
+  button.textContent = `End the ${plural(otherSessions, 'other session')}`;
+}
+
+for (const offer of document.querySelectorAll('.offer')) {
+  offer.querySelector('button').addEventListener('click', async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    const answer = await withReauth('Enter your password to sign out all your other sessions.', () =>
+      call('DELETE', '/active_sessions'),
+    );
+    button.disabled = false;
+    if (answer === null) {
+      button.focus();
+      return;
+    }
+    if (!answer.ok) {
+      $('sessions-error').textContent = answer.message;
+      return;
+    }
+    offer.hidden = true;
+    say(`Signed out ${plural(answer.body.revoked, 'other session')}.`);
+    await loadSessions();
+  });
+}
+
+/* ---- Passkeys ---- */
+
+let passkeyCount = 0;
+
+async function loadPasskeys() {
+  const answer = await call('GET', '/passkeys');
+  const list = $('passkey-list');
+  list.setAttribute('aria-busy', 'false');
+  if (!answer.ok) {
+    $('passkeys-error').textContent = answer.message;
+    return;
+  }
+  const passkeys = answer.body.passkeys;
+  passkeyCount = passkeys.length;
+  list.replaceChildren(...passkeys.map(passkeyRow));
+  if (passkeys.length === 0) list.append(emptyNote('No passkeys yet.'));
+}
+
+function passkeyRow(passkey) {
+  const item = row('passkey-row');
+  const name = passkey.name || 'Passkey';
+  item.dataset.passkeyId = String(passkey.id);
+  item.querySelector('.name').textContent = name;
+  item.querySelector('.synced').hidden = !passkey.backed_up;
+  setTime(item.querySelector('.created'), passkey.created_at);
+  item.querySelector('.made-on').textContent = describeDevice(passkey.device);
+  setTime(item.querySelector('.last-used'), passkey.last_used_at);
+  const rename = item.querySelector('.rename');
+  const remove = item.querySelector('.remove');
+  rename.setAttribute('aria-label', `Rename ${name}`);
+  remove.setAttribute('aria-label', `Remove ${name}`);
+  remove.addEventListener('click', () => removePasskey(passkey, name, remove));
+
+  const form = item.querySelector('.rename-form');
+  const input = form.querySelector('.rename-input');
+  const label = form.querySelector('.rename-label');
+  const error = form.querySelector('.rename-error');
+  input.id = `rename-${passkey.id}`;
+  label.htmlFor = input.id;
+  error.id = `${input.id}-error`;
+  input.setAttribute('aria-describedby', error.id);
+  label.textContent = `New name for ${name}`;
+  const showForm = (shown) => {
+    form.hidden = !shown;
+    rename.hidden = shown;
+    remove.hidden = shown;
+    if (shown) {
+      input.value = name;
+      setFieldError(input, '');
+      input.select();
+    } else rename.focus();
+  };
+  rename.addEventListener('click', () => showForm(true));
+  form.querySelector('.rename-cancel').addEventListener('click', () => showForm(false));
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') showForm(false);
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = input.value.trim();
+    if (!value) {
+      setFieldError(input, 'Enter a name.');
+      input.focus();
+      return;
+    }
+    const answer = await call('PATCH', `/passkeys/${passkey.id}`, { name: value });
+    if (!answer.ok) {
+      setFieldError(input, answer.status === 400 ? fieldSentence(answer.message) : answer.message);
+      input.focus();
+      return;
+    }
+    $('passkeys-notice').textContent = `Renamed to “${answer.body.passkey.name}”.`;
+    await loadPasskeys();
+    $('passkey-list').querySelector(`[data-passkey-id="${passkey.id}"] .rename`)?.focus();
+  });
+  return item;
+}
+
+function passkeysMessage(notice, error = '') {
+  $('passkeys-notice').textContent = notice;
+  $('passkeys-error').textContent = error;
+}
+
+$('add-passkey').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  passkeysMessage('');
+  $('passkeys-offer').hidden = true;
+  button.disabled = true;
+  try {
+    const options = await withReauth('Enter your password to add a passkey.', () =>
+      call('POST', '/passkeys/registration_options'),
+    );
+    if (options === null) return button.focus();
+    if (!options.ok) return passkeysMessage('', options.message);
+    let response;
+    try {
+      response = await createPasskey(options.body);
+    } catch (error) {
+      return passkeysMessage('', passkeyErrorText(error));
+    }
+    const answer = await withReauth('Enter your password to add a passkey.', () =>
+      call('POST', '/passkeys', { response }),
+    );
+    if (answer === null) return button.focus();
+    if (!answer.ok) return passkeysMessage('', answer.message);
+    passkeysMessage(`Passkey added: “${answer.body.passkey.name}”. You can sign in with it from now on.`);
+    offerEndOthers($('passkeys-offer'), answer.body.other_sessions);
+    await loadPasskeys();
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function removePasskey(passkey, name, button) {
+  passkeysMessage('');
+  $('passkeys-offer').hidden = true;
+  button.disabled = true;
+  const answer = await withReauth(`Enter your password to remove ${name}.`, () =>
+    call('DELETE', `/passkeys/${passkey.id}`),
+  );
+  button.disabled = false;
+  if (answer === null) return button.focus();
+  if (answer.status === 404) passkeysMessage('That passkey had already been removed.');
+  else if (!answer.ok) return passkeysMessage('', answer.message);
+  else {
+    passkeysMessage(`Removed ${name}. It no longer signs you in.`);
+    offerEndOthers($('passkeys-offer'), answer.body?.other_sessions);
+  }
+  await loadPasskeys();
+  $('add-passkey').focus();
+}
+
+/* ---- Authenticator app ---- */
+
+let totpOn = false;
+
+function totpMessage(notice, error = '') {
+  $('totp-notice').textContent = notice;
+  $('totp-error').textContent = error;
+}
+
+function showTotpState(on) {
+  totpOn = on;
+  $('totp-state').textContent = on ? 'On' : 'Off';
+  $('totp-state').classList.toggle('on', on);
+  $('totp-off-actions').hidden = on || !$('totp-enrol').hidden;
+  $('totp-on-actions').hidden = !on;
+}
+
+/** Whether the account has the app turned on, as the server says (GET /totp). */
+async function loadTotp() {
+  const answer = await call('GET', '/totp');
+  if (!answer.ok) {
+    $('totp-error').textContent = answer.message;
+    return;
+  }
+  showTotpState(answer.body.enabled === true);
+}
+
+/** The ten codes, shown once: listed, and offered to copy or download as text. */
+function showRecoveryCodes(codes) {
+  $('recovery-list').replaceChildren(
+    ...codes.map((code) => {
+      const item = document.createElement('li');
+      const text = document.createElement('code');
+      text.textContent = code;
+      item.append(text);
+      return item;
+    }),
+  );
+  const text = `Recovery codes for ${me.email} at ${location.host}. Each works once.\n\n${codes.join('\n')}\n`;
+  const download = $('download-codes');
+  if (download.href.startsWith('blob:')) URL.revokeObjectURL(download.href);
+  download.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+  $('copy-codes').onclick = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      $('copy-status').textContent = 'Copied.';
+    } catch {
+      $('copy-status').textContent = 'Could not copy: select the codes, or download them.';
+    }
+  };
+  $('copy-status').textContent = '';
+  $('recovery-codes').hidden = false;
+  $('recovery-title').tabIndex = -1;
+  $('recovery-title').focus();
+}
+
+$('codes-saved').addEventListener('click', () => {
+  $('recovery-codes').hidden = true;
+  $('recovery-list').replaceChildren();
+  const download = $('download-codes');
+  if (download.href.startsWith('blob:')) URL.revokeObjectURL(download.href);
+  download.href = '#';
+  (totpOn ? $('totp-new-codes') : $('totp-setup')).focus();
+});
+
+$('totp-setup').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  totpMessage('');
+  $('totp-offer').hidden = true;
+  button.disabled = true;
+  const answer = await withReauth('Enter your password to set up an authenticator app.', () =>
+    call('POST', '/totp/setup'),
+  );
+  button.disabled = false;
+  if (answer === null) return button.focus();
+  if (!answer.ok) return totpMessage('', answer.message);
+  // The server's SVG as an image (data: URL): shown, never run or parsed into the page.
+  const qr = new Image(200, 200);
+  qr.className = 'qr';
+  qr.alt = 'QR code to add this account to an authenticator app';
+  qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(answer.body.qr_svg)}`;
+  $('totp-qr-slot').replaceChildren(qr);
+  $('totp-secret').textContent = answer.body.secret.replace(/(.{4})(?=.)/g, '$1 ');
+  $('totp-uri').href = answer.body.otpauth_uri;
+  $('totp-confirm-form').reset();
+  setFieldError($('totp-code'), '');
+  $('totp-enrol').hidden = false;
+  $('totp-off-actions').hidden = true;
+  $('totp-code').focus();
+});
+
+function closeEnrolment() {
+  $('totp-enrol').hidden = true;
+  $('totp-qr-slot').replaceChildren();
+  $('totp-secret').textContent = '';
+  $('totp-uri').href = '#';
+  showTotpState(totpOn);
+}
+
+$('totp-cancel').addEventListener('click', () => {
+  closeEnrolment();
+  $('totp-setup').focus();
+});
+
+$('totp-confirm-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = $('totp-code');
+  const code = input.value.replace(/\s+/g, '');
+  if (!/^\d{6}$/.test(code)) {
+    setFieldError(input, 'Enter the 6 digits the app shows.');
+    input.focus();
+    return;
+  }
+  const submit = event.currentTarget.querySelector('button[type="submit"]');
+  submit.disabled = true;
+  const answer = await call('POST', '/totp/confirm', { code });
+  submit.disabled = false;
+  if (!answer.ok) {
+    setFieldError(
+      input,
+      answer.status === 400 || answer.status === 401
+        ? 'That code is not right. Enter the one the app shows now.'
+        : answer.message,
+    );
+    input.select();
+    return;
+  }
+  closeEnrolment();
+  showTotpState(true);
+  totpMessage('The authenticator app is on: each sign-in now asks for its code after your password.');
+  offerEndOthers($('totp-offer'), answer.body.other_sessions);
+  showRecoveryCodes(answer.body.recovery_codes);
+});
+
+$('totp-new-codes').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  totpMessage('');
+  button.disabled = true;
+  const answer = await withReauth('Enter your password to make new recovery codes.', () =>
+    call('POST', '/recovery_codes'),
+  );
+  button.disabled = false;
+  if (answer === null) return button.focus();
+  if (!answer.ok) return totpMessage('', answer.message);
+  totpMessage('New recovery codes made: the old ones no longer work.');
+  showRecoveryCodes(answer.body.recovery_codes);
+});
+
+$('totp-disable').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  totpMessage('');
+  $('totp-offer').hidden = true;
+  button.disabled = true;
+  const answer = await withReauth('Enter your password to turn off the authenticator app.', () =>
+    call('DELETE', '/totp'),
+  );
+  button.disabled = false;
+  if (answer === null) return button.focus();
+  if (!answer.ok) return totpMessage('', answer.message);
+  $('recovery-codes').hidden = true;
+  showTotpState(false);
+  totpMessage(
+    'The authenticator app is off: signing in needs only your password (or a passkey). Its recovery codes no longer work.',
+  );
+  offerEndOthers($('totp-offer'), answer.body.other_sessions);
+  $('totp-setup').focus();
 });
 
 /* ---- Sign-in attempts ---- */
@@ -766,6 +1144,8 @@ async function refresh({ force = false } = {}) {
       await Promise.all([
         loadSessions(),
         loadActivity(),
+        loadPasskeys(),
+        loadTotp(),
         globalChat.refresh(),
         loadConversations(),
         partner ? privateChat.refresh() : null,
@@ -789,7 +1169,16 @@ async function start() {
   }
   noteStatus(status.body);
   for (const section of document.querySelectorAll('[data-needs-js]')) section.hidden = false;
-  await Promise.all([loadSessions(), loadActivity(), globalChat.reset(), loadConversations()]);
+  $('add-passkey').hidden = !passkeysSupported;
+  $('passkeys-unsupported').hidden = passkeysSupported;
+  await Promise.all([
+    loadSessions(),
+    loadActivity(),
+    loadPasskeys(),
+    loadTotp(),
+    globalChat.reset(),
+    loadConversations(),
+  ]);
   setInterval(refresh, POLL_MS);
   window.addEventListener('focus', () => refresh({ force: true }));
   document.addEventListener('visibilitychange', () => {
