@@ -97,6 +97,26 @@ describe('parseEnv', () => {
     expect(parseEnv({ TRUST_PROXY: '203.0.113.7,::1' }).trustProxy).toBe('203.0.113.7, ::1');
   });
 
+  it('reads the metrics and webhook settings, and refuses webhooks without a signing secret', () => {
+    expect(parseEnv({})).toMatchObject({ metrics: { port: 0, token: null }, webhooks: { urls: [], secret: null } });
+    const secret = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
+    expect(
+      parseEnv({
+        METRICS_PORT: '9464',
+        METRICS_TOKEN: 'a-long-enough-token',
+        WEBHOOK_URLS: 'https://a.example/hook, http://10.0.0.2:8080/events',
+        WEBHOOK_SECRET: secret,
+      }),
+    ).toMatchObject({
+      metrics: { port: 9464, token: 'a-long-enough-token' },
+      webhooks: { urls: ['https://a.example/hook', 'http://10.0.0.2:8080/events'], secret },
+    });
+    expect(() => parseEnv({ WEBHOOK_URLS: 'https://a.example/hook' })).toThrow(/WEBHOOK_SECRET is required/);
+    expect(() => parseEnv({ WEBHOOK_URLS: 'ftp://a.example', WEBHOOK_SECRET: secret })).toThrow(/WEBHOOK_URLS/);
+    expect(() => parseEnv({ WEBHOOK_SECRET: 'not-a-secret' })).toThrow(/WEBHOOK_SECRET must be whsec_/);
+    expect(() => parseEnv({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 16/);
+  });
+
   it('treats an empty value as not set', () => {
     expect(parseEnv({ PORT: '', SESSION_TIMEOUT: '', SECRET_KEY: '' })).toMatchObject({
       port: 5000,

@@ -456,6 +456,53 @@ export const ENV_VARS = {
     default: true,
     description: 'Mail the account when it signs in from a new device (browser, system or country)',
   }),
+  METRICS_PORT: int({
+    default: 0,
+    min: 0,
+    max: 65535,
+    description: 'Port of a second listener that serves only GET /metrics (Prometheus); 0 = none',
+  }),
+  METRICS_TOKEN: {
+    description: 'Bearer token that GET /metrics on the main port requires; empty = /metrics not served there',
+    default: '',
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      if (text.length < 16) throw new InvalidValue('must be at least 16 characters long');
+      return text;
+    },
+  },
+  WEBHOOK_URLS: {
+    description: 'Comma-separated http(s) URLs that session and account events are POSTed to; empty = none',
+    default: '',
+    read(text: string | undefined): string[] {
+      if (text === undefined) return [];
+      const urls = text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+      for (const url of urls) {
+        let parsed: URL | null = null;
+        try {
+          parsed = new URL(url);
+        } catch {
+          // Reported below.
+        }
+        if (!parsed || !['http:', 'https:'].includes(parsed.protocol))
+          throw new InvalidValue(`must be comma-separated http(s) URLs (got "${url}")`);
+      }
+      return urls;
+    },
+  },
+  WEBHOOK_SECRET: {
+    description: 'The Standard Webhooks signing secret (whsec_ followed by base64); required with WEBHOOK_URLS',
+    read(text: string | undefined): string | null {
+      if (text === undefined) return null;
+      const key = text.startsWith('whsec_') ? text.slice(6) : '';
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length < 24)
+        throw new InvalidValue('must be whsec_ followed by at least 24 bytes in base64');
+      return text;
+    },
+  },
   LOG_LEVEL: oneOf({
     values: ['error', 'warn', 'log', 'debug', 'verbose'],
     default: 'log',
@@ -518,6 +565,10 @@ export interface AppConfig {
   requireVerifiedEmail: boolean;
   /** A sign-in marked new_device mails the account. */
   notifyNewDevice: boolean;
+  /** GET /metrics: on a listener of its own (port, 0 = none) and/or on the main port behind a bearer token (null = not there). */
+  metrics: { port: number; token: string | null };
+  /** Where session and account events are POSTed (Standard Webhooks), and the signing secret; none when `urls` is empty. */
+  webhooks: { urls: string[]; secret: string | null };
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -549,6 +600,9 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
   // Mail sent from production must link to where users reach the server, not to localhost.
   if (context.production && textOf('MAIL_URL') !== undefined && textOf('PUBLIC_URL') === undefined) {
     problems.push('PUBLIC_URL is required when NODE_ENV=production and MAIL_URL is set (links in mail start with it)');
+  }
+  if (textOf('WEBHOOK_URLS') !== undefined && textOf('WEBHOOK_SECRET') === undefined) {
+    problems.push('WEBHOOK_SECRET is required when WEBHOOK_URLS is set (every event is signed with it)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const env = values as EnvValues;
@@ -596,6 +650,8 @@ export function parseEnv(rawEnv: Record<string, string | undefined>): AppConfig 
     emailVerificationTimeout: env.EMAIL_VERIFICATION_TIMEOUT,
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
     notifyNewDevice: env.NOTIFY_NEW_DEVICE,
+    metrics: { port: env.METRICS_PORT, token: env.METRICS_TOKEN },
+    webhooks: { urls: env.WEBHOOK_URLS, secret: env.WEBHOOK_SECRET },
     logLevel: env.LOG_LEVEL,
   };
 }
