@@ -28,6 +28,9 @@ import {
 } from './server';
 import { REPO, floorPoints, memoryMiB, round, runCommand, sleep, slope } from './util';
 
+/** The metrics-on server's METRICS_TOKEN (the bench scrapes it once, to check it is on). */
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 const USAGE = `npm run bench -- [flags]
   --no-build          use the existing dist/ (default: npm run build first)
   --pg                PostgreSQL at 127.0.0.1:5432 (databases bench_<pid>_*, dropped at the end) instead of SQLite
@@ -223,6 +226,16 @@ async function main(): Promise<void> {
     main: { startupMiB: memoryMiB(ours.pid, 'VmHWM') },
   };
   console.log(`  main: pid ${ours.pid}, ${ours.url}, VmHWM ${memory.main.startupMiB.toFixed(1)} MiB after start`);
+  // The same build and database with the metrics on (METRICS_TOKEN: the request histogram and the
+  // counters are fed on every request), measured in the same rounds as the main server (metrics off).
+  const withMetrics = await startOurServer('metrics', main.db.url, tmpDir, [], { METRICS_TOKEN: BENCH_METRICS_TOKEN });
+  await checkSeededSession(withMetrics, cookiesOf(main.seeded)[0], perUser);
+  const scraped = await fetch(`${withMetrics.url}/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+  });
+  if (scraped.status !== 200 || !(await scraped.text()).includes('http_request_duration_seconds_count'))
+    throw new Error(`the metrics-on server did not serve /metrics (status ${scraped.status})`);
+  console.log(`  metrics on (METRICS_TOKEN): pid ${withMetrics.pid}, ${withMetrics.url}`);
   let scaleServer: RunningServer | undefined;
   if (scale) {
     scaleServer = await startOurServer('scale', scale.db.url, tmpDir);
@@ -251,9 +264,13 @@ async function main(): Promise<void> {
     }
   }
   // Every process of the bench's own, so that each run can tell how much CPU others took meanwhile.
-  const ourPids = [ours.pid, scaleServer?.pid, baseline?.pid, ...peers.map((p) => p.server.pid)].filter(
-    (pid): pid is number => pid !== undefined,
-  );
+  const ourPids = [
+    ours.pid,
+    withMetrics.pid,
+    scaleServer?.pid,
+    baseline?.pid,
+    ...peers.map((p) => p.server.pid),
+  ].filter((pid): pid is number => pid !== undefined);
   const alsoOurs = () => ourPids;
   const live = await livenessPath(ours);
   if (live.note) console.log(`  NOTE: ${live.note}`);
@@ -276,6 +293,15 @@ async function main(): Promise<void> {
       label: 'GET /session_status',
       url: ours.url,
       pid: ours.pid,
+      connections: config.connections,
+      requests: [{ method: 'GET', path: '/session_status' }],
+      cookies,
+    },
+    {
+      key: 'status_metrics',
+      label: 'GET /session_status, metrics on',
+      url: withMetrics.url,
+      pid: withMetrics.pid,
       connections: config.connections,
       requests: [{ method: 'GET', path: '/session_status' }],
       cookies,
@@ -550,6 +576,14 @@ async function main(): Promise<void> {
     target: '≥ 0.8×',
     measured: statusRatio === null ? invalid : `${statusRatio.toFixed(3)}×`,
     pass: statusRatio !== null && statusRatio >= 0.8,
+  });
+  // Issue 22: the metrics cost the guard's path at most 5 %.
+  const metricsRatio = pairedRatio('status_metrics', 'status');
+  targets.push({
+    name: 'GET /session_status req/s with metrics on ÷ off',
+    target: '≥ 0.95×',
+    measured: metricsRatio === null ? invalid : `${metricsRatio.toFixed(3)}×`,
+    pass: metricsRatio !== null && metricsRatio >= 0.95,
   });
   const plans = [['main', main.plan], ...(scale ? [['scale', scale.plan]] : [])] as Array<[string, QueryPlan]>;
   targets.push({

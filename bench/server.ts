@@ -89,8 +89,9 @@ export async function startOurServer(
   databaseUrl: string,
   tmpDir: string,
   extraNodeFlags: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<RunningServer> {
-  return startBuilt(name, [...extraNodeFlags, join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir);
+  return startBuilt(name, [...extraNodeFlags, join(REPO, 'dist', 'src', 'main.js')], databaseUrl, tmpDir, extraEnv);
 }
 
 /**
@@ -114,7 +115,13 @@ export async function startProbe(
   return startBuilt(`probe-${platform}`, [join(REPO, 'bench', 'probe', 'platform.js'), platform], databaseUrl, tmpDir);
 }
 
-async function startBuilt(name: string, script: string[], databaseUrl: string, tmpDir: string): Promise<RunningServer> {
+async function startBuilt(
+  name: string,
+  script: string[],
+  databaseUrl: string,
+  tmpDir: string,
+  extraEnv: Record<string, string> = {},
+): Promise<RunningServer> {
   const port = await freePort();
   return start({
     name,
@@ -142,6 +149,7 @@ async function startBuilt(name: string, script: string[], databaseUrl: string, t
       CHAT_RATE_LIMIT: '1000000',
       MIGRATIONS_RUN: 'false',
       CLEANUP_INTERVAL_MINUTES: '0',
+      ...extraEnv,
     },
   });
 }

@@ -18,6 +18,7 @@ import { appConfig, type AppConfig } from './config/app.config';
 import { buildDataSourceOptions, openDataSource, SchemaNotCurrentError } from './config/database.options';
 import { HealthModule } from './health/health.module';
 import { MailModule } from './mail/mail.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
@@ -59,6 +60,7 @@ import { UsersModule } from './users/users.module';
     CleanupModule,
     AdminModule,
     MailModule,
+    MetricsModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { endRequestLog, REQUEST_ID_HEADER, requestIdFor, ROOT_LOGGER, startRequestLog } from './common/logging';
 import { cacheAndVaryHeaders, corsOptions, securityHeaders, type SecurityHeaders } from './common/security-headers';
 import { appConfig, type AppConfig } from './config/app.config';
+import { MetricsService } from './metrics/metrics.service';
 import { assetsBase, FAVICON_CACHE, faviconSvg, LONG_LIVED, PUBLIC_DIR, UA_PARSER_DIR } from './pages/assets';
 import { sessionCookieName } from './sessions/session-cookie';
 
@@ -110,8 +111,11 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
     if (!hasIgnoredBody(req)) return done();
     void checkIgnoredBody(req).then((error) => (error ? reply.code(error.statusCode).send(error) : done()));
   });
+  // The request histogram: the route's template (never the raw URL), from Fastify's own timing.
+  const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req, reply, done) => {
     endRequestLog(logger, req, reply);
+    metrics.observeRequest(req.routeOptions.url, req.method, reply.statusCode, reply.elapsedTime);
     done();
   });
   // Once the server is closing, each answer to a request that was in flight closes its
@@ -170,6 +174,21 @@ export async function configureApp(nestApp: INestApplication): Promise<void> {
   fastify.get('/favicon.ico', { config: { cacheControl: FAVICON_CACHE } satisfies RouteTraits }, (_req, reply) =>
     reply.type('image/svg+xml').send(faviconSvg()),
   );
+
+  // GET /metrics on the main port only with METRICS_TOKEN (without it, the 404 of any unknown
+  // route): a Fastify route of its own, so neither the session guard nor the OpenAPI document
+  // sees it (it is for Prometheus, not for the API's clients: docs/OPERATIONS.md documents it).
+  if (config.metrics.token !== null) {
+    fastify.get('/metrics', (req, reply) => {
+      if (!metrics.authorizes(req.headers.authorization)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="metrics"')
+          .send(errorBody(401, 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>'));
+      }
+      return metrics.exposition().then(({ body, contentType }) => reply.type(contentType).send(body));
+    });
+  }
 
   // The OpenAPI page (Swagger UI) has inline styles: its routes, registered by @nestjs/swagger
   // rather than by a controller, are marked here, where their path is chosen.

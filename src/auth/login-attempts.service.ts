@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import type { Transaction } from '../common/database/transactions';
+import { Meter } from '../common/meter';
 import type { ClientInfo } from '../sessions/sessions.service';
 import type { AttemptReason, LoginAttempt } from './login-attempt.entity';
 import { LoginAttemptsRepository } from './login-attempts.repository';
@@ -15,6 +16,7 @@ export class LoginAttemptsService {
   constructor(
     private readonly attempts: LoginAttemptsRepository,
     private readonly clock: Clock,
+    @Optional() private readonly meter?: Meter,
   ) {}
 
   async record(
@@ -42,6 +44,8 @@ export class LoginAttemptsService {
       },
       tx,
     );
+    // Counted once written (inside the caller's transaction: one that rolls back afterwards, rare, still counts).
+    this.meter?.signIn(attempt.reason);
   }
 
   /**

@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
 import { appConfig, type AppConfig } from '../config/app.config';
 import { HttpErrorWithHeaders } from '../common/http-error';
+import { Meter } from '../common/meter';
 
 /** bcrypt reads at most 72 bytes (of the NFC form); longer passwords are refused at validation, never cut. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -50,9 +51,13 @@ export class PasswordHasher implements OnModuleInit {
   private readonly maxPriorityPending: number;
   private dummyHash = '';
 
-  constructor(@Inject(appConfig.KEY) private readonly config: AppConfig) {
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: AppConfig,
+    @Optional() private readonly meter?: Meter,
+  ) {
     this.maxRunning = config.bcryptConcurrency;
     this.maxPriorityPending = Math.max(config.bcryptMaxPending, config.bcryptConcurrency);
+    meter?.watchHashQueue(() => this.waiting.length + this.priorityWaiting.length);
   }
 
   async onModuleInit(): Promise<void> {
@@ -124,9 +129,11 @@ export class PasswordHasher implements OnModuleInit {
     } else {
       this.running++;
     }
+    const started = process.hrtime.bigint();
     try {
       return await work();
     } finally {
+      this.meter?.passwordHashed(Number(process.hrtime.bigint() - started) / 1e9);
       // The slot passes straight to the next waiter (known devices first), so no newcomer can take it in between.
       const next = this.priorityWaiting.shift() ?? this.waiting.shift();
       if (next) next();

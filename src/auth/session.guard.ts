@@ -1,5 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable, NotFoundException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, NotFoundException, Optional } from '@nestjs/common';
 import type { AccessRule } from '../common/access/route-traits';
+import { Meter } from '../common/meter';
 import { routeTraits } from '../common/access/route-traits';
 import { AuthedRequest } from '../sessions/request-auth.decorators';
 import { unauthorized } from './auth-failure';
@@ -21,6 +22,7 @@ export class SessionGuard implements CanActivate {
   constructor(
     private readonly sessions: SessionsService,
     private readonly cookie: SessionCookie,
+    @Optional() private readonly meter?: Meter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,6 +35,9 @@ export class SessionGuard implements CanActivate {
     const result =
       typeof presented === 'string' ? await this.sessions.authenticate(presented) : await this.firstOf(presented);
     req.auth = result.ok ? { user: result.user, session: result.session } : { failure: result.reason };
+    // No token on a route where a session is optional (/login, /logout) is no check, just a visitor.
+    if (result.ok || result.reason !== 'missing' || access.mode !== 'optional')
+      this.meter?.sessionCheck(result.ok ? 'ok' : result.reason);
 
     if (access.admin) return this.admitAdministrator(req);
     if (result.ok || access.mode === 'optional') return true;

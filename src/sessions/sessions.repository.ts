@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Not, Repository, type FindOptionsWhere } from 'typeorm';
 import { deleteInBatches, updateInBatches } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { Transaction } from '../common/database/transactions';
+import { Meter } from '../common/meter';
 import type { User } from '../users/user.entity';
 import { SessionLookup } from './session-lookup';
 import type { TimeoutReason } from './session-rules';
@@ -37,6 +38,7 @@ export class SessionsRepository {
   constructor(
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly lookup: SessionLookup,
+    @Optional() private readonly meter?: Meter,
   ) {}
 
   /** The guard's read: the session whose token hashes to `tokenHash`, with its user (SessionLookup). */
@@ -53,6 +55,7 @@ export class SessionsRepository {
   async insert(row: NewSession, tx: Transaction = this.sessions.manager): Promise<Session> {
     const session = tx.create(Session, row);
     await tx.insert(Session, session);
+    this.meter?.sessionStarted();
     return session;
   }
 
@@ -112,7 +115,10 @@ export class SessionsRepository {
       { ...where, isActive: true },
       { isActive: false, logoutTime: now, endReason: reason },
     );
-    return result.affected ?? 0;
+    const ended = result.affected ?? 0;
+    // Counted when written; within a caller's transaction that later rolls back (rare), still counted.
+    this.meter?.sessionsEnded(reason, ended);
+    return ended;
   }
 
   /** The user's active sessions, most recently used first (the session cap's order). */
@@ -180,7 +186,13 @@ export class SessionsRepository {
       { isActive: false, logoutTime: now, endReason: reason },
       (s) => `${s}isActive = :active AND ${due(s)}`,
       { active: true, now, idleSince },
-      { returning: 'id, user_id', rows: (rows) => ended(rows.map((row) => ({ id: row.id, userId: row.user_id }))) },
+      {
+        returning: 'id, user_id',
+        rows: (rows) => {
+          this.meter?.sessionsEnded(reason, rows.length);
+          ended(rows.map((row) => ({ id: row.id, userId: row.user_id })));
+        },
+      },
     );
   }
 
