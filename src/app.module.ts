@@ -21,6 +21,7 @@ import { MailModule } from './mail/mail.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -59,6 +60,7 @@ import { UsersModule } from './users/users.module';
     CleanupModule,
     AdminModule,
     MailModule,
+    WebhooksModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.
