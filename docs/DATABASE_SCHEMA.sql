@@ -21,17 +21,9 @@ CREATE INDEX "ix_login_attempts_user" ON "login_attempts" ("user_id", "id");
 
 CREATE INDEX "ix_login_attempts_user_success" ON "login_attempts" ("user_id", "success", "id");
 
-CREATE TABLE "outbox" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "kind" varchar(30) NOT NULL, "payload" text NOT NULL, "created_at" datetime NOT NULL, "available_at" datetime NOT NULL, "attempts" integer NOT NULL DEFAULT (0), "last_error" varchar(200), "sent_at" datetime, "failed_at" datetime, "locked_until" datetime, "locked_by" varchar(64));
-
-CREATE INDEX "ix_outbox_pending" ON "outbox" ("available_at") WHERE sent_at IS NULL AND failed_at IS NULL;
-
 CREATE TABLE "users" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "name" varchar(100) NOT NULL, "phone" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "password_hash" varchar(100) NOT NULL, "created_at" datetime NOT NULL, "last_login" datetime, "is_active" boolean NOT NULL DEFAULT (1), "is_admin" boolean NOT NULL DEFAULT (0), "credential_version" integer NOT NULL DEFAULT (0), "email_verified" boolean NOT NULL DEFAULT (0));
 
 CREATE UNIQUE INDEX "uq_users_email" ON "users" ("email");
-
-CREATE INDEX "ix_outbox_sent" ON "outbox" ("sent_at") WHERE sent_at IS NOT NULL;
-
-CREATE INDEX "ix_outbox_failed" ON "outbox" ("failed_at") WHERE failed_at IS NOT NULL;
 
 CREATE TABLE "email_tokens" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "user_id" integer NOT NULL, "purpose" varchar(20) NOT NULL, "email" varchar(254) NOT NULL, "token_hash" varchar(64) NOT NULL, "credential_version" integer NOT NULL, "created_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "used_at" datetime, CONSTRAINT "FK_018295f41628791c301bfe8b625" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
 
@@ -74,3 +66,13 @@ CREATE TABLE "pending_sign_ins" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL
 CREATE UNIQUE INDEX "uq_pending_sign_ins_token_hash" ON "pending_sign_ins" ("token_hash");
 
 CREATE INDEX "ix_pending_sign_ins_expires" ON "pending_sign_ins" ("expires_at");
+
+CREATE TABLE "outbox" ("id" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "kind" varchar(30) NOT NULL, "payload" text NOT NULL, "created_at" datetime NOT NULL, "available_at" datetime NOT NULL, "attempts" integer NOT NULL DEFAULT (0), "last_error" varchar(200), "sent_at" datetime, "failed_at" datetime, "locked_until" datetime, "locked_by" varchar(64), "ordering_key" varchar(120));
+
+CREATE INDEX "ix_outbox_pending" ON "outbox" ("available_at") WHERE sent_at IS NULL AND failed_at IS NULL;
+
+CREATE INDEX "ix_outbox_sent" ON "outbox" ("sent_at") WHERE sent_at IS NOT NULL;
+
+CREATE INDEX "ix_outbox_failed" ON "outbox" ("failed_at") WHERE failed_at IS NOT NULL;
+
+CREATE INDEX "ix_outbox_ordering" ON "outbox" ("ordering_key", "id") WHERE sent_at IS NULL AND failed_at IS NULL;

@@ -11,6 +11,7 @@ import { EmailTokens1764900000000 } from './1764900000000-EmailTokens';
 import { AuthMethods1765000000000 } from './1765000000000-AuthMethods';
 import { Passkeys1765100000000 } from './1765100000000-Passkeys';
 import { Totp1765200000000 } from './1765200000000-Totp';
+import { OutboxOrdering1765300000000 } from './1765300000000-OutboxOrdering';
 
 /** Every migration, oldest first. Listed explicitly so the app, the CLI and tests run the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AuthMethods1765000000000,
   Passkeys1765100000000,
   Totp1765200000000,
+  OutboxOrdering1765300000000,
 ];

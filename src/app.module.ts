@@ -22,6 +22,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PagesModule } from './pages/pages.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -61,6 +62,7 @@ import { UsersModule } from './users/users.module';
     AdminModule,
     MailModule,
     MetricsModule,
+    WebhooksModule,
   ],
   providers: [
     // Registered as providers so the app that tests build is exactly the production one.

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { CleanupService } from '../src/cleanup/cleanup.service';
+import { OutboxRepository } from '../src/mail/outbox.repository';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 interface Statement {
@@ -120,5 +121,22 @@ describe('Query plans on SQLite without statistics', () => {
     expect(plans[0]).toMatch(/USING (COVERING )?INDEX ix_outbox_sent \(sent_at<\?\)/);
     expect(plans[1]).toMatch(/USING (COVERING )?INDEX ix_outbox_failed \(failed_at<\?\)/);
     for (const plan of plans) expect(plan).not.toMatch(/SCAN outbox|SCAN b\b/);
+  });
+
+  it("the outbox's claim reads pending rows and the ordering check through partial indexes, never a table scan", async () => {
+    const now = new Date();
+    // Two kinds: a statement of its own (the worker's one-kind claim is prepared and cached already).
+    const statements = await statementsOf(() =>
+      t.dataSource.transaction((tx) =>
+        t.app.get(OutboxRepository, { strict: false }).claim(['mail', 'webhook'], 'w', now, now, 20, tx),
+      ),
+    );
+    const claims = statements.filter((sql) => /^UPDATE outbox SET locked_until/.test(sql.trim()));
+    expect(claims).toHaveLength(1);
+    const plan = planOf(claims[0]).join('\n');
+    expect(plan).toMatch(/SEARCH outbox USING INDEX ix_outbox_pending \(available_at<\?\)/);
+    // The correlated "an earlier pending row of this key" check: a search on (ordering_key, id).
+    expect(plan).toMatch(/SEARCH earlier USING (COVERING )?INDEX ix_outbox_ordering \(ordering_key=\? AND id<\?\)/);
+    expect(plan).not.toMatch(/SCAN outbox|SCAN earlier/);
   });
 });

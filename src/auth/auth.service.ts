@@ -1,5 +1,6 @@
 import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { AuthEvents } from '../sessions/auth-events';
+import { LifecycleEvents, sessionKey, userKey } from '../sessions/lifecycle-events';
 import { Clock } from '../common/clock';
 import type { RequestAuth } from '../sessions/request-auth.decorators';
 import { Transactions, type Transaction } from '../common/database/transactions';
@@ -59,6 +60,7 @@ export class AuthService {
     private readonly mails: RecoveryMails,
     private readonly pendingSignIns: PendingSignIns,
     private readonly totpEvents: TotpEvents,
+    private readonly lifecycle: LifecycleEvents,
   ) {}
 
   async signup(dto: SignupDto): Promise<User> {
@@ -99,7 +101,11 @@ export class AuthService {
       dto.password,
       found?.passwordHash,
       async (retryAfter) => {
-        await attempt('throttled');
+        await this.transactions.run(async (tx) => {
+          await attempt('throttled', tx);
+          const data = { user_id: found?.id ?? null, retry_after_s: retryAfter, at: this.clock.now().toISOString() };
+          await this.lifecycle.emit('login.failed_throttled', data, found ? userKey(found.id) : null, tx);
+        });
         this.events.loginThrottled(retryAfter, found?.id ?? null, client.ipAddress);
       },
       found ? (devices?.nonceFor(found.id) ?? null) : null,
@@ -200,6 +206,11 @@ export class AuthService {
       capped = await this.sessions.enforceCap(user.id, session.id, version, this.config.maxSessionsPerUser, tx);
       // In the login's transaction: the notice exists if and only if the session does.
       if (newDevice && this.config.notifyNewDevice) await this.notices.newDevice(found, session, tx);
+      if (newDevice) {
+        const { browser, os } = origin.device;
+        const data = { user_id: user.id, session_id: session.id, browser, os, country: origin.country };
+        await this.lifecycle.emit('login.new_device', { ...data, at: now.toISOString() }, sessionKey(session.id), tx);
+      }
       await attempt('ok', tx, newDevice);
       return { user: { ...user, lastLogin: now } as User, session, token };
     });
@@ -282,6 +293,9 @@ export class AuthService {
       const revoked = await this.sessions.endOthers(stored.id, auth.session.id, 'revoked', tx);
       await this.sessions.end(auth.session.id, 'revoked', now, tx);
       await this.notices.passwordChanged(stored, 'changed', now, tx);
+      const changedAt = now.toISOString();
+      const data = { user_id: stored.id, via: 'change' as const, changed_at: changedAt };
+      await this.lifecycle.emit('user.password_changed', data, userKey(stored.id), tx);
       const { session, token } = await this.sessions.start(
         stored,
         client,
@@ -392,6 +406,8 @@ export class AuthService {
   async deactivateAccount(userId: number): Promise<void> {
     await this.transactions.run(async (tx) => {
       await this.users.changeCredentials(userId, { disable: true }, tx);
+      const data = { user_id: userId, disabled_at: this.clock.now().toISOString() };
+      await this.lifecycle.emit('user.disabled', data, userKey(userId), tx);
       await this.sessions.endAll(userId, 'account_disabled', tx);
     });
   }

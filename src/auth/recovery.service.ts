@@ -10,6 +10,7 @@ import { Transactions } from '../common/database/transactions';
 import { credentialsChanged, HttpErrorWithHeaders } from '../common/http-error';
 import { Mailer } from '../mail/mailer';
 import { AuthEvents } from '../sessions/auth-events';
+import { LifecycleEvents, userKey } from '../sessions/lifecycle-events';
 import type { RequestAuth } from '../sessions/request-auth.decorators';
 import type { Session } from '../sessions/session.entity';
 import type { ClientInfo } from '../sessions/sessions.service';
@@ -67,6 +68,7 @@ export class RecoveryService {
     private readonly clock: Clock,
     private readonly events: AuthEvents,
     private readonly later: AfterResponse,
+    private readonly lifecycle: LifecycleEvents,
   ) {}
 
   /**
@@ -136,6 +138,8 @@ export class RecoveryService {
       const ended = await this.sessions.endAll(user.id, 'password_reset', tx);
       await this.tokens.voidUnused(user.id, ALL_PURPOSES, tx);
       await this.notices.passwordChanged(user, 'reset', now, tx);
+      const data = { user_id: user.id, via: 'reset' as const, changed_at: now.toISOString() };
+      await this.lifecycle.emit('user.password_changed', data, userKey(user.id), tx);
       return ended;
     });
     if (revoked === undefined) throw invalidLink();

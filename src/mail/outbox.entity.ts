@@ -6,6 +6,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 // The cleanup job's retention (migrations/1764820000000-OutboxRetention.ts).
 @Index('ix_outbox_sent', ['sentAt'], { where: 'sent_at IS NOT NULL' })
 @Index('ix_outbox_failed', ['failedAt'], { where: 'failed_at IS NOT NULL' })
+// The claim's "an earlier row of this key is pending" check (migrations/1765300000000-OutboxOrdering.ts).
+@Index('ix_outbox_ordering', ['orderingKey', 'id'], { where: 'sent_at IS NULL AND failed_at IS NULL' })
 export class OutboxEntry {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
@@ -40,4 +42,8 @@ export class OutboxEntry {
 
   @Column({ name: 'locked_by', type: 'varchar', length: 64, nullable: true })
   lockedBy: string | null;
+
+  /** Rows of one key are delivered in order (a webhook endpoint and session, say); null: no order. */
+  @Column({ name: 'ordering_key', type: 'varchar', length: 120, nullable: true })
+  orderingKey: string | null;
 }

@@ -25,8 +25,14 @@ export type Release = { retryAt: Date; error: string } | { failedAt: Date; error
 export class OutboxRepository {
   constructor(@InjectRepository(OutboxEntry) private readonly entries: Repository<OutboxEntry>) {}
 
-  async insert(kind: string, payload: string, now: Date, tx: Transaction = this.entries.manager): Promise<number> {
-    const entry = tx.create(OutboxEntry, { kind, payload, createdAt: now, availableAt: now, attempts: 0 });
+  async insert(
+    kind: string,
+    payload: string,
+    now: Date,
+    tx: Transaction = this.entries.manager,
+    orderingKey: string | null = null,
+  ): Promise<number> {
+    const entry = tx.create(OutboxEntry, { kind, payload, createdAt: now, availableAt: now, attempts: 0, orderingKey });
     await tx.insert(OutboxEntry, entry);
     return entry.id;
   }
@@ -36,7 +42,10 @@ export class OutboxRepository {
    * live claim), in one statement: marks them locked by `worker` until `lockedUntil`, counts the
    * attempt, and returns them. On PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so two
    * instances claiming at once take different rows (neither waits for nor takes the other's); the
-   * outer WHERE repeats the condition, re-checked on each row when it is locked. SQLite has one
+   * outer WHERE repeats the condition, re-checked on each row when it is locked. A row with an
+   * ordering key waits while an earlier row of its key (lower id) is neither sent nor given up, so
+   * a key's rows go out one at a time, in order, whatever the retries (the earlier row's own claim
+   * counts as undelivered); ix_outbox_ordering answers that check. SQLite has one
    * connection and runs transactions one at a time, so the statement alone is atomic there.
    * `tx` must be a transaction (the lock is held until it commits).
    */
@@ -55,6 +64,9 @@ export class OutboxRepository {
       `UPDATE outbox SET locked_until = :until, locked_by = :worker, attempts = attempts + 1
        WHERE ${due} AND id IN (
          SELECT id FROM outbox WHERE ${due} AND kind IN (:...kinds)
+         AND (ordering_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM outbox earlier WHERE earlier.ordering_key = outbox.ordering_key AND earlier.id < outbox.id
+           AND earlier.sent_at IS NULL AND earlier.failed_at IS NULL))
          ORDER BY available_at, id LIMIT :limit${postgres ? ' FOR UPDATE SKIP LOCKED' : ''}
        )
        RETURNING id, kind, payload, attempts`,

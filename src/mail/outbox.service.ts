@@ -11,6 +11,20 @@ import { OutboxRepository, type ClaimedEntry } from './outbox.repository';
 /** What each kind of outgoing event carries. A new kind adds its payload here and its handler below. */
 export interface OutboxPayloads {
   mail: MailMessage;
+  webhook: WebhookDelivery;
+}
+
+/**
+ * One event for one endpoint (src/webhooks): the Standard Webhooks message, its `webhook-id` fixed
+ * when the event is written so every attempt carries the same one.
+ */
+export interface WebhookDelivery {
+  url: string;
+  id: string;
+  type: string;
+  /** When the event happened (ISO 8601). */
+  timestamp: string;
+  data: Record<string, unknown>;
 }
 export type OutboxKind = keyof OutboxPayloads;
 
@@ -25,6 +39,8 @@ const CLAIM_SECONDS = 120;
 const BATCH = 20;
 /** The poll that picks up what no kick announced: retries coming due, another instance's rows. */
 const POLL_MS = 5000;
+type Handler<K extends OutboxKind> = (payload: OutboxPayloads[K]) => Promise<void>;
+
 /** Marks a transaction that enqueued something, so its commit starts a delivery pass. */
 const ENQUEUED = Symbol('outboxEnqueued');
 
@@ -43,7 +59,7 @@ function describeError(error: unknown): string {
 }
 
 /**
- * The durable outbox: work that must follow a committed change (a mail for now) is written in the
+ * The durable outbox: work that must follow a committed change (a mail, a webhook) is written in the
  * change's own transaction (`enqueue`), so it exists if and only if the change does, and is
  * delivered afterwards by this worker. Nothing of delivery reaches a request: an SMTP outage delays
  * mail, it never fails an answer or shows in one.
@@ -62,7 +78,7 @@ function describeError(error: unknown): string {
 export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   /** This instance's name in locked_by. */
   private readonly worker = `${process.pid}-${randomUUID()}`;
-  private readonly handlers: { [K in OutboxKind]: ((payload: OutboxPayloads[K]) => Promise<void>) | null };
+  private readonly handlers: { [K in OutboxKind]: Handler<K> | null };
   private pass: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -78,7 +94,8 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     this.logger.setContext('Outbox');
     // A kind without a handler here (mail in production without MAIL_URL) waits in the table.
-    this.handlers = { mail: mailer.available ? (message) => mailer.send(message) : null };
+    // webhook: set by the module that sends them (WebhooksModule, above this one), when configured.
+    this.handlers = { mail: mailer.available ? (message) => mailer.send(message) : null, webhook: null };
     const kick = (event: TransactionCommitEvent) => {
       const data = event.queryRunner.data as Record<symbol, unknown>;
       if (!data[ENQUEUED]) return;
@@ -95,13 +112,24 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Queues `payload` for delivery, in `tx` (the transaction of the change that causes it: the row
    * commits or rolls back with the change). Delivery starts once that transaction commits. Without
-   * `tx`, the row is written and delivery starts at once.
+   * `tx`, the row is written and delivery starts at once. Rows of one `orderingKey` are delivered
+   * in the order enqueued: none is tried while an earlier one of that key is neither sent nor given up.
    */
-  async enqueue<K extends OutboxKind>(kind: K, payload: OutboxPayloads[K], tx?: Transaction): Promise<void> {
-    await this.entries.insert(kind, JSON.stringify(payload), this.clock.now(), tx);
+  async enqueue<K extends OutboxKind>(
+    kind: K,
+    payload: OutboxPayloads[K],
+    tx?: Transaction,
+    orderingKey: string | null = null,
+  ): Promise<void> {
+    await this.entries.insert(kind, JSON.stringify(payload), this.clock.now(), tx, orderingKey);
     const runner = tx?.queryRunner;
     if (runner?.isTransactionActive) (runner.data as Record<symbol, unknown>)[ENQUEUED] = true;
     else this.kick();
+  }
+
+  /** Sets the sender of a kind (a module above this one provides it); before the app starts. */
+  handle<K extends OutboxKind>(kind: K, handler: Handler<K>): void {
+    (this.handlers as Record<OutboxKind, unknown>)[kind] = handler;
   }
 
   onApplicationBootstrap(): void {

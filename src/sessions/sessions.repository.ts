@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Not, Repository, type FindOptionsWhere } from 'typeorm';
+import { IsNull, Repository, type QueryResult } from 'typeorm';
 import { deleteInBatches, updateInBatches } from '../common/database/batches';
 import { readFromReplica } from '../common/database/replica';
 import type { Transaction } from '../common/database/transactions';
@@ -20,7 +20,7 @@ export interface SignInOrigin {
   country: string | null;
 }
 
-/** A session the cleanup job ended, for its log line. */
+/** A session a statement ended (its id and owner), for the events and log lines that report it. */
 export interface EndedSession {
   id: number;
   userId: number;
@@ -74,50 +74,53 @@ export class SessionsRepository {
     });
   }
 
-  /** Ends one session if it is still active; whether this call ended it. */
-  async end(
-    sessionId: number,
-    reason: EndReason,
-    now: Date,
-    tx: Transaction = this.sessions.manager,
-  ): Promise<boolean> {
-    return (await this.endWhere({ id: sessionId }, reason, now, tx)) > 0;
+  /** Ends one session if it is still active; the session if this call ended it (else none). */
+  end(sessionId: number, reason: EndReason, now: Date, tx: Transaction): Promise<EndedSession[]> {
+    return this.endWhere('id = :sessionId', { sessionId }, reason, now, tx);
   }
 
-  /** Ends every active session of the user; how many it ended. */
-  endActive(userId: number, reason: EndReason, now: Date, tx: Transaction = this.sessions.manager): Promise<number> {
-    return this.endWhere({ userId }, reason, now, tx);
+  /** Ends every active session of the user; those it ended. */
+  endActive(userId: number, reason: EndReason, now: Date, tx: Transaction): Promise<EndedSession[]> {
+    return this.endWhere('user_id = :userId', { userId }, reason, now, tx);
   }
 
-  /** Ends every active session of the user but `keepId`; how many it ended. */
+  /** Ends every active session of the user but `keepId`; those it ended. */
   endActiveExcept(
     userId: number,
     keepId: number,
     reason: EndReason,
     now: Date,
-    tx: Transaction = this.sessions.manager,
-  ): Promise<number> {
-    return this.endWhere({ userId, id: Not(keepId) }, reason, now, tx);
+    tx: Transaction,
+  ): Promise<EndedSession[]> {
+    return this.endWhere('user_id = :userId AND id <> :keepId', { userId, keepId }, reason, now, tx);
   }
 
   /**
    * The one statement that ends sessions: those matching `where` that are still active (so each
-   * row is ended once, with the reason of whoever got there first); how many it ended.
+   * row is ended once, with the reason of whoever got there first). RETURNING (PostgreSQL, SQLite
+   * 3.35+) names exactly the rows this statement changed: the caller reports each of those ending
+   * once, and none that another statement ended first. `tx` must be a transaction.
    */
   private async endWhere(
-    where: FindOptionsWhere<Session>,
+    where: string,
+    parameters: Record<string, number>,
     reason: EndReason,
     now: Date,
     tx: Transaction,
-  ): Promise<number> {
-    const result = await tx.update(
-      Session,
-      { ...where, isActive: true },
-      { isActive: false, logoutTime: now, endReason: reason },
-    );
-    const ended = result.affected ?? 0;
+  ): Promise<EndedSession[]> {
+    const [sql, values] = tx
+      .createQueryBuilder()
+      .update(Session)
+      .set({ isActive: false, logoutTime: now, endReason: reason })
+      .where(`${where} AND is_active = :active`, { ...parameters, active: true })
+      .getQueryAndParameters();
+    const result = (await tx.queryRunner!.query(`${sql} RETURNING id, user_id`, values, true)) as QueryResult<{
+      id: number;
+      user_id: number;
+    }>;
+    const ended = (result.records ?? []).map((row) => ({ id: Number(row.id), userId: Number(row.user_id) }));
     // Counted when written; within a caller's transaction that later rolls back (rare), still counted.
-    this.meter?.sessionsEnded(reason, ended);
+    this.meter?.sessionsEnded(reason, ended.length);
     return ended;
   }
 
@@ -169,13 +172,13 @@ export class SessionsRepository {
    * The cleanup job's ending: every active session due for `reason` at `now` (`expired`: past
    * `expires_at`; `idle_timeout`: unexpired and unused since before `idleSince`), in batches (see
    * updateInBatches: safe with several instances at once). `ended` gets the rows each statement
-   * changed, each row once between all instances. Returns how many it ended.
+   * changed (each row once between all instances), in that statement's transaction. Returns how many it ended.
    */
   endDue(
     reason: TimeoutReason,
     now: Date,
     idleSince: Date,
-    ended: (sessions: EndedSession[]) => void,
+    ended: (sessions: EndedSession[], tx: Transaction) => Promise<void>,
   ): Promise<number> {
     const due =
       reason === 'expired'
@@ -188,9 +191,12 @@ export class SessionsRepository {
       { active: true, now, idleSince },
       {
         returning: 'id, user_id',
-        rows: (rows) => {
+        rows: (rows, tx) => {
           this.meter?.sessionsEnded(reason, rows.length);
-          ended(rows.map((row) => ({ id: row.id, userId: row.user_id })));
+          return ended(
+            rows.map((row) => ({ id: Number(row.id), userId: Number(row.user_id) })),
+            tx,
+          );
         },
       },
     );

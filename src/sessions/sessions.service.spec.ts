@@ -59,12 +59,12 @@ class InMemorySessions implements Public<SessionsRepository> {
     );
   }
 
-  end(id: number, reason: EndReason, now: Date, tx?: Transaction) {
+  end(id: number, reason: EndReason, now: Date, tx?: Transaction): Promise<EndedSession[]> {
     this.noteTx('end', tx);
     const row = this.rows.get(id);
-    if (!row?.isActive) return Promise.resolve(false);
+    if (!row?.isActive) return Promise.resolve([]);
     Object.assign(row, { isActive: false, logoutTime: now, endReason: reason });
-    return Promise.resolve(true);
+    return Promise.resolve([{ id, userId: row.userId }]);
   }
 
   async endActive(userId: number, reason: EndReason, now: Date, tx?: Transaction) {
@@ -73,9 +73,9 @@ class InMemorySessions implements Public<SessionsRepository> {
 
   async endActiveExcept(userId: number, keepId: number, reason: EndReason, now: Date, tx?: Transaction) {
     this.noteTx('endActive', tx);
-    let ended = 0;
+    const ended: EndedSession[] = [];
     for (const row of this.rows.values())
-      if (row.userId === userId && row.id !== keepId && (await this.end(row.id, reason, now, tx))) ended++;
+      if (row.userId === userId && row.id !== keepId) ended.push(...(await this.end(row.id, reason, now, tx)));
     return ended;
   }
 
@@ -112,7 +112,12 @@ class InMemorySessions implements Public<SessionsRepository> {
     return Promise.resolve();
   }
 
-  endDue(reason: TimeoutReason, now: Date, idleSince: Date, ended: (sessions: EndedSession[]) => void) {
+  async endDue(
+    reason: TimeoutReason,
+    now: Date,
+    idleSince: Date,
+    ended: (sessions: EndedSession[], tx: Transaction) => Promise<void>,
+  ) {
     const due = [...this.rows.values()].filter(
       (s) =>
         s.isActive &&
@@ -121,8 +126,11 @@ class InMemorySessions implements Public<SessionsRepository> {
           : s.lastActivity.getTime() < idleSince.getTime() && s.expiresAt > now),
     );
     due.forEach((s) => Object.assign(s, { isActive: false, logoutTime: now, endReason: reason }));
-    ended(due.map((s) => ({ id: s.id, userId: s.userId })));
-    return Promise.resolve(due.length);
+    await ended(
+      due.map((s) => ({ id: s.id, userId: s.userId })),
+      TX,
+    );
+    return due.length;
   }
 
   deleteEndedBefore(cutoff: Date) {
@@ -178,6 +186,7 @@ function setup(overrides: Partial<AppConfig> = {}) {
   const events = { sessionTimedOut: jest.fn(), logout: jest.fn(), sessionRevoked: jest.fn() };
   const users = { changeCredentials: jest.fn<Promise<boolean>, Parameters<UsersService['changeCredentials']>>() };
   const transactions = { run: jest.fn((work: (tx: Transaction) => Promise<unknown>) => work(TX)) };
+  const lifecycle = { emit: jest.fn((..._args: unknown[]) => Promise.resolve()) };
   const service = new SessionsService(
     repo as unknown as SessionsRepository,
     config,
@@ -185,6 +194,7 @@ function setup(overrides: Partial<AppConfig> = {}) {
     events as unknown as AuthEvents,
     users as unknown as UsersService,
     transactions as unknown as Transactions,
+    lifecycle,
   );
   const user = Object.assign(new User(), {
     id: 7,
@@ -203,11 +213,40 @@ function setup(overrides: Partial<AppConfig> = {}) {
     ...more,
   });
   const client = { ipAddress: '203.0.113.9', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' };
-  const start = (more: Partial<SessionOptions> = {}) => service.start(user, client, options(more));
-  return { service, repo, clock, events, users, transactions, user, config, start, client, options };
+  const start = (more: Partial<SessionOptions> = {}) => service.start(user, client, options(more), TX);
+  return { service, repo, clock, events, users, transactions, lifecycle, user, config, start, client, options };
 }
 
 describe('SessionsService (rules, against an in-memory repository)', () => {
+  describe('lifecycle events', () => {
+    it('emits session.created with the start, and session.ended once per session that ended, in the same transaction', async () => {
+      const s = setup();
+      const { session: a } = await s.start();
+      const { session: b } = await s.start();
+      expect(s.lifecycle.emit.mock.calls).toEqual([
+        ['session.created', expect.objectContaining({ session_id: a.id, user_id: s.user.id }), `session:${a.id}`, TX],
+        ['session.created', expect.objectContaining({ session_id: b.id, user_id: s.user.id }), `session:${b.id}`, TX],
+      ]);
+      s.lifecycle.emit.mockClear();
+      expect(await s.service.end(a.id, 'logged_out')).toBe(true);
+      // Already ended: no statement changed it, no event.
+      expect(await s.service.end(a.id, 'revoked')).toBe(false);
+      expect(await s.service.endAll(s.user.id, 'revoked_by_admin')).toBe(1);
+      const ended = s.lifecycle.emit.mock.calls.map(([type, data, key, tx]) => [type, data, key, tx]);
+      expect(ended).toEqual([
+        ['session.ended', expect.objectContaining({ session_id: a.id, reason: 'logged_out' }), `session:${a.id}`, TX],
+        [
+          'session.ended',
+          expect.objectContaining({ session_id: b.id, reason: 'revoked_by_admin' }),
+          `session:${b.id}`,
+          TX,
+        ],
+      ]);
+      // Without a transaction given, each ending ran in one of its own (with its event).
+      expect(s.transactions.run).toHaveBeenCalledTimes(3);
+    });
+  });
+
   describe('authenticate', () => {
     it('refuses an ill-formed token without reading the table, and an unknown one as invalid', async () => {
       const { service, repo } = setup();
@@ -335,7 +374,7 @@ describe('SessionsService (rules, against an in-memory repository)', () => {
 
     it('cuts a user agent to the column length', async () => {
       const { service, user, options } = setup();
-      const { session } = await service.start(user, { ipAddress: null, userAgent: 'x'.repeat(600) }, options());
+      const { session } = await service.start(user, { ipAddress: null, userAgent: 'x'.repeat(600) }, options(), TX);
       expect(session.userAgent).toHaveLength(512);
     });
   });
@@ -370,6 +409,7 @@ describe('SessionsService (rules, against an in-memory repository)', () => {
       const s = setup();
       const [a, b, c, d] = await started(s, 4);
       const { session: keep } = await s.start();
+      s.repo.writesInTx.length = 0;
       expect(await s.service.enforceCap(s.user.id, keep.id, s.user.credentialVersion, 3, TX)).toBe(2);
       const state = (x: Session) => s.repo.rows.get(x.id)!;
       expect([a, b].map((x) => state(x).endReason)).toEqual(['revoked', 'revoked']);
@@ -434,7 +474,12 @@ describe('SessionsService (rules, against an in-memory repository)', () => {
       const { session: current } = await s.start();
       const { session: ended } = await s.start();
       await s.service.end(ended.id, 'logged_out');
-      const stranger = await s.service.start(Object.assign(new User(), { ...s.user, id: 8 }), s.client, s.options());
+      const stranger = await s.service.start(
+        Object.assign(new User(), { ...s.user, id: 8 }),
+        s.client,
+        s.options(),
+        TX,
+      );
       s.clock.advance(601);
       for (const id of [stranger.session.id, 999, ended.id])
         await expect(s.service.endOwn(current, id)).rejects.toThrow(NotFoundException);

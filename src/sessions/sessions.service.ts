@@ -11,7 +11,8 @@ import { activityWriteInterval, credentialsChangedSince, judgeSession, type Time
 import { reauthenticationRequired } from './recent-auth';
 import { generateSessionToken, hashSessionToken, isWellFormedToken } from './session-token';
 import type { AuthMethod, EndReason, Session } from './session.entity';
-import { SessionsRepository } from './sessions.repository';
+import { LifecycleEvents, sessionKey } from './lifecycle-events';
+import { SessionsRepository, type EndedSession } from './sessions.repository';
 
 export type AuthFailureReason = EndReason | 'invalid';
 
@@ -62,6 +63,7 @@ export class SessionsService {
     private readonly events: AuthEvents,
     private readonly users: UsersService,
     private readonly transactions: Transactions,
+    private readonly lifecycle: LifecycleEvents,
   ) {
     this.activityInterval = activityWriteInterval(config.sessionIdleTimeout);
     this.tokenKey = Buffer.from(config.secretKey, 'utf8');
@@ -113,7 +115,7 @@ export class SessionsService {
     user: User,
     client: ClientInfo,
     options: SessionOptions,
-    tx?: Transaction,
+    tx: Transaction,
   ): Promise<{ session: Session; token: string }> {
     const now = this.clock.now();
     const lifetime = options.rememberMe === true ? this.config.rememberMeTimeout : this.config.sessionTimeout;
@@ -144,6 +146,17 @@ export class SessionsService {
       },
       tx,
     );
+    await this.lifecycle.emit(
+      'session.created',
+      {
+        session_id: session.id,
+        user_id: session.userId,
+        created_at: now.toISOString(),
+        expires_at: session.expiresAt.toISOString(),
+      },
+      sessionKey(session.id),
+      tx,
+    );
     return { session, token };
   }
 
@@ -157,14 +170,18 @@ export class SessionsService {
     return this.sessions.existsFrom(userId, { browser: device.browser, os: device.os, country }, tx);
   }
 
-  /** Marks one session ended, keeping the row so /session_status can tell why. */
-  end(sessionId: number, reason: EndReason, now = this.clock.now(), tx?: Transaction): Promise<boolean> {
-    return this.sessions.end(sessionId, reason, now, tx);
+  /**
+   * Marks one session ended, keeping the row so /session_status can tell why; whether this call
+   * ended it. In `tx` if given, else in a transaction of its own (the event commits with it).
+   */
+  async end(sessionId: number, reason: EndReason, now = this.clock.now(), tx?: Transaction): Promise<boolean> {
+    return (await this.inTransaction(tx, (t) => this.sessions.end(sessionId, reason, now, t), reason, now)) > 0;
   }
 
   /** Ends every active session of the user; returns how many ended. */
   endAll(userId: number, reason: EndReason, tx?: Transaction): Promise<number> {
-    return this.sessions.endActive(userId, reason, this.clock.now(), tx);
+    const now = this.clock.now();
+    return this.inTransaction(tx, (t) => this.sessions.endActive(userId, reason, now, t), reason, now);
   }
 
   /**
@@ -178,7 +195,36 @@ export class SessionsService {
 
   /** Ends every active session of the user but `keepId`; returns how many ended. */
   endOthers(userId: number, keepId: number, reason: EndReason, tx?: Transaction): Promise<number> {
-    return this.sessions.endActiveExcept(userId, keepId, reason, this.clock.now(), tx);
+    const now = this.clock.now();
+    return this.inTransaction(tx, (t) => this.sessions.endActiveExcept(userId, keepId, reason, now, t), reason, now);
+  }
+
+  /**
+   * Runs an ending in `tx` (or a transaction of its own) and emits `session.ended` for each session
+   * that statement ended, in the same transaction; how many it ended.
+   */
+  private inTransaction(
+    tx: Transaction | undefined,
+    ending: (tx: Transaction) => Promise<EndedSession[]>,
+    reason: EndReason,
+    now: Date,
+  ): Promise<number> {
+    const work = async (t: Transaction) => {
+      const ended = await ending(t);
+      await this.emitEnded(ended, reason, now, t);
+      return ended.length;
+    };
+    return tx ? work(tx) : this.transactions.run(work);
+  }
+
+  private async emitEnded(ended: EndedSession[], reason: EndReason, now: Date, tx: Transaction): Promise<void> {
+    for (const { id, userId } of ended)
+      await this.lifecycle.emit(
+        'session.ended',
+        { session_id: id, user_id: userId, reason, ended_at: now.toISOString() },
+        sessionKey(id),
+        tx,
+      );
   }
 
   /**
@@ -307,9 +353,10 @@ export class SessionsService {
   async endAllTimedOut(now: Date): Promise<Record<TimeoutReason, number>> {
     const idleSince = new Date(now.getTime() - this.config.sessionIdleTimeout * 1000);
     const endDue = (reason: TimeoutReason) =>
-      this.sessions.endDue(reason, now, idleSince, (ended) =>
-        ended.forEach((s) => this.events.sessionTimedOut(reason, s.userId, s.id, 'cleanup')),
-      );
+      this.sessions.endDue(reason, now, idleSince, async (ended, tx) => {
+        await this.emitEnded(ended, reason, now, tx);
+        ended.forEach((s) => this.events.sessionTimedOut(reason, s.userId, s.id, 'cleanup'));
+      });
     const expired = await endDue('expired');
     const idleTimeout = this.config.sessionIdleTimeout > 0 ? await endDue('idle_timeout') : 0;
     return { expired, idle_timeout: idleTimeout };

@@ -17,6 +17,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. Safe to call more than once. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash: no shutdown hook runs), and waits for the exit. */
+  kill(): Promise<void>;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -102,6 +104,11 @@ export async function startServer(
         child.kill('SIGKILL');
         await gone;
       }
+    },
+    async kill() {
+      if (exited) return;
+      child.kill('SIGKILL');
+      await gone;
     },
   };
 

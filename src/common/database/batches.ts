@@ -1,4 +1,4 @@
-import type { ObjectLiteral, QueryResult, Repository } from 'typeorm';
+import type { EntityManager, ObjectLiteral, QueryResult, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 /** Rows per statement in bulk maintenance: small enough that no statement holds locks for long. */
@@ -54,14 +54,16 @@ export function deleteInBatches<T extends ObjectLiteral>(
  * deleteInBatches: rows another instance changed meanwhile are left alone. With `changed`, each
  * statement's changed rows (their `returning` columns) are handed to `changed.rows`: RETURNING
  * (SQLite 3.35+, PostgreSQL) tells exactly which rows each statement changed, so with several
- * instances at work each row is reported by the one that changed it, once.
+ * instances at work each row is reported by the one that changed it, once. Each such statement runs
+ * in a transaction with `changed.rows` (given it as `tx`), so what that writes about the rows
+ * commits if and only if the change does.
  */
 export async function updateInBatches<T extends ObjectLiteral, R extends ObjectLiteral>(
   repository: Repository<T>,
   values: QueryDeepPartialEntity<T>,
   condition: BatchCondition,
   parameters: ObjectLiteral,
-  changed?: { returning: string; rows: (rows: R[]) => void },
+  changed?: { returning: string; rows: (rows: R[], tx: EntityManager) => void | Promise<void> },
   size = BATCH_SIZE,
 ): Promise<number> {
   return inBatches(async (batch) => {
@@ -73,18 +75,16 @@ export async function updateInBatches<T extends ObjectLiteral, R extends ObjectL
       .where(`${condition('')} AND id IN (${pick})`, parameters);
     if (!changed) return (await update.execute()).affected ?? 0;
     const [sql, sqlParameters] = update.getQueryAndParameters();
-    const runner = repository.manager.connection.createQueryRunner();
-    try {
-      const result = (await runner.query(
+    // Each statement in a transaction of its own with what `changed.rows` writes about its rows.
+    return repository.manager.connection.transaction(async (tx) => {
+      const result = (await tx.queryRunner!.query(
         `${sql} RETURNING ${changed.returning}`,
         sqlParameters,
         true,
       )) as QueryResult<R>;
       const rows = result.records ?? [];
-      changed.rows(rows);
+      await changed.rows(rows, tx);
       return rows.length;
-    } finally {
-      await runner.release();
-    }
+    });
   }, size);
 }
