@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import request from 'supertest';
 import { Outbox } from '../src/mail/outbox.service';
+import { startSmtp } from './utils/smtp';
 import { createTestApp, login, signup, type TestApp } from './utils/test-app';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -261,5 +262,33 @@ describe('The product metrics, a scripted scenario', () => {
     expect(value(samples, 'outbox_given_up', { kind: 'mail' })).toBe(1);
     t.clock.advance(t.config.sessionTimeout + 1);
     expect(value(await scrape(t), 'sessions_active')).toBe(0);
+  });
+});
+
+describe('Outbox delivery failures', () => {
+  it('are counted by kind and outcome: a refusing SMTP server (retry), then a permanent refusal (given_up)', async () => {
+    const smtp = await startSmtp();
+    const t = await createTestApp({ METRICS_TOKEN: TOKEN, MAIL_URL: smtp.url });
+    try {
+      const outbox = t.app.get(Outbox);
+      const mail = { to: 'ada@example.com', subject: 'S', text: 'T', html: '<p>T</p>' };
+      smtp.refuse(); // 421: temporary
+      await outbox.enqueue('mail', mail);
+      await outbox.idle();
+      let samples = await scrape(t);
+      expect(value(samples, 'outbox_delivery_failures_total', { kind: 'mail', outcome: 'retry' })).toBe(1);
+      expect(value(samples, 'outbox_delivery_failures_total', { kind: 'mail', outcome: 'given_up' })).toBe(0);
+
+      // The same row, at its last attempt: given up.
+      await t.dataSource.query('UPDATE outbox SET attempts = 29, available_at = created_at');
+      outbox.kick();
+      await outbox.idle();
+      samples = await scrape(t);
+      expect(value(samples, 'outbox_delivery_failures_total', { kind: 'mail', outcome: 'given_up' })).toBe(1);
+      expect(value(samples, 'outbox_given_up', { kind: 'mail' })).toBe(1);
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
   });
 });

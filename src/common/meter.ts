@@ -17,4 +17,6 @@ export abstract class Meter {
   abstract passwordHashed(seconds: number): void;
   /** Read at each scrape: how many hashes are waiting for a slot. */
   abstract watchHashQueue(depth: () => number): void;
+  /** An outbox delivery of `kind` (mail, webhook) failed: `retry` (tried again later) or `given_up`. */
+  abstract outboxDeliveryFailed(kind: string, outcome: 'retry' | 'given_up'): void;
 }

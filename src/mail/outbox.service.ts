@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, type EntitySubscriberInterface, type TransactionCommitEvent } from 'typeorm';
 import { Clock } from '../common/clock';
+import { Meter } from '../common/meter';
 import { Transactions, type Transaction } from '../common/database/transactions';
 import type { MailMessage } from './mail-message';
 import { isPermanentMailError, Mailer } from './mailer';
@@ -91,6 +92,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     mailer: Mailer,
     dataSource: DataSource,
     private readonly logger: PinoLogger,
+    @Optional() private readonly meter?: Meter,
   ) {
     this.logger.setContext('Outbox');
     // A kind without a handler here (mail in production without MAIL_URL) waits in the table.
@@ -220,6 +222,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
       ),
     );
     const fields = { id: entry.id, kind: entry.kind, attempts: entry.attempts, error };
+    this.meter?.outboxDeliveryFailed(entry.kind, outcome === 'failed' ? 'given_up' : 'retry');
     if (outcome === 'failed') this.logger.error({ event: 'outbox_given_up', ...fields }, 'outbox entry given up');
     else
       this.logger.warn({ event: 'outbox_retry', ...fields, retry_in_s: delay }, 'outbox delivery failed, will retry');

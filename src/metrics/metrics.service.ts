@@ -35,6 +35,7 @@ export class MetricsService extends Meter implements OnApplicationBootstrap, OnM
   private readonly signIns: Counter<'outcome'>;
   private readonly checks: Counter<'result'>;
   private readonly started: Counter;
+  private readonly outboxFailures: Counter<'kind' | 'outcome'>;
   private readonly ended: Counter<'reason'>;
   private readonly hashDuration: Histogram;
   private hashQueue: () => number = () => 0;
@@ -78,6 +79,12 @@ export class MetricsService extends Meter implements OnApplicationBootstrap, OnM
       registers,
     });
     this.started = new Counter({ name: 'sessions_started_total', help: 'Sessions started', registers });
+    this.outboxFailures = new Counter({
+      name: 'outbox_delivery_failures_total',
+      help: 'Outbox deliveries that failed, by kind (mail, webhook) and outcome (retry: tried again later; given_up)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
     this.ended = new Counter({
       name: 'sessions_ended_total',
       help: 'Sessions ended, by end reason',
@@ -145,6 +152,10 @@ export class MetricsService extends Meter implements OnApplicationBootstrap, OnM
 
   sessionStarted(): void {
     this.started.inc();
+  }
+
+  outboxDeliveryFailed(kind: string, outcome: 'retry' | 'given_up'): void {
+    this.outboxFailures.inc({ kind, outcome });
   }
 
   sessionsEnded(reason: string, count: number): void {
